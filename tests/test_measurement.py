@@ -1,0 +1,591 @@
+"""Tests for helpers.measurement.
+
+Expected values come from hand computations shown here, published numbers
+(Krippendorff 2011), analytic identities, simulations with a known truth, or an
+independent brute-force implementation (plain loops, numpy.corrcoef, scipy).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from helpers import measurement as m
+
+# --------------------------------------------------------------------------- helpers for the tests
+
+
+def plain_variance(values):
+    """Sample variance (n - 1) in exact fractions, written out in plain Python."""
+    values = [Fraction(v) for v in values]
+    mean = sum(values) / len(values)
+    return sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+
+
+def plain_alpha(rows):
+    """Cronbach's alpha k/(k-1) (1 - sum var_i / var_total) in plain Python."""
+    k = len(rows[0])
+    item_vars = [plain_variance([r[j] for r in rows]) for j in range(k)]
+    total_var = plain_variance([sum(r) for r in rows])
+    return Fraction(k, k - 1) * (1 - sum(item_vars) / total_var)
+
+
+def tables_to_frame(tables):
+    """Respondent-level data from hand-made 2x2 tables {stratum: (A, B, C, D)}.
+
+    A = reference & 1, B = reference & 0, C = focal & 1, D = focal & 0.
+    """
+    rows = []
+    for stratum, (a, b, c, d) in tables.items():
+        for grp, y, count in (("ref", 1, a), ("ref", 0, b), ("foc", 1, c), ("foc", 0, d)):
+            rows += [{"score": stratum, "grp": grp, "y": y}] * count
+    return pd.DataFrame(rows)
+
+
+def rasch_data(rng, n_per_group, difficulties, *, dif_item=None, dif=0.0, impact=0.5):
+    """Rasch responses for a reference (R) and a focal (F) group.
+
+    The focal group's ability is lower by ``impact`` (a true group difference, not
+    DIF); the item ``dif_item`` is ``dif`` logits harder for the focal group, so its
+    true reference/focal odds ratio at every ability is exp(dif).
+    """
+    focal = np.repeat([False, True], n_per_group)
+    theta = rng.normal(size=focal.size) - impact * focal
+    b = np.tile(np.asarray(difficulties, float), (focal.size, 1))
+    if dif_item is not None:
+        b[focal, dif_item] += dif
+    y = (rng.random(b.shape) < 1 / (1 + np.exp(-(theta[:, None] - b)))).astype(int)
+    df = pd.DataFrame(y, columns=[f"i{j}" for j in range(len(difficulties))])
+    df["grp"] = np.where(focal, "F", "R")
+    return df
+
+
+# --------------------------------------------------------------------------- Cronbach's alpha
+
+
+def test_cronbach_alpha_matches_a_hand_computation():
+    rows = [[1, 2, 2], [2, 2, 3], [3, 4, 3], [4, 4, 5]]
+    # Item variances 5/3, 4/3, 19/12; totals 5, 7, 10, 13 have variance 49/4.
+    item_vars = [plain_variance([r[j] for r in rows]) for j in range(3)]
+    assert item_vars == [Fraction(5, 3), Fraction(4, 3), Fraction(19, 12)]
+    assert plain_variance([sum(r) for r in rows]) == Fraction(49, 4)
+    expected = Fraction(3, 2) * (1 - (Fraction(5, 3) + Fraction(4, 3) + Fraction(19, 12)) / Fraction(49, 4))
+    assert expected == plain_alpha(rows)
+    res = m.cronbach_alpha(np.array(rows))
+    assert res.alpha == pytest.approx(float(expected), abs=1e-12)
+    assert (res.n_items, res.n_respondents, res.n_dropped, res.ci) == (3, 4, 0, None)
+
+
+def test_perfectly_parallel_items_give_alpha_one():
+    true_score = np.random.default_rng(3).normal(size=50)
+    # Equal true scores, zero error, constant offsets: the items are parallel, so alpha = 1 exactly.
+    items = np.column_stack([true_score, true_score + 1, true_score - 2, true_score])
+    assert m.cronbach_alpha(items).alpha == pytest.approx(1.0, abs=1e-12)
+
+
+def test_alpha_of_equicorrelated_standardized_items_follows_spearman_brown():
+    k, r, n = 6, 0.3, 100_000
+    cov = np.full((k, k), r) + (1 - r) * np.eye(k)
+    x = np.random.default_rng(11).standard_normal((n, k)) @ np.linalg.cholesky(cov).T
+    expected = k * r / (1 + (k - 1) * r)  # = 0.72 for unit-variance items with common correlation r
+    # Sampling SD of alpha here is ~0.0015 (a 300-replicate simulation at n = 20,000 gave 0.0034,
+    # and the SD shrinks as 1/sqrt(n)); 0.008 is more than 5 SDs.
+    assert m.cronbach_alpha(x).alpha == pytest.approx(expected, abs=0.008)
+
+
+def test_missing_rows_are_dropped_and_counted_or_refused():
+    rows = np.array([[1, 2, 2], [2, 2, 3], [3, 4, 3], [4, 4, 5], [np.nan, 1, 1], [2, np.nan, np.nan]])
+    res = m.cronbach_alpha(rows)
+    assert (res.n_respondents, res.n_dropped) == (4, 2)
+    assert res.alpha == pytest.approx(float(plain_alpha(rows[:4].tolist())), abs=1e-12)
+    with pytest.raises(ValueError, match="NaN"):
+        m.cronbach_alpha(rows, missing="raise")
+    with pytest.raises(ValueError, match="missing policy"):
+        m.cronbach_alpha(rows, missing="impute")
+    with pytest.raises(ValueError, match="Every row"):
+        m.cronbach_alpha(np.array([[1, np.nan], [np.nan, 2], [3, np.nan]]))
+
+
+def test_vectorised_bootstrap_equals_a_loop_over_resamples():
+    x = np.random.default_rng(5).integers(1, 7, size=(120, 4)).astype(float)
+    x[:, 1] += x[:, 0]  # some correlation so alpha is not near 0
+    n_boot, seed = 300, 9
+    res = m.cronbach_alpha(x, n_boot=n_boot, seed=seed)
+    # Same resampling scheme written as a loop: rows drawn with replacement from default_rng(seed).
+    idx = np.random.default_rng(seed).integers(0, len(x), size=(n_boot, len(x)))
+    loop = [float(plain_alpha_np(x[i])) for i in idx]
+    assert res.ci == pytest.approx(tuple(np.quantile(loop, [0.025, 0.975])), abs=1e-10)
+    assert res.ci[0] < res.alpha < res.ci[1]
+    assert m.cronbach_alpha(x, n_boot=n_boot, seed=seed).ci == res.ci  # same seed, same numbers
+
+
+def plain_alpha_np(x):
+    k = x.shape[1]
+    return k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / x.sum(axis=1).var(ddof=1))
+
+
+def test_bootstrap_interval_covers_the_true_alpha_at_about_the_nominal_rate():
+    k, r, n, reps = 5, 0.4, 300, 200
+    truth = k * r / (1 + (k - 1) * r)
+    cov = np.full((k, k), r) + (1 - r) * np.eye(k)
+    chol = np.linalg.cholesky(cov)
+    rng = np.random.default_rng(21)
+    hits = 0
+    for rep in range(reps):
+        ci = m.cronbach_alpha(rng.standard_normal((n, k)) @ chol.T, n_boot=300, seed=rep).ci
+        hits += ci[0] <= truth <= ci[1]
+    # Binomial SD of the rate at 0.95 over 200 replicates is 0.015; percentile intervals for a skewed
+    # statistic may undercover slightly, so accept 0.88-0.99 (about -4.5 / +2.5 SDs).
+    assert 0.88 <= hits / reps <= 0.99
+
+
+def test_bootstrap_of_2800_by_5_with_1000_resamples_is_fast():
+    x = np.random.default_rng(0).integers(1, 7, size=(2800, 5)).astype(float)
+    start = time.perf_counter()
+    m.cronbach_alpha(x, n_boot=1000)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_reliability_result_to_frame():
+    frame = m.cronbach_alpha(np.array([[1, 2], [2, 3], [3, 3], [4, 5]]), n_boot=50).to_frame()
+    assert len(frame) == 1 and {"alpha", "ci_low", "ci_high", "n_dropped"} <= set(frame.columns)
+
+
+# --------------------------------------------------------------------------- item-total correlations
+
+
+def test_item_total_correlations_match_a_brute_force_loop():
+    rng = np.random.default_rng(2)
+    common = rng.normal(size=(400, 1))
+    x = common + rng.normal(size=(400, 5)) * np.array([0.5, 1, 1.5, 2, 3])
+    df = pd.DataFrame(x, columns=list("abcde"))
+    out = m.item_total_correlations(df)
+    for j, name in enumerate("abcde"):
+        rest = np.delete(x, j, axis=1)
+        r = np.corrcoef(x[:, j], rest.sum(axis=1))[0, 1]
+        row = out.loc[out["item"] == name].iloc[0]
+        assert row["item_total_r"] == pytest.approx(r, abs=1e-12)
+        assert row["alpha_if_deleted"] == pytest.approx(plain_alpha_np(rest), abs=1e-12)
+    assert list(out.columns) == ["item", "item_total_r", "alpha_if_deleted"]
+
+
+def test_item_total_correlations_need_three_items():
+    with pytest.raises(ValueError, match="at least 3"):
+        m.item_total_correlations(np.array([[1, 2], [2, 3], [3, 5]]))
+
+
+# --------------------------------------------------------------------------- Mantel-Haenszel DIF
+
+
+def test_common_odds_ratio_two_by_construction():
+    # Every stratum has A*D = 2*B*C, so each table's odds ratio is 2 and so is alpha_MH.
+    tables = {0: (20, 10, 10, 10), 1: (10, 20, 5, 20), 2: (40, 10, 20, 10)}
+    for a, b, c, d in tables.values():
+        assert Fraction(a * d, b * c) == 2
+    res = m.mantel_haenszel_dif(tables_to_frame(tables), item="y", group="grp", focal="foc", matching="score")
+    assert res.alpha_mh == pytest.approx(2.0, abs=1e-12)
+    assert res.delta_mh == pytest.approx(-2.35 * math.log(2), abs=1e-12)
+    assert (res.n_strata, res.n_reference, res.n_focal) == (3, 30 + 30 + 50, 20 + 25 + 30)
+
+
+def test_a_stratum_with_an_empty_group_contributes_nothing():
+    tables = {0: (20, 10, 10, 10), 1: (10, 20, 5, 20)}
+    base = m.mantel_haenszel_dif(tables_to_frame(tables), item="y", group="grp", focal="foc", matching="score")
+    tables[7] = (30, 4, 0, 0)  # nobody from the focal group scored 7
+    more = m.mantel_haenszel_dif(tables_to_frame(tables), item="y", group="grp", focal="foc", matching="score")
+    for field in ("alpha_mh", "delta_se", "chi2", "p_value"):
+        assert getattr(more, field) == pytest.approx(getattr(base, field), abs=1e-12)
+    assert more.n_strata == base.n_strata == 2
+    assert more.n_reference == base.n_reference + 34
+
+
+def test_mh_chi_square_matches_a_hand_computation_on_two_strata():
+    # Stratum 1: A=15, B=5, C=10, D=10 (N=40); stratum 2: A=8, B=12, C=4, D=16 (N=40).
+    tables = {1: (15, 5, 10, 10), 2: (8, 12, 4, 16)}
+    # E(A) = n_ref * m1 / N:           s1: 20*25/40 = 12.5;   s2: 20*12/40 = 6
+    # Var(A) = n_ref n_foc m1 m0 / (N^2 (N-1)):
+    #                                  s1: 20*20*25*15/(1600*39) = 150000/62400
+    #                                  s2: 20*20*12*28/(1600*39) = 134400/62400
+    sum_a, sum_e = 15 + 8, 12.5 + 6
+    sum_var = 150000 / 62400 + 134400 / 62400
+    chi2 = (abs(sum_a - sum_e) - 0.5) ** 2 / sum_var  # 16 / 4.5577 = 3.5105
+    # alpha_MH = (15*10/40 + 8*16/40) / (5*10/40 + 12*4/40) = (150 + 128) / (50 + 48)
+    alpha = (150 + 128) / (50 + 48)
+    res = m.mantel_haenszel_dif(tables_to_frame(tables), item="y", group="grp", focal="foc", matching="score")
+    assert res.chi2 == pytest.approx(chi2, rel=1e-12)
+    assert res.p_value == pytest.approx(math.erfc(math.sqrt(chi2 / 2)), rel=1e-9)  # chi2(1) tail via erfc
+    assert res.alpha_mh == pytest.approx(alpha, rel=1e-12)
+
+
+def test_single_stratum_standard_error_is_woolfs():
+    # With one stratum the Robins-Breslow-Greenland variance reduces to Woolf's 1/A + 1/B + 1/C + 1/D.
+    a, b, c, d = 30, 12, 17, 25
+    res = m.mantel_haenszel_dif(tables_to_frame({0: (a, b, c, d)}), item="y", group="grp", focal="foc",
+                                matching="score")
+    assert res.alpha_mh == pytest.approx(a * d / (b * c), rel=1e-12)
+    assert res.delta_se == pytest.approx(2.35 * math.sqrt(1 / a + 1 / b + 1 / c + 1 / d), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "m_count,expected",
+    [
+        # Tables A=2m, B=C=D=m: OR = 2, delta = -1.629, SE(delta) = 2.35 sqrt(3.5 / m) (Woolf).
+        (5, "A"),    # E(A) = 15*15/25 = 9, Var(A) = 15*10*15*10/(25^2*24) = 1.5: chi2 = 0.5^2/1.5 = 0.17
+        (80, "B"),   # significant, but (1.629 - 1) / 0.491 = 1.28 < 1.645: not significantly above 1
+        (400, "C"),  # (1.629 - 1) / 0.220 = 2.86 > 1.645 and |delta| >= 1.5
+    ],
+)
+def test_ets_classes_follow_the_documented_rule(m_count, expected):
+    tables = {0: (2 * m_count, m_count, m_count, m_count)}
+    res = m.mantel_haenszel_dif(tables_to_frame(tables), item="y", group="grp", focal="foc", matching="score")
+    assert res.ets_class == expected
+
+
+def test_moderate_dif_is_class_b_even_with_huge_samples():
+    # OR = 32*20 / (20*20) = 1.6, delta = -2.35 ln 1.6 = -1.10: in [1, 1.5), so never C.
+    tables = {0: (3200, 2000, 2000, 2000)}
+    res = m.mantel_haenszel_dif(tables_to_frame(tables), item="y", group="grp", focal="foc", matching="score")
+    assert res.delta_mh == pytest.approx(-2.35 * math.log(1.6), abs=1e-12)
+    assert res.ets_class == "B"
+
+
+def test_no_dif_rasch_items_are_mostly_class_a():
+    # Under the Rasch model, matching on the total score (studied item included) gives alpha_MH = 1 for an
+    # item without DIF (Holland & Thayer 1988), even with a true group difference in ability.
+    rng = np.random.default_rng(7)
+    classes = []
+    for _ in range(5):
+        df = rasch_data(rng, 1000, np.linspace(-1.5, 1.5, 15))
+        classes += m.dif_table(df, items=[f"i{j}" for j in range(15)], group="grp", focal="F")["ets_class"].tolist()
+    # A non-A class needs p < 0.05 (about 5% of items under the null) *and* |delta| >= 1, which at
+    # 1,000 per group (SE of delta ~0.3) essentially never happens; 90% leaves ample room.
+    assert np.mean(np.array(classes) == "A") >= 0.9
+
+
+def test_known_dif_is_recovered_and_flagged_c():
+    rng = np.random.default_rng(8)
+    df = rasch_data(rng, 2000, np.linspace(-1.5, 1.5, 15), dif_item=4, dif=1.0)
+    out = m.dif_table(df, items=[f"i{j}" for j in range(15)], group="grp", focal="F")
+    row = out.set_index("item").loc["i4"]
+    # True log odds ratio is 1 (item 1 logit harder for F). SE of ln alpha_MH here is ~0.09;
+    # 0.3 allows > 3 SEs plus the small contamination of the total score by the DIF item.
+    assert math.log(row["alpha_mh"]) == pytest.approx(1.0, abs=0.3)
+    assert row["ets_class"] == "C"
+    assert (out.drop(columns="item")["ets_class"] == "C").sum() == 1
+
+
+def test_delta_se_gives_nominal_coverage_of_the_true_log_odds_ratio():
+    rng = np.random.default_rng(12)
+    true_log_or = math.log(2.0)
+    hits, reps = 0, 300
+    for _ in range(reps):
+        rows = []
+        for stratum, p_ref in enumerate([0.3, 0.5, 0.7]):
+            p_foc = 1 / (1 + 2 * (1 - p_ref) / p_ref)  # focal odds = reference odds / 2
+            for grp, p in (("ref", p_ref), ("foc", p_foc)):
+                rows.append(pd.DataFrame({"score": stratum, "grp": grp, "y": (rng.random(60) < p).astype(int)}))
+        res = m.mantel_haenszel_dif(pd.concat(rows), item="y", group="grp", focal="foc", matching="score")
+        se_log = res.delta_se / 2.35
+        hits += abs(math.log(res.alpha_mh) - true_log_or) <= 1.96 * se_log
+    # Binomial SD at 0.95 over 300 replicates is 0.0126; accept 0.91-0.985 (about 3 SDs each way).
+    assert 0.91 <= hits / reps <= 0.985
+
+
+def test_threshold_dichotomises_polytomous_items():
+    rng = np.random.default_rng(4)
+    poly = pd.DataFrame(rng.integers(1, 7, size=(300, 4)), columns=list("abcd"))
+    poly["sex"] = rng.choice(["m", "f"], size=300)
+    binary = poly.copy()
+    binary[list("abcd")] = (poly[list("abcd")] >= 4).astype(int)
+    via_threshold = m.mantel_haenszel_dif(poly, item="a", group="sex", focal="f", items=list("abcd"), threshold=4)
+    by_hand = m.mantel_haenszel_dif(binary, item="a", group="sex", focal="f", items=list("abcd"))
+    assert via_threshold == by_hand
+    with pytest.raises(ValueError, match="0/1"):
+        m.mantel_haenszel_dif(poly, item="a", group="sex", focal="f", items=list("abcd"))
+
+
+def test_matching_on_items_equals_matching_on_a_precomputed_score():
+    df = rasch_data(np.random.default_rng(6), 300, [-1, 0, 0.5, 1])
+    items = ["i0", "i1", "i2", "i3"]
+    df["total"] = df[items].sum(axis=1)
+    df["rest"] = df["total"] - df["i2"]
+    with_total = m.mantel_haenszel_dif(df, item="i2", group="grp", focal="F", items=items)
+    assert with_total == m.mantel_haenszel_dif(df, item="i2", group="grp", focal="F", matching="total")
+    rest = m.mantel_haenszel_dif(df, item="i2", group="grp", focal="F", items=items, include_studied=False)
+    assert rest == m.mantel_haenszel_dif(df, item="i2", group="grp", focal="F", matching="rest")
+
+
+def test_reference_none_pools_the_other_groups():
+    df = tables_to_frame({0: (20, 10, 10, 10), 1: (10, 20, 5, 20)})
+    df.loc[df.index % 2 == 0, "grp"] = df.loc[df.index % 2 == 0, "grp"].str.replace("ref", "ref2")
+    pooled = m.mantel_haenszel_dif(df, item="y", group="grp", focal="foc", matching="score")
+    df2 = df.assign(grp=df["grp"].replace({"ref2": "ref"}))
+    explicit = m.mantel_haenszel_dif(df2, item="y", group="grp", focal="foc", matching="score", reference="ref")
+    assert pooled.alpha_mh == pytest.approx(explicit.alpha_mh, abs=1e-12)
+    assert pooled.reference == "all other groups" and explicit.reference == "ref"
+    only_ref = m.mantel_haenszel_dif(df, item="y", group="grp", focal="foc", matching="score", reference="ref")
+    assert only_ref.n_reference < pooled.n_reference
+
+
+def test_dif_missing_rows_dropped_and_counted():
+    df = tables_to_frame({0: (20, 10, 10, 10), 1: (10, 20, 5, 20)}).astype({"y": float})
+    full = m.mantel_haenszel_dif(df, item="y", group="grp", focal="foc", matching="score")
+    extra = pd.concat([df, pd.DataFrame({"score": [0, np.nan], "grp": ["foc", "ref"], "y": [np.nan, 1.0]})])
+    res = m.mantel_haenszel_dif(extra, item="y", group="grp", focal="foc", matching="score")
+    assert res.n_dropped == 2 and res.alpha_mh == full.alpha_mh
+    with pytest.raises(ValueError, match="missing"):
+        m.mantel_haenszel_dif(extra, item="y", group="grp", focal="foc", matching="score", missing="raise")
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"item": "nope", "matching": "score"}, "Unknown column"),
+        ({"item": "y", "matching": "nope"}, "Unknown column"),
+        ({"item": "y"}, "exactly one"),
+        ({"item": "y", "matching": "score", "items": ["y"]}, "exactly one"),
+        ({"item": "y", "matching": "score", "focal": "nobody"}, "focal group is empty"),
+        ({"item": "y", "matching": "score", "reference": "nobody"}, "reference group is empty"),
+        ({"item": "y", "matching": "score", "significance": 1.5}, "significance"),
+        ({"item": "y", "matching": "score", "reference": "foc"}, "different"),
+        ({"item": "y", "items": "y"}, "list of column names"),
+    ],
+)
+def test_dif_bad_arguments_raise(kwargs, match):
+    df = tables_to_frame({0: (20, 10, 10, 10), 1: (10, 20, 5, 20)})
+    kwargs = {"group": "grp", "focal": "foc", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        m.mantel_haenszel_dif(df, **kwargs)
+
+
+def test_undefined_odds_ratio_raises():
+    # The focal group always answers 1, so sum(B C / N) = 0 and alpha_MH is infinite.
+    df = tables_to_frame({0: (5, 5, 6, 0), 1: (7, 3, 4, 0)})
+    with pytest.raises(ValueError, match="alpha_MH"):
+        m.mantel_haenszel_dif(df, item="y", group="grp", focal="foc", matching="score")
+
+
+# --------------------------------------------------------------------------- Krippendorff's alpha
+
+# Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", worked example C:
+# 4 observers x 12 units with missing values; published alpha 0.743 nominal, 0.815 ordinal, 0.849 interval.
+KRIPPENDORFF_2011 = np.array(
+    [
+        [1, 2, 3, 3, 2, 1, 4, 1, 2, np.nan, np.nan, np.nan],
+        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, np.nan, 3],
+        [np.nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, np.nan],
+        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, np.nan],
+    ]
+)
+
+
+@pytest.mark.parametrize("level,published", [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849)])
+def test_krippendorff_reproduces_the_published_example(level, published):
+    assert round(m.krippendorff_alpha(KRIPPENDORFF_2011, level=level), 3) == published
+    as_frame = pd.DataFrame(KRIPPENDORFF_2011, index=list("ABCD"))
+    assert round(m.krippendorff_alpha(as_frame, level=level), 3) == published
+
+
+def test_krippendorff_perfect_agreement_is_one():
+    ratings = np.array([[1, 2, 3, 4, np.nan], [1, 2, 3, 4, 2]])
+    assert m.krippendorff_alpha(ratings, level="nominal") == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "ratings,level,match",
+    [
+        (KRIPPENDORFF_2011, "categorical", "Unknown level"),
+        (np.array([[1.0, 2.0, 3.0]]), "nominal", "at least 2"),
+        (np.array([[1.0, np.nan], [np.nan, 2.0]]), "nominal", "at least 2 raters"),
+        (np.array([[1.0, 1.0], [1.0, 1.0]]), "nominal", "single value"),
+        (np.array([[1.0, np.inf], [1.0, 2.0]]), "nominal", "inf"),
+        (np.array([1.0, 2.0, 3.0]), "nominal", "2-dimensional"),
+    ],
+)
+def test_krippendorff_bad_input_raises(ratings, level, match):
+    with pytest.raises(ValueError, match=match):
+        m.krippendorff_alpha(ratings, level=level)
+
+
+# --------------------------------------------------------------------------- Schaeffer et al. transforms
+
+
+def test_token_accuracy_is_exp_minus_loss():
+    assert m.token_accuracy_from_loss([math.log(2), 0.0]).tolist() == pytest.approx([0.5, 1.0])
+
+
+def test_exact_match_is_p_to_the_length():
+    # 0.9^3 = 0.729, 0.5^10 = 1/1024
+    assert m.exact_match_from_token_accuracy([0.9, 0.5, 1.0], length=3).tolist() == pytest.approx([0.729, 0.125, 1.0])
+    assert m.exact_match_from_token_accuracy(0.5, length=10)[0] == pytest.approx(1 / 1024)
+
+
+def test_edit_distance_is_length_times_one_minus_p():
+    assert m.edit_distance_from_token_accuracy([0.9, 0.0, 1.0], length=10).tolist() == pytest.approx([1.0, 10.0, 0.0])
+
+
+def test_metric_curves_compose_the_analytic_formulas_and_are_monotone():
+    n = np.logspace(7, 11, 9)
+    out = m.metric_curves(n, c=1e6, alpha=-0.3, lengths=[1, 5, 20])
+    assert len(out) == 9 * 3 * 3
+    for (length, metric), grp in out.groupby(["length", "metric"]):
+        p = np.exp(-((grp["N"].to_numpy() / 1e6) ** -0.3))
+        expected = {"token_accuracy": p, "exact_match": p**length, "edit_distance": length * (1 - p)}[metric]
+        assert grp["value"].to_numpy() == pytest.approx(expected, rel=1e-12)
+        steps = np.diff(grp.sort_values("N")["value"].to_numpy())
+        assert (steps < 0).all() if metric == "edit_distance" else (steps > 0).all()
+    # The mirage: loss 10^-0.3 = 0.50 at N = 1e7 gives p = 0.61 but p^20 = 4.4e-5; at N = 1e11 the loss is
+    # 10^-1.5 = 0.032, p = 0.969 and p^20 = 0.53. Per-token accuracy moves 0.61 -> 0.97, exact match 0 -> 0.5.
+    ends = out[out["N"].isin([n[0], n[-1]]) & (out["length"] == 20)].set_index(["N", "metric"])["value"]
+    assert ends[(n[0], "exact_match")] < 1e-4 and ends[(n[0], "token_accuracy")] > 0.6
+    assert ends[(n[-1], "exact_match")] > 0.5 and ends[(n[-1], "token_accuracy")] < 0.97
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: m.token_accuracy_from_loss([-0.1]), ">= 0"),
+        (lambda: m.exact_match_from_token_accuracy([1.2], length=2), r"\[0, 1\]"),
+        (lambda: m.exact_match_from_token_accuracy([0.5], length=0), "length"),
+        (lambda: m.edit_distance_from_token_accuracy([0.5], length=2.5), "length"),
+        (lambda: m.metric_curves([1e9], c=1e9, alpha=0.3, lengths=[1]), "negative"),
+        (lambda: m.metric_curves([1e9], c=-1, alpha=-0.3, lengths=[1]), "c must"),
+        (lambda: m.metric_curves([0.0], c=1, alpha=-0.3, lengths=[1]), "model sizes"),
+    ],
+)
+def test_schaeffer_bad_input_raises(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# --------------------------------------------------------------------------- rank agreement
+
+
+def test_identical_and_reversed_rankings():
+    a = np.array([3.0, 1.0, 4.0, 1.5, 5.0, 9.0])
+    same = m.rank_agreement(a, a * 10 + 1)
+    assert same.tau == pytest.approx(1.0) and same.n_discordant == 0 and same.flip_share == 0
+    rev = m.rank_agreement(a, -a)
+    assert rev.tau == pytest.approx(-1.0) and rev.n_discordant == rev.n_pairs == 15 and rev.flip_share == 1
+
+
+def test_hand_countable_example_with_ties():
+    # Pairs of (a, b) = (1,1), (2,2), (2,3), (3,3):
+    # (1,2) C, (1,3) C, (1,4) C, (2,3) tied in a, (2,4) C, (3,4) tied in b -> C=4, D=0,
+    # tau_b = (C - D) / sqrt((6 - 1)(6 - 1)) = 4/5.
+    res = m.rank_agreement([1, 2, 2, 3], [1, 2, 3, 3])
+    assert res.tau == pytest.approx(0.8)
+    assert (res.n_pairs, res.n_discordant, res.flip_share) == (6, 0, 0.0)
+    # One swapped pair among 4 items: (C - D) / 6 = (5 - 1) / 6.
+    swap = m.rank_agreement([1, 2, 3, 4], [1, 3, 2, 4])
+    assert swap.tau == pytest.approx(4 / 6) and swap.n_discordant == 1
+
+
+def test_series_are_aligned_on_their_index():
+    a = pd.Series([1.0, 2.0, 3.0, 4.0], index=list("wxyz"))
+    b = pd.Series([40.0, 10.0, 30.0, 20.0], index=list("zwyx"))  # same order as a once aligned
+    assert m.rank_agreement(a, b).tau == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="index"):
+        m.rank_agreement(a, pd.Series([1.0, 2.0, 3.0, 4.0], index=list("wxyq")))
+
+
+def test_vectorised_bootstrap_tau_equals_scipy_in_a_loop():
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 15, size=40).astype(float)  # integer scores: plenty of ties
+    b = a + rng.integers(-4, 5, size=40)
+    n_boot, seed = 200, 3
+    res = m.rank_agreement(a, b, n_boot=n_boot, seed=seed)
+    idx = np.random.default_rng(seed).integers(0, len(a), size=(n_boot, len(a)))
+    loop = [stats.kendalltau(a[i], b[i]).statistic for i in idx]
+    assert res.ci == pytest.approx(tuple(np.quantile(loop, [0.025, 0.975])), abs=1e-10)
+
+
+def test_rank_bootstrap_of_200_items_is_fast():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=200)
+    start = time.perf_counter()
+    res = m.rank_agreement(a, a + rng.normal(size=200), n_boot=1000)
+    assert time.perf_counter() - start < 1.5
+    assert res.ci[0] < res.tau < res.ci[1]
+    assert set(res.to_frame().columns) >= {"tau", "ci_low", "ci_high", "n_discordant", "flip_share"}
+
+
+def test_rank_agreement_bad_input_raises():
+    with pytest.raises(ValueError, match="Mismatched lengths"):
+        m.rank_agreement([1, 2, 3], [1, 2, 3, 4])
+    with pytest.raises(ValueError, match="constant"):
+        m.rank_agreement([1, 1, 1], [1, 2, 3])
+    with pytest.raises(ValueError, match="at least 3"):
+        m.rank_agreement([1, 2], [2, 1])
+    with pytest.raises(ValueError, match="confidence"):
+        m.rank_agreement([1, 2, 3], [1, 2, 3], n_boot=10, confidence=95)
+
+
+# --------------------------------------------------------------------------- bad-input contract (hypothesis)
+
+finite = st.floats(-100, 100, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(finite, min_size=6, max_size=30), where=st.integers(0, 10_000))
+def test_any_nan_in_rank_scores_raises(values, where):
+    a = np.array(values)
+    b = a[::-1].copy()
+    b[where % len(b)] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        m.rank_agreement(a, b)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(3, 12), k=st.integers(2, 5), where=st.integers(0, 10_000), bad=st.sampled_from([np.nan, np.inf]))
+def test_any_nan_or_inf_in_items_raises_when_refused(n, k, where, bad):
+    x = np.arange(n * k, dtype=float).reshape(n, k) % 7
+    x.flat[where % x.size] = bad
+    with pytest.raises(ValueError, match="non-finite"):
+        m.cronbach_alpha(x, missing="raise")
+
+
+@settings(max_examples=40, deadline=None)
+@given(p=st.lists(st.floats(0, 1), min_size=1, max_size=10), where=st.integers(0, 100))
+def test_any_nan_in_token_accuracy_raises(p, where):
+    arr = np.array(p)
+    arr[where % len(arr)] = np.nan
+    for call in (
+        lambda: m.exact_match_from_token_accuracy(arr, length=3),
+        lambda: m.edit_distance_from_token_accuracy(arr, length=3),
+        lambda: m.token_accuracy_from_loss(arr),
+    ):
+        with pytest.raises(ValueError, match="non-finite"):
+            call()
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(3, 20), extra=st.integers(1, 5))
+def test_mismatched_lengths_raise(n, extra):
+    with pytest.raises(ValueError, match="Mismatched lengths"):
+        m.rank_agreement(np.arange(n, dtype=float), np.arange(n + extra, dtype=float))
+
+
+@settings(max_examples=30, deadline=None)
+@given(level=st.text(min_size=1, max_size=12).filter(lambda s: s not in m.KRIPPENDORFF_LEVELS))
+def test_unknown_level_raises(level):
+    with pytest.raises(ValueError, match="Unknown level"):
+        m.krippendorff_alpha(KRIPPENDORFF_2011, level=level)
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.text(min_size=1, max_size=12).filter(lambda s: s not in {"score", "grp", "y"}))
+def test_unknown_column_raises(name):
+    df = tables_to_frame({0: (3, 2, 2, 3), 1: (4, 1, 2, 3)})
+    with pytest.raises(ValueError, match="Unknown column"):
+        m.mantel_haenszel_dif(df, item=name, group="grp", focal="foc", matching="score")
+    with pytest.raises(ValueError, match="Unknown column"):
+        m.dif_table(df, items=["y", name], group="grp", focal="foc", matching="score")
