@@ -13,6 +13,9 @@ that choice is:
   groups of people who are matched on the overall score? The Mantel-Haenszel
   procedure with the ETS A/B/C classes (:func:`mantel_haenszel_dif`,
   :func:`dif_table`);
+* **which group "scores higher"?** -- the mean scale-score gap between two
+  groups with a bootstrap interval (:func:`score_gap`), to re-run with and
+  without the items flagged for DIF;
 * **the metric changes the story** -- Schaeffer, Miranda and Koyejo (2023)
   showed that a per-token accuracy that improves smoothly with scale looks like
   a sudden "emergent" jump under exact match over ``L`` tokens (``p**L``) and
@@ -21,7 +24,10 @@ that choice is:
   :func:`edit_distance_from_token_accuracy`, :func:`metric_curves`);
 * **do two metrics order the models the same way?** Kendall's tau-b with a
   bootstrap interval and the count of pairs whose order flips
-  (:func:`rank_agreement`).
+  (:func:`rank_agreement`);
+* **the definition of the outcome changes the story** -- the same data and
+  the same classifier, with the binary label cut at different quantiles, give
+  different base rates and error rates per group (:func:`threshold_sensitivity`).
 
 Reliability is not validity: a perfectly reliable number can still measure the
 wrong thing. These functions quantify the parts that can be quantified.
@@ -620,6 +626,146 @@ def dif_table(
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- group score gaps
+
+
+@dataclass(frozen=True)
+class ScoreGap:
+    """Difference in mean scale score between two groups, with a bootstrap interval.
+
+    Attributes
+    ----------
+    focal, reference : str
+        Group labels (``reference`` is ``"all other groups"`` when several groups were pooled).
+    focal_mean, reference_mean : float
+        Mean over respondents of each respondent's mean item score.
+    difference : float
+        ``focal_mean - reference_mean``.
+    ci : tuple of float or None
+        Percentile bootstrap interval of ``difference``, ``None`` when ``n_boot=0``.
+    confidence : float
+        Nominal coverage of ``ci``.
+    n_focal, n_reference : int
+        Respondents used in each group.
+    n_items : int
+        Items averaged into the score.
+    n_dropped : int
+        Rows dropped because an item or the group was missing.
+    n_boot : int
+        Bootstrap resamples (0 = none).
+    """
+
+    focal: str
+    reference: str
+    focal_mean: float
+    reference_mean: float
+    difference: float
+    ci: tuple[float, float] | None
+    confidence: float
+    n_focal: int
+    n_reference: int
+    n_items: int
+    n_dropped: int
+    n_boot: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row DataFrame with ``ci_low`` / ``ci_high`` columns (NaN without bootstrap)."""
+        row = asdict(self)
+        low, high = row.pop("ci") or (np.nan, np.nan)
+        return pd.DataFrame([{**row, "ci_low": low, "ci_high": high}])
+
+
+def score_gap(
+    responses: pd.DataFrame,
+    *,
+    items: Sequence[str],
+    group: str,
+    focal: Any,
+    reference: Any = None,
+    n_boot: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    missing: str = "drop",
+) -> ScoreGap:
+    """Which group "scores higher"? Mean scale score of a focal group minus a reference group.
+
+    Each respondent's score is the mean of ``items`` (so scales of different
+    lengths share the items' units); the gap is the difference of the two group
+    means. The bootstrap resamples respondents *within* each group, so the group
+    sizes stay as observed. Re-running it on a subset of items (say, without the
+    items flagged for DIF) shows how much the conclusion rests on those items.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        Wide data, one row per respondent: item columns and a group column.
+        Reverse-keyed items must already be reversed.
+    items : sequence of str
+        Item columns averaged into the score (at least 1, no repeats).
+    group : str
+        Column holding group membership.
+    focal : scalar
+        Value of ``group`` for the focal group (the first term of the difference).
+    reference : scalar, optional
+        Value of the reference group; ``None`` pools every non-focal row.
+    n_boot : int, default 2000
+        Bootstrap resamples; 0 skips the interval.
+    confidence : float, default 0.95
+        Coverage of the interval.
+    seed : int, default 0
+        Seed for :func:`numpy.random.default_rng`.
+    missing : {"drop", "raise"}, default "drop"
+        Drop rows with a missing item or group (counted in ``n_dropped``), or refuse them.
+
+    Returns
+    -------
+    ScoreGap
+
+    Raises
+    ------
+    ValueError
+        Unknown column, an empty or repeated item list, non-numeric or infinite
+        item values, missing values with ``missing="raise"``, an empty focal or
+        reference group, a group with a single respondent (no interval possible),
+        or invalid options.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"a": [1, 2, 3, 4], "b": [3, 4, 5, 6], "g": ["x", "x", "y", "y"]})
+    >>> res = score_gap(df, items=["a", "b"], group="g", focal="y", n_boot=0)
+    >>> res.focal_mean, res.reference_mean, res.difference  # row means y: 4, 5; x: 2, 3
+    (4.5, 2.5, 2.0)
+    """
+    _check_item_list(items)
+    items = list(items)
+    min_points(len(items), 1, "score_gap (items)")
+    if len(set(items)) != len(items):
+        raise ValueError(f"items contains repeated names {items}; list each item once.")
+    has_columns(responses, [*items, group], what="responses")
+    one_of(missing, MISSING_POLICIES, "missing policy")
+    n_boot = positive_int(n_boot, "n_boot", minimum=0)
+    confidence, seed = _unit_interval(confidence, "confidence", 0.95), _seed(seed)
+    complete, n_dropped = _complete_rows(responses, [*items, group], missing)
+    df, is_focal, ref_label = _two_groups(complete, group, focal, reference)
+    score = as_float_array(df[items].to_numpy(dtype=float), "items", ndim=2).mean(axis=1)
+    groups = (score[is_focal], score[~is_focal])
+    if n_boot and min(len(g) for g in groups) < 2:
+        raise ValueError("Each group needs at least 2 respondents for a bootstrap interval; pass n_boot=0.")
+    means = [float(g.mean()) for g in groups]
+    ci = None
+    if n_boot:
+        rng = np.random.default_rng(seed)
+        # Resample each group separately, so every resample keeps the observed group sizes.
+        boot = [(_resample_counts(rng, len(g), n_boot) @ g) / len(g) for g in groups]
+        ci = _percentile_interval(boot[0] - boot[1], confidence)
+    return ScoreGap(
+        focal=str(focal), reference=ref_label, focal_mean=means[0], reference_mean=means[1],
+        difference=means[0] - means[1], ci=ci, confidence=confidence, n_focal=len(groups[0]),
+        n_reference=len(groups[1]), n_items=len(items), n_dropped=n_dropped, n_boot=n_boot,
+    )
+
+
 # --------------------------------------------------------------------------- rater agreement
 
 
@@ -982,3 +1128,160 @@ def rank_agreement(
         w = _resample_counts(np.random.default_rng(seed), n, n_boot)
         ci = _percentile_interval(_bootstrap_tau_b(sa, sb, w), confidence)
     return RankAgreement(float(tau), float(p_value), n, n_pairs, n_disc, n_disc / n_pairs, ci, confidence, n_boot)
+
+
+# --------------------------------------------------------------------------- definitions of the outcome
+
+
+def _wilson(k: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval, vectorised (scipy's binomtest gives one interval per call)."""
+    z = stats.norm.ppf((1 + confidence) / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half
+
+
+def _design_matrix(df: pd.DataFrame, features: list[str]) -> np.ndarray:
+    """Numeric features as they are, categorical ones as 0/1 indicators (first level dropped)."""
+    categorical = [c for c in features if not pd.api.types.is_numeric_dtype(df[c])]
+    x = pd.get_dummies(df[features], columns=categorical, drop_first=True, dtype=float)
+    return as_float_array(x.to_numpy(dtype=float), "features", ndim=2)
+
+
+def _error_rates(y: np.ndarray, pred: np.ndarray, labels: np.ndarray, confidence: float) -> pd.DataFrame:
+    """Confusion-matrix rates per label of ``labels`` (plus "overall"), from one vectorised bincount."""
+    names, codes = np.unique(labels, return_inverse=True)
+    names = np.append(names.astype(str), "overall")
+    cells = np.bincount(codes * 4 + y * 2 + pred, minlength=4 * (len(names) - 1)).reshape(-1, 4)
+    cells = np.vstack([cells, cells.sum(axis=0)]).astype(float)
+    tn, fp, fn, tp = cells.T
+    n, pos, neg = cells.sum(axis=1), fn + tp, tn + fp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fnr, fpr = fn / pos, fp / neg
+    err_lo, err_hi = _wilson(fp + fn, n, confidence)
+    fnr_lo, fnr_hi = _wilson(fn, pos, confidence)
+    return pd.DataFrame({
+        "group": names, "n": n.astype(int), "n_positive": pos.astype(int), "base_rate": pos / n,
+        "predicted_rate": (tp + fp) / n, "error_rate": (fp + fn) / n, "error_low": err_lo, "error_high": err_hi,
+        "fnr": fnr, "fnr_low": fnr_lo, "fnr_high": fnr_hi, "fpr": fpr, "balanced_error": (fnr + fpr) / 2,
+    })
+
+
+def threshold_sensitivity(
+    df: pd.DataFrame,
+    *,
+    outcome: str,
+    quantiles: Sequence[float],
+    features: Sequence[str],
+    group: str,
+    test_size: float = 0.3,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """How a classifier's error rates per group change with the cut-off that defines the label.
+
+    A binary outcome is often made from a continuous one ("high wage" = wage above
+    some percentile). For each quantile level ``q`` the label is
+    ``outcome > quantile_q(outcome)`` (the quantile of the whole sample: the label's
+    definition belongs to the population, not to the model); a standardised
+    logistic regression (scikit-learn) is trained on ``features`` in a training
+    split and evaluated on the held-out rows, predicting 1 when its probability is
+    at least 0.5. The same split is used for every cut-off, so differences between
+    cut-offs come from the definition of the label alone.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per unit.
+    outcome : str
+        Numeric column to cut.
+    quantiles : sequence of float
+        Quantile levels in ``(0, 1)`` defining the cut-offs, e.g. ``[0.5, 0.75, 0.9]``.
+    features : sequence of str
+        Predictor columns. Numeric columns enter as they are (add transformed
+        columns such as a square yourself); other columns become 0/1 indicators
+        with the first level dropped.
+    group : str
+        Column whose values get separate rows (not used as a predictor unless listed in ``features``).
+    test_size : float, default 0.3
+        Share of rows held out for evaluation.
+    confidence : float, default 0.95
+        Coverage of the Wilson intervals for the error rate and the false negative rate.
+    seed : int, default 0
+        Seed of the train/test split (:func:`numpy.random.default_rng`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per quantile level and group, plus a group ``"overall"`` per level:
+        ``quantile``, ``cutoff`` (value of ``outcome``), ``group``, ``n`` (test
+        rows), ``n_positive``, ``base_rate``, ``predicted_rate`` (share predicted
+        1), ``error_rate`` with ``error_low`` / ``error_high``, ``fnr`` (false
+        negative rate, share of true 1s predicted 0) with ``fnr_low`` /
+        ``fnr_high``, ``fpr`` (false positive rate) and ``balanced_error``
+        (``(fnr + fpr) / 2``). Rates with an empty denominator are NaN. The
+        intervals reflect test-set sampling only, for the one fitted model.
+
+    Raises
+    ------
+    ValueError
+        Unknown column, missing values in a used column, a non-numeric or constant
+        outcome, a quantile outside ``(0, 1)`` or repeated, no features, a
+        ``test_size`` outside ``(0, 1)``, a split leaving fewer than 10 rows on a
+        side, or a training split holding only one class at some cut-off.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=500)
+    >>> df = pd.DataFrame({"x": x, "y": x + rng.normal(size=500), "g": np.where(x > 0, "hi", "lo")})
+    >>> out = threshold_sensitivity(df, outcome="y", quantiles=[0.5, 0.9], features=["x"], group="g")
+    >>> sorted(out["group"].unique()), len(out)
+    (['hi', 'lo', 'overall'], 6)
+    >>> out.loc[out["group"] == "overall", "base_rate"].round(1).tolist()
+    [0.5, 0.1]
+    """
+    from sklearn.linear_model import LogisticRegression  # imported lazily: only this function needs it
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    _check_item_list(features)
+    features = list(dict.fromkeys(features))
+    min_points(len(features), 1, "threshold_sensitivity (features)")
+    has_columns(df, [outcome, *features, group], what="df")
+    used = list(dict.fromkeys([outcome, *features, group]))
+    if df[used].isna().any().any():
+        raise ValueError(f"Missing values in {df[used].columns[df[used].isna().any()].tolist()}; drop them first.")
+    if isinstance(quantiles, (str, float, int)):
+        raise ValueError(f"quantiles must be a list of levels in (0, 1), e.g. [0.5, 0.9]; got {quantiles!r}.")
+    levels = [_unit_interval(q, "each quantile", 0.75) for q in quantiles]
+    min_points(len(levels), 1, "threshold_sensitivity (quantiles)")
+    if len(set(levels)) != len(levels):
+        raise ValueError(f"quantiles contains repeated levels {levels}; list each once.")
+    test_size, confidence = _unit_interval(test_size, "test_size", 0.3), _unit_interval(confidence, "confidence", 0.95)
+    y_all = as_float_array(df[outcome].to_numpy(), f"outcome column {outcome!r}")
+    if np.ptp(y_all) == 0:
+        raise ValueError(f"The outcome {outcome!r} is constant, so no cut-off separates two classes.")
+    x_all = _design_matrix(df, features)
+    labels = df[group].astype(str).to_numpy()
+    n = len(df)
+    n_test = int(round(test_size * n))
+    if min(n_test, n - n_test) < 10:
+        raise ValueError(f"test_size={test_size} leaves {n_test} test and {n - n_test} training rows; need 10+ each.")
+    test = np.zeros(n, dtype=bool)
+    test[np.random.default_rng(_seed(seed)).permutation(n)[:n_test]] = True
+
+    frames = []
+    for q, cutoff in zip(levels, np.quantile(y_all, levels)):
+        y = (y_all > cutoff).astype(int)
+        if np.unique(y[~test]).size < 2:
+            raise ValueError(f"At quantile {q} the training split holds only one class; choose a less extreme level.")
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x_all[~test], y[~test])
+        pred = model.predict(x_all[test]).astype(int)
+        rates = _error_rates(y[test], pred, labels[test], confidence)
+        frames.append(rates.assign(quantile=q, cutoff=float(cutoff)))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["quantile", "cutoff", *[c for c in out.columns if c not in ("quantile", "cutoff")]]]

@@ -18,10 +18,18 @@ with the theory of aggregating preferences:
   population one community at a time and tracks the share of communities the
   pooled answer still represents well (Diaz & Madaio's argument that a bigger
   evaluation population means more communities whose notion of "good" differs);
-* :func:`aggregate_rankings`, :func:`pairwise_majority`, :func:`condorcet_winner`
-  and :func:`ranking_disagreement` aggregate rankings of candidates (models,
-  answers, policies) across communities with the classic voting rules, and
-  expose Condorcet cycles -- the everyday face of Arrow's theorem.
+* :func:`representativeness_null` and :func:`coverage_null` show how much of
+  that is sampling noise: they shuffle answers across respondents, which keeps
+  group sizes but removes real differences, and score the shuffled data;
+* :func:`representativeness_matrix` scores several candidate answers (say,
+  models tuned to different populations) for every community, which gives each
+  community's preferences over the candidates;
+* :func:`aggregate_rankings`, :func:`pairwise_majority`, :func:`condorcet_winner`,
+  :func:`majority_cycles`, :func:`ranking_disagreement` and
+  :func:`disagreement_curve` aggregate rankings of candidates (models, answers,
+  policies) across communities with the classic voting rules, expose Condorcet
+  cycles -- the everyday face of Arrow's theorem -- and measure how contested
+  the candidates become as more communities are consulted.
 
 Options are treated as *ordered* wherever a Wasserstein distance is used; for
 nominal answers the measure depends on the arbitrary order chosen.
@@ -30,8 +38,8 @@ nominal answers the measure depends on the arbitrary order chosen.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -46,11 +54,16 @@ __all__ = [
     "aggregate_rankings",
     "condorcet_winner",
     "coverage_curve",
+    "coverage_null",
+    "disagreement_curve",
     "group_distributions",
+    "majority_cycles",
     "pairwise_majority",
     "ranking_disagreement",
     "representativeness",
     "representativeness_by_group",
+    "representativeness_matrix",
+    "representativeness_null",
 ]
 
 #: Voting rules understood by :func:`aggregate_rankings`.
@@ -547,6 +560,271 @@ def coverage_curve(
     )
 
 
+def representativeness_matrix(
+    df: pd.DataFrame,
+    *,
+    item: str,
+    group: str | Sequence[str],
+    candidates: str | Sequence[str] | Mapping[Any, Any],
+    pooled: bool = True,
+    weight: str | None = None,
+    options: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """Representativeness of several candidate answer distributions for every group.
+
+    Think of each candidate as a system that always answers with one
+    distribution (a model tuned to one population); each row says how well
+    every candidate represents one group. Ranking the columns of a row gives
+    that group's preferences over the candidates, ready for
+    :func:`aggregate_rankings` with ``higher_is_better=True``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per respondent.
+    item, group, weight, options
+        As in :func:`group_distributions`; ``group`` defines the rows.
+    candidates : str, list of str, or mapping
+        A column name (or list of names): one candidate per group of that
+        column(s), whose answer distribution in ``df`` is the candidate (e.g.
+        ``"race"``: a model tuned to each race group). Or a mapping from
+        candidate name to a distribution over the options (list, array or a
+        Series indexed by the options) or to a label of ``group``.
+    pooled : bool
+        Whether to add a first candidate ``"pooled"``: all answers in ``df``
+        pooled, the answer tuned to the average respondent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows = groups (indexed by the group labels), columns = candidates
+        (named ``candidate``); entries in ``[0, 1]`` as in
+        :func:`representativeness`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`representativeness_by_group`; also no candidates, or a
+        candidate called ``"pooled"`` while ``pooled=True``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"g": ["a", "a", "b", "b"], "x": [0, 0, 0, 1]})
+    >>> m = representativeness_matrix(df, item="x", group="g", candidates="g")
+    >>> m.round(3).to_dict(orient="index")
+    {'a': {'pooled': 0.75, 'a': 1.0, 'b': 0.5}, 'b': {'pooled': 0.75, 'a': 0.5, 'b': 1.0}}
+    """
+    counts = _counts(df, item, group, weight, options)
+    min_points(len(counts.options), 2, "representativeness (a distance between ordered options)")
+    if isinstance(candidates, Mapping):
+        names = list(candidates)
+        shares = [_reference_shares(value, counts) for value in candidates.values()]
+        if any(s is None for s in shares):
+            raise ValueError("A candidate maps to 'pooled'; use pooled=True instead of naming it as a candidate.")
+    else:
+        by = _counts(df, item, candidates, weight, counts.options)
+        names, shares = list(by.labels), list(by.shares)
+    if pooled:
+        if "pooled" in names:
+            raise ValueError(
+                "A candidate is called 'pooled' and pooled=True adds another; rename it or pass pooled=False."
+            )
+        names = ["pooled", *names]
+        shares = [counts.weighted.sum(axis=0) / counts.weighted.sum(), *shares]
+    min_points(len(names), 1, "representativeness_matrix (candidates)")
+    cand_cdf = np.cumsum(np.vstack(shares), axis=1)
+    rep = _alignment(np.cumsum(counts.shares, axis=1)[:, None, :], cand_cdf[None, :, :])
+    return pd.DataFrame(np.clip(rep, 0.0, 1.0), index=counts.labels, columns=pd.Index(names, name="candidate"))
+
+
+# ---------------------------------------------------------------------------
+# Sampling noise: permutation nulls
+# ---------------------------------------------------------------------------
+
+
+def _shuffled_counts(counts: _Counts, n_perm: int, seed: int) -> np.ndarray:
+    """(n_perm, groups, options) counts after shuffling the answers across respondents.
+
+    A shuffle keeps every group's size and the pooled answer mix but removes any
+    real difference between groups, so what differences remain are sampling noise.
+    """
+    n_groups, n_opts = counts.unweighted.shape
+    sizes = counts.unweighted.sum(axis=1).astype(int)
+    answers = np.repeat(np.arange(n_opts, dtype=np.int16), counts.unweighted.sum(axis=0).astype(int))
+    gid = np.repeat(np.arange(n_groups), sizes)
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_perm, n_groups, n_opts))
+    chunk = max(1, int(2e6 // answers.size))  # keeps the shuffled block around 16 MB
+    for start in range(0, n_perm, chunk):
+        m = min(chunk, n_perm - start)
+        shuffled = rng.permuted(np.tile(answers, (m, 1)), axis=1)
+        flat = (np.arange(m)[:, None] * n_groups + gid[None, :]) * n_opts + shuffled
+        out[start : start + m] = np.bincount(flat.ravel(), minlength=m * n_groups * n_opts).reshape(m, n_groups, n_opts)
+    return out
+
+
+def representativeness_null(
+    df: pd.DataFrame,
+    *,
+    item: str,
+    group: str | Sequence[str],
+    n_perm: int = 200,
+    seed: int = 0,
+    quantile: float = 0.05,
+    options: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """How representative the pooled answer would look if groups differed only by chance.
+
+    Small groups look unlike the pooled answer even when their population is
+    exactly like it, because a sample of a few hundred answers is noisy. This
+    function measures that noise: it shuffles the answers across respondents
+    ``n_perm`` times (keeping each group's size and the pooled answer mix, but
+    removing every real difference between groups) and scores the pooled
+    answer against each group every time. Unweighted data only: a shuffle
+    would scramble survey weights.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per respondent.
+    item, group, options
+        As in :func:`group_distributions`.
+    n_perm : int
+        Number of shuffles.
+    seed : int
+        Seed of ``numpy.random.default_rng`` for the shuffles.
+    quantile : float
+        Lower quantile of the shuffled scores reported as ``null_low``, in
+        ``(0, 0.5]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The group column(s), ``n`` (answers), ``representativeness`` (observed,
+        as in :func:`representativeness_by_group` with the pooled reference),
+        ``null_mean`` and ``null_low`` (mean and ``quantile`` of the shuffled
+        scores) and ``p_value``: ``(1 + #shuffles scoring <= observed) /
+        (1 + n_perm)``, small when the group is less well represented than
+        chance alone would make it.
+
+    Raises
+    ------
+    ValueError
+        As :func:`representativeness_by_group`; also a bad ``n_perm``, ``seed``
+        or ``quantile``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"g": ["a"] * 50 + ["b"] * 50, "x": [0] * 50 + [1] * 50})
+    >>> out = representativeness_null(df, item="x", group="g", n_perm=99)
+    >>> out["representativeness"].tolist(), out["p_value"].tolist()
+    ([0.5, 0.5], [0.01, 0.01])
+    """
+    n_perm = positive_int(n_perm, "n_perm")
+    seed = positive_int(seed, "seed", minimum=0)
+    q = float(as_float_array(quantile, "quantile")[0])
+    if not 0 < q <= 0.5:
+        raise ValueError(f"quantile must be in (0, 0.5] (a lower quantile); got {q:g}.")
+    counts = _counts(df, item, group, None, options)
+    min_points(len(counts.options), 2, "representativeness (a distance between ordered options)")
+    ref_cdf = np.cumsum(counts.unweighted.sum(axis=0) / counts.unweighted.sum())  # shuffles keep the pooled mix
+    observed = _alignment(np.cumsum(counts.shares, axis=1), ref_cdf)
+    shuffled = _shuffled_counts(counts, n_perm, seed)
+    null = _alignment(np.cumsum(shuffled / shuffled.sum(axis=2, keepdims=True), axis=2), ref_cdf)
+    out = _label_frame(counts.labels)
+    out["n"] = counts.unweighted.sum(axis=1).astype(int)
+    out["representativeness"] = np.clip(observed, 0.0, 1.0)
+    out["null_mean"] = np.clip(null.mean(axis=0), 0.0, 1.0)
+    out["null_low"] = np.clip(np.quantile(null, q, axis=0), 0.0, 1.0)
+    out["p_value"] = (1 + (null <= observed + _TOL).sum(axis=0)) / (1 + n_perm)
+    return out
+
+
+def coverage_null(
+    df: pd.DataFrame,
+    *,
+    item: str,
+    group: str | Sequence[str],
+    threshold: float,
+    order: str | Sequence[Any] = "size",
+    n_perm: int = 20,
+    seed: int = 0,
+    options: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """The coverage curve that sampling noise alone would produce.
+
+    Shuffles the answers across respondents ``n_perm`` times (as in
+    :func:`representativeness_null`: group sizes and the pooled answer mix
+    stay, real differences between groups go) and runs
+    :func:`coverage_curve` with the pooled reference on each shuffle. Where
+    the real curve falls below this one, groups differ by more than chance.
+    Unweighted data only.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per respondent.
+    item, group, options
+        As in :func:`group_distributions`.
+    threshold : float
+        As in :func:`coverage_curve`.
+    order : "size", "random" or list of group labels
+        As in :func:`coverage_curve`; with ``"random"`` each shuffle gets its
+        own random order.
+    n_perm : int
+        Number of shuffles.
+    seed : int
+        Seed of ``numpy.random.default_rng`` for the shuffles (and orders).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``k``: ``k``, ``share_represented`` (mean over shuffles),
+        ``low`` and ``high`` (2.5 and 97.5 percentiles over shuffles),
+        ``min_rep`` and ``mean_rep`` (averaged over shuffles).
+
+    Raises
+    ------
+    ValueError
+        As :func:`coverage_curve`.
+
+    Examples
+    --------
+    Two very different groups: the real curve drops to 0, the noise-only one stays at 1.
+
+    >>> df = pd.DataFrame({"g": ["a"] * 60 + ["b"] * 40, "x": [0] * 60 + [1] * 40})
+    >>> coverage_curve(df, item="x", group="g", threshold=0.8)["share_represented"].tolist()
+    [1.0, 0.0]
+    >>> coverage_null(df, item="x", group="g", threshold=0.8)["share_represented"].tolist()
+    [1.0, 1.0]
+    """
+    thr = float(as_float_array(threshold, "threshold")[0])
+    if not 0 <= thr <= 1:
+        raise ValueError(f"threshold must be in [0, 1] (a representativeness); got {thr:g}.")
+    n_perm = positive_int(n_perm, "n_perm")
+    seed = positive_int(seed, "seed", minimum=0)
+    counts = _counts(df, item, group, None, options)
+    min_points(len(counts.options), 2, "representativeness (a distance between ordered options)")
+    perms = _group_order(order, counts, n_perm, seed)
+    shuffled = _shuffled_counts(counts, n_perm, seed + 1)  # a different stream from the orders
+    parts = [
+        _coverage_block(perms[i % len(perms)][None, :], replace(counts, weighted=s, unweighted=s), None, thr)
+        for i, s in enumerate(shuffled)
+    ]
+    share, mean_rep, min_rep = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    low, high = np.percentile(share, [2.5, 97.5], axis=0)
+    return pd.DataFrame(
+        {
+            "k": np.arange(1, perms.shape[1] + 1),
+            "share_represented": share.mean(axis=0),
+            "low": low,
+            "high": high,
+            "min_rep": min_rep.mean(axis=0),
+            "mean_rep": mean_rep.mean(axis=0),
+        }
+    )
+
+
 # ---------------------------------------------------------------------------
 # Aggregating rankings (social choice)
 # ---------------------------------------------------------------------------
@@ -944,3 +1222,157 @@ def ranking_disagreement(rankings: pd.DataFrame, *, higher_is_better: bool = Fal
         share_contested=float(contested.mean()),
         pairs=pairs,
     )
+
+
+def majority_cycles(
+    preferences: pd.DataFrame,
+    *,
+    weights: Sequence[float] | np.ndarray | pd.Series | None = None,
+    higher_is_better: bool = False,
+) -> pd.DataFrame:
+    """Every three-candidate majority cycle: a beats b, b beats c, and c beats a.
+
+    A cycle means majority rule cannot name a best candidate among the three,
+    whatever the order in which they are compared (the Condorcet paradox).
+    When no pair is tied, any majority cycle among more candidates contains a
+    three-candidate one, so an empty result then means the majority relation
+    is a consistent order.
+
+    Parameters
+    ----------
+    preferences : pandas.DataFrame
+        As ``rankings`` in :func:`aggregate_rankings`.
+    weights, higher_is_better
+        As in :func:`aggregate_rankings`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cycle, each listed once and started at its candidate that
+        comes first in column order: ``first``, ``second``, ``third``
+        (``first`` beats ``second``, ``second`` beats ``third``, ``third``
+        beats ``first``), ``share_12``, ``share_23``, ``share_31`` (weighted
+        share of voters strictly preferring the winner of each contest) and
+        ``smallest_margin`` (the narrowest of the three wins: winner's share
+        minus loser's share). Empty (same columns) when there is no cycle.
+
+    Raises
+    ------
+    ValueError
+        As :func:`aggregate_rankings`.
+
+    Examples
+    --------
+    >>> cycle = pd.DataFrame({"A": [1, 3, 2], "B": [2, 1, 3], "C": [3, 2, 1]})
+    >>> majority_cycles(cycle)[["first", "second", "third"]].values.tolist()
+    [['A', 'B', 'C']]
+    >>> len(majority_cycles(pd.DataFrame({"A": [1, 1, 3], "B": [2, 2, 1], "C": [3, 3, 2]})))
+    0
+    """
+    prof = _profile(preferences, weights, higher_is_better)
+    pair = prof.pairwise()
+    beats = pair > pair.T + _TOL
+    n_cand = len(prof.candidates)
+    columns = ["first", "second", "third", "share_12", "share_23", "share_31", "smallest_margin"]
+    if n_cand < 3:
+        return pd.DataFrame(columns=columns)
+    i, j, k = np.array(list(itertools.combinations(range(n_cand), 3))).T
+    forward = beats[i, j] & beats[j, k] & beats[k, i]  # i > j > k > i
+    backward = beats[i, k] & beats[k, j] & beats[j, i]  # i > k > j > i
+    a = np.concatenate([i[forward], i[backward]])
+    b = np.concatenate([j[forward], k[backward]])
+    c = np.concatenate([k[forward], j[backward]])
+    margins = np.column_stack([pair[a, b] - pair[b, a], pair[b, c] - pair[c, b], pair[c, a] - pair[a, c]])
+    out = pd.DataFrame({
+        "first": prof.candidates[a], "second": prof.candidates[b], "third": prof.candidates[c],
+        "share_12": pair[a, b], "share_23": pair[b, c], "share_31": pair[c, a],
+        "smallest_margin": margins.min(axis=1) if len(a) else np.empty(0),
+    }, columns=columns)
+    return out.sort_values(["smallest_margin"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def disagreement_curve(
+    rankings: pd.DataFrame,
+    *,
+    order: str | Sequence[Any] = "given",
+    n_perm: int = 50,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """How contested the candidate pairs become as more groups are consulted.
+
+    Groups (rows) are added one at a time; after ``k`` groups the function
+    reports the share of candidate pairs that are contested among them and
+    their mean Kendall's tau, both as in :func:`ranking_disagreement`. A pair
+    once contested stays contested, so the share can only grow along one
+    order of groups.
+
+    Parameters
+    ----------
+    rankings : pandas.DataFrame
+        As in :func:`ranking_disagreement` (rows = groups, columns =
+        candidates). Ranks or scores give the same result: only whether two
+        groups agree on a pair matters.
+    order : "given", "random" or list of row labels
+        ``"given"``: the rows in their order (sort them first, e.g. largest
+        group first). ``"random"``: ``n_perm`` random orders, summarised by the
+        mean and a 2.5-97.5 percentile band. A list: those rows in that order
+        (a subset is fine; the curve stops at its length).
+    n_perm : int
+        Number of random orders (used only with ``order="random"``).
+    seed : int
+        Seed of ``numpy.random.default_rng`` for the random orders.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``k`` from 2: ``k``, ``share_contested``, ``low``, ``high``
+        (percentiles over random orders; equal to the share for a fixed order),
+        ``mean_tau`` (mean over pairs of included groups, averaged over
+        orders) and ``added`` (the group added at step ``k``; ``None`` for
+        random orders).
+
+    Raises
+    ------
+    ValueError
+        As :func:`ranking_disagreement`; also an unknown ``order``, unknown or
+        repeated row labels in it, fewer than two groups in it, or a bad
+        ``n_perm``.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"A": [1, 1, 3], "B": [2, 2, 2], "C": [3, 3, 1]}, index=["x", "y", "z"])
+    >>> disagreement_curve(r)[["k", "share_contested"]].values.tolist()
+    [[2.0, 0.0], [3.0, 1.0]]
+    """
+    res = ranking_disagreement(rankings)  # validates, and gives tau
+    prof = _profile(rankings, None, False)
+    i, j = np.triu_indices(len(prof.candidates), k=1)
+    signs = np.sign(prof.order[:, j] - prof.order[:, i])  # (groups, candidate pairs)
+    n_groups = len(prof.voters)
+    fixed = not (isinstance(order, str) and order == "random")
+    if isinstance(order, str):
+        one_of(order, ["given", "random"], "order")
+        if order == "given":
+            perms = np.arange(n_groups)[None, :]
+        else:
+            rng = np.random.default_rng(positive_int(seed, "seed", minimum=0))
+            perms = np.argsort(rng.random((positive_int(n_perm, "n_perm"), n_groups)), axis=1)
+    else:
+        pos = prof.voters.get_indexer(list(order))
+        if (pos < 0).any() or len(set(pos)) != len(pos):
+            raise ValueError("order must list known row labels of rankings, each once; "
+                             f"got unknown or repeated labels among {list(order)[:5]}.")
+        min_points(len(pos), 2, "disagreement_curve (groups in order)")
+        perms = np.asarray(pos)[None, :]
+    s = signs[perms]  # (orders, k, pairs)
+    contested = np.maximum.accumulate(s > 0, axis=1) & np.maximum.accumulate(s < 0, axis=1)
+    share = contested.mean(axis=2)[:, 1:]
+    tau = res.tau.to_numpy()[perms[:, :, None], perms[:, None, :]]
+    k = np.arange(2, perms.shape[1] + 1)
+    mean_tau = np.tril(tau, -1).sum(axis=2).cumsum(axis=1)[:, 1:] / (k * (k - 1) / 2)
+    low, high = np.percentile(share, [2.5, 97.5], axis=0)
+    return pd.DataFrame({
+        "k": k, "share_contested": share.mean(axis=0), "low": low, "high": high,
+        "mean_tau": mean_tau.mean(axis=0),
+        "added": [prof.voters[p] for p in perms[0, 1:]] if fixed else [None] * len(k),
+    })

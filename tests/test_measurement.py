@@ -589,3 +589,207 @@ def test_unknown_column_raises(name):
         m.mantel_haenszel_dif(df, item=name, group="grp", focal="foc", matching="score")
     with pytest.raises(ValueError, match="Unknown column"):
         m.dif_table(df, items=["y", name], group="grp", focal="foc", matching="score")
+
+
+# --------------------------------------------------------------------------- group score gaps
+
+
+def test_score_gap_matches_a_hand_computation():
+    df = pd.DataFrame({
+        "a": [1, 2, 3, 4, 6, np.nan],
+        "b": [3, 4, 5, 6, 2, 1],
+        "g": ["x", "x", "y", "y", "y", "x"],
+    })
+    res = m.score_gap(df, items=["a", "b"], group="g", focal="y", reference="x", n_boot=0)
+    # Row means: x -> 2, 3 (the NaN row is dropped); y -> 4, 5, 4. Means 2.5 and 13/3.
+    assert res.reference_mean == pytest.approx(2.5)
+    assert res.focal_mean == pytest.approx(13 / 3)
+    assert res.difference == pytest.approx(13 / 3 - 2.5)
+    assert (res.n_focal, res.n_reference, res.n_items, res.n_dropped) == (3, 2, 2, 1)
+    assert res.ci is None
+    with pytest.raises(ValueError, match="missing"):
+        m.score_gap(df, items=["a", "b"], group="g", focal="y", missing="raise")
+
+
+def test_score_gap_bootstrap_equals_a_loop_resampling_within_groups():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"s": rng.normal(size=90), "g": np.repeat(["f", "r"], [40, 50])})
+    n_boot, seed = 200, 4
+    res = m.score_gap(df, items=["s"], group="g", focal="f", n_boot=n_boot, seed=seed)
+    # Independent loop: the same generator draws focal indices for all resamples, then reference indices.
+    gen = np.random.default_rng(seed)
+    f, r = df.loc[df.g == "f", "s"].to_numpy(), df.loc[df.g == "r", "s"].to_numpy()
+    fi, ri = gen.integers(0, len(f), size=(n_boot, len(f))), gen.integers(0, len(r), size=(n_boot, len(r)))
+    diffs = [f[fi[b]].mean() - r[ri[b]].mean() for b in range(n_boot)]
+    assert res.ci == pytest.approx(tuple(np.quantile(diffs, [0.025, 0.975])), abs=1e-12)
+    assert res.reference == "r"
+
+
+def test_score_gap_interval_agrees_with_welch_for_large_normal_samples():
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"s": np.r_[rng.normal(0.3, 1, 3000), rng.normal(0, 2, 2000)],
+                       "g": np.repeat(["f", "r"], [3000, 2000])})
+    res = m.score_gap(df, items=["s"], group="g", focal="f", n_boot=4000)
+    f, r = df.s[df.g == "f"], df.s[df.g == "r"]
+    se = np.sqrt(f.var(ddof=1) / len(f) + r.var(ddof=1) / len(r))
+    welch = (res.difference - 1.96 * se, res.difference + 1.96 * se)
+    # With n in the thousands the bootstrap distribution of a mean difference is close to normal; its
+    # 2.5% and 97.5% quantiles from 4000 draws deviate from the normal ones by a few percent of the width.
+    assert res.ci == pytest.approx(welch, abs=0.06 * (welch[1] - welch[0]))
+
+
+def test_score_gap_interval_covers_the_true_difference_at_about_the_nominal_rate():
+    rng = np.random.default_rng(11)
+    hits, reps = 0, 200
+    for rep in range(reps):
+        df = pd.DataFrame({"s": np.r_[rng.normal(0.5, 1, 80), rng.normal(0.0, 1.5, 120)],
+                           "g": np.repeat(["f", "r"], [80, 120])})
+        ci = m.score_gap(df, items=["s"], group="g", focal="f", n_boot=400, seed=rep).ci
+        hits += ci[0] <= 0.5 <= ci[1]
+    # Binomial SD of the rate at 0.95 over 200 replicates is 0.015; percentile intervals undercover a
+    # little at n = 80 (about 0.94), so accept 0.89-0.99.
+    assert 0.89 <= hits / reps <= 0.99
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"items": []}, "at least 1"),
+        ({"items": ["a", "a"]}, "repeated"),
+        ({"items": "a"}, "list of column names"),
+        ({"items": ["zz"]}, "Unknown column"),
+        ({"focal": "nobody"}, "focal group is empty"),
+        ({"n_boot": -1}, "n_boot"),
+        ({"confidence": 1.5}, "confidence"),
+        ({"missing": "impute"}, "missing policy"),
+    ],
+)
+def test_score_gap_bad_arguments_raise(kwargs, match):
+    df = pd.DataFrame({"a": [1.0, 2, 3, 4], "g": ["x", "x", "y", "y"]})
+    args = {"items": ["a"], "group": "g", "focal": "y", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        m.score_gap(df, **args)
+
+
+def test_score_gap_refuses_an_interval_from_a_single_respondent():
+    df = pd.DataFrame({"a": [1.0, 2, 3], "g": ["x", "x", "y"]})
+    with pytest.raises(ValueError, match="at least 2 respondents"):
+        m.score_gap(df, items=["a"], group="g", focal="y")
+    assert m.score_gap(df, items=["a"], group="g", focal="y", n_boot=0).difference == pytest.approx(1.5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(4, 30), where=st.integers(0, 1000), bad=st.sampled_from([np.inf, -np.inf]))
+def test_score_gap_any_inf_raises(n, where, bad):
+    df = pd.DataFrame({"a": np.arange(n, dtype=float), "g": np.where(np.arange(n) % 2 == 0, "x", "y")})
+    df.loc[where % n, "a"] = bad
+    with pytest.raises(ValueError, match="non-finite"):
+        m.score_gap(df, items=["a"], group="g", focal="y", n_boot=0)
+
+
+# --------------------------------------------------------------------------- definitions of the outcome
+
+
+def sensitivity_frame(rng, n=2000):
+    x = rng.normal(size=n)
+    g = np.where(rng.random(n) < 0.3, "small", "large")
+    return pd.DataFrame({"x": x, "y": 2 * x + rng.normal(size=n), "g": g, "c": rng.choice(["u", "v"], n)})
+
+
+def test_threshold_sensitivity_rates_match_an_independent_confusion_matrix():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import confusion_matrix
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    df = sensitivity_frame(np.random.default_rng(2))
+    out = m.threshold_sensitivity(df, outcome="y", quantiles=[0.5, 0.8], features=["x", "c"], group="g", seed=7)
+    # Re-do the documented procedure by hand: same split (first 30% of default_rng(7).permutation),
+    # whole-sample cut-off, x plus a 0/1 indicator of c == "v", scaled logistic regression.
+    test = np.zeros(len(df), bool)
+    test[np.random.default_rng(7).permutation(len(df))[: round(0.3 * len(df))]] = True
+    x = np.column_stack([df.x, (df.c == "v").astype(float)])
+    for q in (0.5, 0.8):
+        y = (df.y > np.quantile(df.y, q)).astype(int).to_numpy()
+        pred = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x[~test], y[~test]).predict(x[test])
+        for grp in ("small", "large", "overall"):
+            sel = np.ones(test.sum(), bool) if grp == "overall" else (df.g[test] == grp).to_numpy()
+            tn, fp, fn, tp = confusion_matrix(y[test][sel], pred[sel], labels=[0, 1]).ravel()
+            row = out[(out["quantile"] == q) & (out["group"] == grp)].iloc[0]
+            assert row["n"] == tn + fp + fn + tp and row["n_positive"] == fn + tp
+            assert row["error_rate"] == pytest.approx((fp + fn) / (tn + fp + fn + tp))
+            assert row["fnr"] == pytest.approx(fn / (fn + tp))
+            assert row["fpr"] == pytest.approx(fp / (fp + tn))
+            assert row["balanced_error"] == pytest.approx((fn / (fn + tp) + fp / (fp + tn)) / 2)
+            assert row["cutoff"] == pytest.approx(np.quantile(df.y, q))
+
+
+def test_threshold_sensitivity_base_rates_follow_the_quantile_levels():
+    df = sensitivity_frame(np.random.default_rng(4), n=5000)
+    out = m.threshold_sensitivity(df, outcome="y", quantiles=[0.5, 0.75, 0.9], features=["x"], group="g")
+    overall = out[out["group"] == "overall"]
+    # Above the q-quantile lie 1 - q of all rows; a random 30% test split has SD sqrt(q(1-q)/1500) <= 0.013.
+    assert overall["base_rate"].to_numpy() == pytest.approx([0.5, 0.25, 0.1], abs=0.04)
+    assert (overall["n"] == 1500).all()
+
+
+def test_threshold_sensitivity_separable_label_has_no_errors_and_wilson_bounds():
+    # Two clusters with a wide gap; the median cut-off (0) falls in the gap, so the label is separable by
+    # the only feature with a margin of 1 on either side and a fitted logistic regression makes no errors.
+    x = np.r_[np.linspace(-3, -1, 200), np.linspace(1, 3, 200)]
+    df = pd.DataFrame({"x": x, "y": x, "g": np.where(np.arange(400) % 2 == 0, "a", "b")})
+    out = m.threshold_sensitivity(df, outcome="y", quantiles=[0.5], features=["x"], group="g")
+    assert (out["error_rate"] == 0).all() and (out["fnr"] == 0).all() and (out["fpr"] == 0).all()
+    # Wilson interval with 0 errors out of n: lower bound 0, upper z^2 / (n + z^2).
+    z2 = 1.959963985**2
+    assert np.allclose(out["error_low"], 0, atol=1e-12)
+    assert out["error_high"].to_numpy() == pytest.approx((z2 / (out["n"] + z2)).to_numpy(), rel=1e-8)
+
+
+def test_threshold_sensitivity_wilson_interval_matches_a_hand_computation():
+    low, high = m._wilson(np.array([2.0]), np.array([10.0]), 0.95)
+    # Wilson (1927) for 2/10 at z = 1.96: centre (0.2 + 0.19208) / 1.38416, half 1.96 sqrt(0.016 + 0.009604) / 1.38416.
+    z = 1.959963985
+    centre = (0.2 + z**2 / 20) / (1 + z**2 / 10)
+    half = z * math.sqrt(0.2 * 0.8 / 10 + z**2 / 400) / (1 + z**2 / 10)
+    assert (low[0], high[0]) == pytest.approx((centre - half, centre + half), abs=1e-9)
+    assert (low[0], high[0]) == pytest.approx((0.0567, 0.5098), abs=1e-4)  # the usual textbook value
+
+
+def test_threshold_sensitivity_same_seed_same_numbers_and_seed_matters():
+    df = sensitivity_frame(np.random.default_rng(6))
+    kw = {"outcome": "y", "quantiles": [0.6], "features": ["x"], "group": "g"}
+    a, b = m.threshold_sensitivity(df, seed=1, **kw), m.threshold_sensitivity(df, seed=1, **kw)
+    pd.testing.assert_frame_equal(a, b)
+    assert not m.threshold_sensitivity(df, seed=2, **kw)["n_positive"].equals(a["n_positive"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"outcome": "nope"}, "Unknown column"),
+        ({"quantiles": [0.5, 1.0]}, "quantile"),
+        ({"quantiles": [0.5, 0.5]}, "repeated"),
+        ({"quantiles": 0.5}, "list of levels"),
+        ({"quantiles": []}, "at least 1"),
+        ({"features": []}, "at least 1"),
+        ({"features": "x"}, "list of column names"),
+        ({"test_size": 0.0}, "test_size"),
+        ({"test_size": 0.999}, "need 10"),
+        ({"outcome": "top", "quantiles": [0.95]}, "only one class"),
+        ({"outcome": "const"}, "constant"),
+    ],
+)
+def test_threshold_sensitivity_bad_arguments_raise(kwargs, match):
+    # "top": 10% ones, so its 0.95 quantile is 1 and nobody lies above it.
+    df = sensitivity_frame(np.random.default_rng(0), n=300).assign(const=1.0, top=np.r_[np.zeros(270), np.ones(30)])
+    args = {"outcome": "y", "quantiles": [0.5], "features": ["x"], "group": "g", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        m.threshold_sensitivity(df, **args)
+
+
+def test_threshold_sensitivity_missing_values_raise():
+    df = sensitivity_frame(np.random.default_rng(0), n=300)
+    df.loc[5, "x"] = np.nan
+    with pytest.raises(ValueError, match="Missing values"):
+        m.threshold_sensitivity(df, outcome="y", quantiles=[0.5], features=["x"], group="g")

@@ -23,11 +23,16 @@ from helpers.pluralism import (
     aggregate_rankings,
     condorcet_winner,
     coverage_curve,
+    coverage_null,
+    disagreement_curve,
     group_distributions,
+    majority_cycles,
     pairwise_majority,
     ranking_disagreement,
     representativeness,
     representativeness_by_group,
+    representativeness_matrix,
+    representativeness_null,
 )
 
 Z = stats.norm.ppf(0.975)
@@ -396,6 +401,175 @@ def test_coverage_curve_random_mean_converges_to_all_permutations():
     pd.testing.assert_frame_equal(got, again)
 
 
+# --------------------------------------------------------------------------- representativeness_matrix
+
+
+def test_representativeness_matrix_matches_scipy_loop():
+    df = survey(seed=14, n=500)
+    answered = df.dropna(subset=["x"])
+    rows = pd.crosstab(answered["g"], answered["x"])
+    cols = pd.crosstab(answered["h"], answered["x"])
+    got = representativeness_matrix(df, item="x", group="g", candidates="h")
+    assert list(got.columns) == ["pooled", "x", "y"] and list(got.index) == list(rows.index)
+    pooled = rows.sum().to_numpy()
+    for g, row in rows.iterrows():
+        r = row.to_numpy()
+        assert got.loc[g, "pooled"] == pytest.approx(scipy_rep(r / r.sum(), pooled / pooled.sum()), abs=1e-12)
+        for h, col in cols.iterrows():
+            c = col.to_numpy()
+            assert got.loc[g, h] == pytest.approx(scipy_rep(r / r.sum(), c / c.sum()), abs=1e-12)
+
+
+def test_representativeness_matrix_mapping_and_hand_value():
+    # Group a answers option 0 only; candidate "flat" is uniform over 3 options.
+    # CDFs (1, 1, 1) vs (1/3, 2/3, 1): W1 = 2/3 + 1/3 = 1, N - 1 = 2 -> 0.5.
+    df = pd.DataFrame({"g": ["a", "b", "b"], "x": [0, 1, 2]})
+    got = representativeness_matrix(df, item="x", group="g", pooled=False,
+                                    candidates={"flat": [1, 1, 1], "b": "b", "top": pd.Series([1.0], index=[2])
+                                                .reindex([2, 1, 0], fill_value=0.0)})
+    assert got.loc["a", "flat"] == pytest.approx(0.5)
+    # a vs group b's mix (0, 1/2, 1/2): CDFs (1, 1, 1) vs (0, 1/2, 1): W1 = 1.5 -> 0.25.
+    assert got.loc["a", "b"] == pytest.approx(0.25)
+    # a vs all mass on option 2 (Series indexed in reverse order): opposite extremes -> 0.
+    assert got.loc["a", "top"] == pytest.approx(0.0) and got.loc["b", "b"] == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- permutation nulls
+
+
+def test_representativeness_null_pvalues_are_uniform_under_the_null():
+    # 400 groups of 50 answers, all drawn from one distribution: no real differences.
+    rng = np.random.default_rng(15)
+    df = pd.DataFrame({"g": np.repeat(np.arange(400), 50), "x": rng.choice(4, size=20_000, p=[0.1, 0.2, 0.3, 0.4])})
+    out = representativeness_null(df, item="x", group="g", n_perm=199, seed=1)
+    # A permutation p-value is valid: P(p <= 0.1) is 0.1 up to the 1/200 grid. Over 400 (nearly independent)
+    # groups the rate has SE sqrt(0.09 / 400) = 0.015; 0.05 is more than 3 SE.
+    assert abs((out["p_value"] <= 0.1).mean() - 0.1) < 0.05
+    assert (out["null_low"] <= out["null_mean"]).all()
+
+
+def test_representativeness_null_mean_matches_normal_approximation():
+    # 100 groups of 400 from a pool of 40,000. For a group of n, E|F_hat - F| ~ sqrt(2/pi) sqrt(F(1-F)/n) at each
+    # cumulative share F (normal approximation to the binomial; the finite-population factor 0.99 is ignored),
+    # so E[1 - rep] ~ sum_k sqrt(2/pi) sqrt(F_k (1 - F_k) / n) / (N - 1), summed over the N - 1 inner CDF points.
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    group_answers = np.repeat(np.arange(4), (p * 400).astype(int))  # exactly the pooled mix in every group
+    df = pd.DataFrame({"g": np.repeat(np.arange(100), 400), "x": np.tile(group_answers, 100)})
+    out = representativeness_null(df, item="x", group="g", n_perm=50, seed=2)
+    cdf = np.cumsum(p)[:-1]
+    expected_gap = np.sum(np.sqrt(2 / np.pi) * np.sqrt(cdf * (1 - cdf) / 400)) / 3
+    # Averaged over 100 groups x 50 shuffles the Monte Carlo error is < 1%; 5% covers the approximation.
+    assert 1 - out["null_mean"].mean() == pytest.approx(expected_gap, rel=0.05)
+    np.testing.assert_allclose(out["representativeness"], 1.0)  # every group is exactly the pooled mix
+    assert (out["p_value"] == 1.0).all()
+
+
+def test_representativeness_null_flags_groups_that_really_differ():
+    df = survey(seed=16, n=1200)  # each group puts 55% on its own option
+    out = representativeness_null(df, item="x", group="g", n_perm=99)
+    assert (out["p_value"] == 0.01).all()  # observed below every shuffle: 1 / (1 + 99)
+    assert (out["representativeness"] < out["null_low"]).all()
+
+
+def test_coverage_null_share_matches_multinomial_monte_carlo():
+    # 50 groups of 100 drawn from one distribution; the noise-only share represented at k = 50 is the chance that a
+    # group of 100 scores >= t against the pooled mix. Estimate that chance independently with multinomial draws
+    # and scipy's Wasserstein distance (sampling with replacement; the pool of 5,000 makes the difference ~1%).
+    p = np.array([0.25, 0.25, 0.25, 0.25])
+    df = pd.DataFrame({"g": np.repeat(np.arange(50), 100), "x": np.tile(np.repeat(np.arange(4), 25), 50)})
+    t = 0.96
+    got = coverage_null(df, item="x", group="g", threshold=t, n_perm=200, seed=3)
+    draws = np.random.default_rng(4).multinomial(100, p, size=4000)
+    chance = np.mean([scipy_rep(d / 100, p) >= t for d in draws])
+    # SE of the shuffle mean: SD of a share over 50 groups <= 0.5/sqrt(50) = 0.07, over 200 shuffles 0.005;
+    # of the Monte Carlo chance 0.008. 0.04 allows the with/without-replacement difference as well.
+    assert got["share_represented"].iloc[-1] == pytest.approx(chance, abs=0.04)
+    assert got["share_represented"].iloc[0] == 1.0  # one group always matches its own pooled mix
+    assert (got["low"] <= got["share_represented"]).all() and (got["share_represented"] <= got["high"]).all()
+
+
+def test_coverage_null_stays_high_where_real_groups_differ():
+    df = survey(seed=17, n=2000, n_groups=4)
+    real = coverage_curve(df, item="x", group="g", threshold=0.9)
+    null = coverage_null(df, item="x", group="g", threshold=0.9, n_perm=30)
+    # Groups of ~450 answers from the pooled mix score ~0.98 (normal approximation above), so every shuffle
+    # clears 0.9 ...
+    assert (null["share_represented"] == 1.0).all()
+    # ... while no real group does. Against a roughly uniform pooled mix (CDF 0.25, 0.5, 0.75), a group with 55% on
+    # an end option has CDF (0.55, 0.7, 0.85): W1 = 0.6, score 0.8; with 55% on an inner option, CDF (0.15, 0.7,
+    # 0.85): W1 = 0.4, score 0.87. Both are below 0.9.
+    assert real["share_represented"].iloc[-1] == 0.0
+    again = coverage_null(df, item="x", group="g", threshold=0.9, n_perm=30, order="random", seed=5)
+    assert again.equals(coverage_null(df, item="x", group="g", threshold=0.9, n_perm=30, order="random", seed=5))
+
+
+# --------------------------------------------------------------------------- cycles and disagreement curves
+
+
+def brute_cycles(ranks: np.ndarray) -> set[tuple[int, int, int]]:
+    """Loops: every ordered triple (a, b, c) with a > b > c > a by strict majority, as a rotation-free key."""
+    m = ranks.shape[1]
+
+    def beats(a, b):
+        return sum(r[a] < r[b] for r in ranks) > sum(r[b] < r[a] for r in ranks)
+
+    found = set()
+    for a, b, c in itertools.permutations(range(m), 3):
+        if beats(a, b) and beats(b, c) and beats(c, a):
+            k = [a, b, c].index(min(a, b, c))
+            found.add(tuple([a, b, c][k:] + [a, b, c][:k]))
+    return found
+
+
+def test_majority_cycles_match_brute_force_and_imply_no_condorcet_winner():
+    rng = np.random.default_rng(18)
+    n_with_cycles = 0
+    for _ in range(60):
+        ranks = np.array([rng.permutation(5) for _ in range(7)])  # 7 voters: no tied contests
+        got = majority_cycles(pd.DataFrame(ranks))
+        assert set(map(tuple, got[["first", "second", "third"]].to_numpy())) == brute_cycles(ranks)
+        n_with_cycles += len(got) > 0
+        # Without ties the majority relation is a tournament; one without a 3-cycle is transitive, so it has a
+        # Condorcet winner.
+        if got.empty:
+            assert condorcet_winner(pd.DataFrame(ranks)) is not None
+    assert n_with_cycles > 0  # the check above is not vacuous
+    # Condorcet paradox: every contest is won 2-1, so each share is 2/3 and each margin 1/3.
+    cyc = majority_cycles(CYCLE)
+    np.testing.assert_allclose(cyc[["share_12", "share_23", "share_31"]].to_numpy(), [[2 / 3] * 3])
+    assert cyc["smallest_margin"].iloc[0] == pytest.approx(1 / 3)
+    # Weighted cycle (4, 3, 2 voters): A beats B 6-3, B beats C 7-2, C beats A 5-4 -> narrowest margin 1/9.
+    assert majority_cycles(WEIGHTED_CYCLE, weights=CYCLE_WEIGHTS)["smallest_margin"].iloc[0] == pytest.approx(1 / 9)
+    assert majority_cycles(FIVE).empty and list(majority_cycles(FIVE).columns)[:3] == ["first", "second", "third"]
+
+
+def test_disagreement_curve_matches_ranking_disagreement_on_prefixes():
+    rng = np.random.default_rng(19)
+    r = pd.DataFrame(rng.integers(1, 5, size=(7, 5)), index=[f"g{i}" for i in range(7)], columns=list("ABCDE"))
+    for order in ("given", ["g3", "g0", "g6", "g1"]):
+        got = disagreement_curve(r, order=order)
+        names = list(r.index) if order == "given" else order
+        for k, row in zip(range(2, len(names) + 1), got.itertuples(), strict=True):
+            ref = ranking_disagreement(r.loc[names[:k]])
+            assert row.k == k and row.added == names[k - 1]
+            assert row.share_contested == pytest.approx(ref.share_contested)
+            assert row.mean_tau == pytest.approx(ref.mean_tau, abs=1e-12)
+        # A pair once contested stays contested.
+        assert (np.diff(got["share_contested"]) >= 0).all()
+
+
+def test_disagreement_curve_random_mean_matches_all_orders():
+    rng = np.random.default_rng(20)
+    r = pd.DataFrame(rng.integers(1, 4, size=(4, 4)) + np.arange(4) * 0.1, index=list("wxyz"))
+    exact = np.mean([[ranking_disagreement(r.loc[list(p[:k])]).share_contested for k in range(2, 5)]
+                     for p in itertools.permutations(r.index)], axis=0)
+    got = disagreement_curve(r, order="random", n_perm=3000, seed=1)
+    # Shares lie in [0, 1] (SD <= 0.5): the mean of 3000 orders has SE <= 0.01; 0.04 is 4 SE.
+    np.testing.assert_allclose(got["share_contested"], exact, atol=0.04)
+    assert got["low"].iloc[-1] == got["high"].iloc[-1] == pytest.approx(exact[-1])
+    assert got["added"].isna().all()
+
+
 # --------------------------------------------------------------------------- bad inputs
 
 finite = st.floats(min_value=0, max_value=100, allow_nan=False)
@@ -483,3 +657,31 @@ def test_other_bad_inputs_raise():
         aggregate_rankings(pd.DataFrame([list(range(9))]), rule="kemeny")
     with pytest.raises(ValueError, match="rank every candidate equal"):
         ranking_disagreement(pd.DataFrame({"A": [1, 1], "B": [2, 1]}))
+    with pytest.raises(ValueError, match="pooled"):
+        representativeness_matrix(df.assign(c="pooled"), item="x", group="g", candidates="c")
+    with pytest.raises(ValueError):
+        representativeness_matrix(df, item="x", group="g", candidates={}, pooled=False)
+    with pytest.raises(ValueError, match="Unknown reference"):
+        representativeness_matrix(df, item="x", group="g", candidates={"m": "nowhere"})
+    with pytest.raises(ValueError, match="quantile"):
+        representativeness_null(df, item="x", group="g", quantile=0.9)
+    with pytest.raises(ValueError):
+        representativeness_null(df, item="x", group="g", n_perm=0)
+    with pytest.raises(ValueError):
+        coverage_null(df, item="x", group="g", threshold=-0.1)
+    with pytest.raises(ValueError, match="Unknown order"):
+        disagreement_curve(FIVE, order="size")
+    with pytest.raises(ValueError, match="unknown or repeated"):
+        disagreement_curve(FIVE, order=[0, 0, 1])
+    with pytest.raises(ValueError, match="at least 2"):
+        disagreement_curve(FIVE, order=[3])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 4), st.integers(0, 2), st.sampled_from([np.nan, np.inf, -np.inf]))
+def test_non_finite_preferences_raise(row, col, bad):
+    broken = FIVE.astype(float)
+    broken.iloc[row, col] = bad
+    for fn in (majority_cycles, disagreement_curve):
+        with pytest.raises(ValueError, match="non-finite"):
+            fn(broken)
