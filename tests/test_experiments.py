@@ -1,0 +1,272 @@
+"""Tests for helpers.experiments: cache reproducibility, metadata, metrics, frames, bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss
+
+from helpers import data
+from helpers.experiments import (
+    EXPERIMENTS,
+    KEYS,
+    PROB_CLIP,
+    RESULTS_DIR,
+    frame_sample,
+    group_metrics,
+    learning_curve,
+    load_results,
+    run_experiment,
+)
+
+NAMES = sorted(EXPERIMENTS)
+CELL = [k for k in KEYS if k not in ("group_var", "group", "metric")]
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def cached(request: pytest.FixtureRequest) -> tuple[str, pd.DataFrame]:
+    return request.param, load_results(request.param)
+
+
+# ---------------------------------------------------------------------------
+# the cache
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cache_matches_a_rerun_of_part_of_the_grid(name: str) -> None:
+    spec = EXPERIMENTS[name]
+    # Small cells of both frames and model families, plus one cell at the whole pool.
+    fresh = pd.concat([
+        run_experiment(name, sizes=[250, 1000], seeds=[0, 3], models=["logistic_d1", "logistic_d2", "hgb_4x25"],
+                       frames=("random", "convenience"), progress=False),
+        run_experiment(name, sizes=[spec.sizes[-1]], seeds=[1], models=["logistic_d1"], progress=False),
+    ])
+    merged = fresh.merge(load_results(name), on=list(KEYS), how="left", suffixes=("", "_cache"), indicator=True)
+    assert (merged["_merge"] == "both").all(), "rerun cells are missing from the cache"
+    # Counts are integers: exact.
+    assert (merged["n_eval"] == merged["n_eval_cache"]).all()
+    assert (merged["n_train_group"] == merged["n_train_group_cache"]).all()
+    # Both models are deterministic given their (sorted) training rows and every fit runs on one thread, and the CSV
+    # stores floats as shortest round-trip reprs, so equality is expected (the cache was written with n_jobs=2, this
+    # rerun uses n_jobs=1). 1e-9 leaves room only for a different CPU's BLAS kernels (~1e-16 relative); a real change
+    # (another sample or model) moves an error rate by at least 1/n_eval >= 1/5631 ~ 2e-4.
+    np.testing.assert_allclose(merged["value"], merged["value_cache"], rtol=0, atol=1e-9, equal_nan=True)
+
+
+def test_metadata_records_the_registered_data_checksum(cached: tuple[str, pd.DataFrame]) -> None:
+    name, results = cached
+    meta = json.loads((RESULTS_DIR / f"{name}.json").read_text())
+    dataset = EXPERIMENTS[name].dataset
+    assert meta["data_sha256"] == data.REGISTRY[dataset].sha256
+    assert meta["data_sha256"] == hashlib.sha256(data.source_path(dataset).read_bytes()).hexdigest()
+    assert meta["file_sha256"] == hashlib.sha256((RESULTS_DIR / meta["file"]).read_bytes()).hexdigest()
+    assert meta["rows"] == len(results)
+    assert {"python", "numpy", "pandas", "scikit-learn"} <= set(meta["versions"])
+    assert meta["wall_clock_seconds"] > 0 and meta["peak_memory_mb"]["main"] > 0
+
+
+def test_cache_covers_the_registered_grid(cached: tuple[str, pd.DataFrame]) -> None:
+    name, results = cached
+    spec = EXPERIMENTS[name]
+    cells = results[CELL].drop_duplicates()
+    n_models = len(spec.models)
+    assert len(cells) == len(spec.sizes) * len(spec.seeds) * n_models * len(spec.frames)
+    assert results.duplicated(list(KEYS)).sum() == 0
+
+
+# ---------------------------------------------------------------------------
+# groups partition the evaluation set
+# ---------------------------------------------------------------------------
+
+
+def test_groups_partition_the_evaluation_set(cached: tuple[str, pd.DataFrame]) -> None:
+    name, results = cached
+    spec = EXPERIMENTS[name]
+    one_metric = results[results["metric"] == "error"]
+    overall = one_metric[one_metric["group_var"] == "overall"].set_index(CELL)
+    for var in spec.groups:
+        block = one_metric[one_metric["group_var"] == var]
+        sums = block.groupby(CELL)[["n_eval", "n_train_group"]].sum()
+        assert len(sums) == len(overall)
+        assert (sums["n_eval"] == overall.loc[sums.index, "n_eval"]).all()
+        assert (sums["n_train_group"] == sums.index.get_level_values("train_size")).all()
+    # Independent count of the held-out set: round(20 %) of every group-combination stratum, from the raw data.
+    frame = spec.frame()
+    strata = frame.groupby(list(spec.groups), observed=True).size().to_numpy()
+    assert set(overall["n_eval"]) == {int(np.rint(spec.eval_fraction * strata).sum())}
+
+
+def test_fertility_groups_follow_the_documented_coding() -> None:
+    frame = EXPERIMENTS["fertility"].frame()
+    flags = frame[["afam", "hispanic", "other"]].eq("yes")
+    # Hand rule: exactly one flag -> that flag's name; none -> "none"; two or more -> "multiple".
+    expected = np.select([flags.sum(axis=1) == 0, flags.sum(axis=1) > 1], ["none", "multiple"],
+                         default=flags.idxmax(axis=1))
+    assert (frame["race_ethnicity"].astype(str).to_numpy() == expected).all()
+    assert frame["worked"].equals(frame["work"] > 0)
+
+
+# ---------------------------------------------------------------------------
+# metrics
+# ---------------------------------------------------------------------------
+
+
+def test_group_metrics_match_sklearn_group_by_group() -> None:
+    rng = np.random.default_rng(5)
+    n = 3000
+    groups = rng.choice(["a", "b", "c"], size=n, p=[0.6, 0.3, 0.1])
+    y = rng.integers(0, 2, size=n)
+    p = np.clip(rng.beta(2, 2, size=n) + 0.2 * y - 0.1, 0, 1)
+    p[:5] = [0.0, 1.0, 0.5, 1e-9, 1 - 1e-9]  # exercise the clipping and the 0.5 threshold
+    got = group_metrics(y, p, groups).set_index(["group", "metric"])
+    for g, mask in [("overall", np.ones(n, bool))] + [(g, groups == g) for g in "abc"]:
+        yt, pt = y[mask], p[mask]
+        pred = (pt >= 0.5).astype(int)
+        assert got.loc[(g, "error"), "value"] == pytest.approx(1 - accuracy_score(yt, pred), abs=1e-12)
+        assert got.loc[(g, "balanced_error"), "value"] == pytest.approx(
+            1 - balanced_accuracy_score(yt, pred), abs=1e-12)
+        assert got.loc[(g, "log_loss"), "value"] == pytest.approx(
+            log_loss(yt, np.clip(pt, PROB_CLIP, 1 - PROB_CLIP), labels=[0, 1]), abs=1e-12)
+        assert got.loc[(g, "base_rate"), "value"] == pytest.approx(yt.mean(), abs=1e-12)
+        assert (got.loc[g, "n_eval"] == mask.sum()).all()
+
+
+def test_group_metrics_hand_computed_example() -> None:
+    # y = 1,1,1,0 ; p = .9,.6,.3,.7 -> predictions 1,1,0,1: recall(1) = 2/3, recall(0) = 0,
+    # balanced error = 1 - (2/3 + 0)/2 = 2/3; error = 2/4.
+    m = group_metrics([1, 1, 1, 0], [0.9, 0.6, 0.3, 0.7]).set_index("metric")["value"]
+    assert m["error"] == pytest.approx(0.5)
+    assert m["balanced_error"] == pytest.approx(2 / 3)
+    assert m["log_loss"] == pytest.approx(-(np.log(0.9) + np.log(0.6) + np.log(0.3) + np.log(0.3)) / 4)
+    # A group with a single class has no balanced error.
+    one_class = group_metrics([1, 1, 0], [0.8, 0.2, 0.4], ["a", "a", "b"]).set_index(["group", "metric"])
+    assert np.isnan(one_class.loc[("a", "balanced_error"), "value"])
+
+
+def test_learning_curve_recovers_a_known_bayes_error() -> None:
+    # y | x ~ Bernoulli(0.2) for x = 0 and Bernoulli(0.9) for x = 1, x ~ Bernoulli(1/2): the Bayes rule predicts x,
+    # with error 0.5 * 0.2 + 0.5 * 0.1 = 0.15. With 16,000 training rows the fitted rule is the Bayes rule; the
+    # held-out error on 4,000 rows has SE sqrt(.15 * .85 / 4000) ~ 0.0056, so 0.025 is a > 4 SE band.
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 2, size=20_000)
+    df = pd.DataFrame({"x": x, "y": rng.random(20_000) < np.where(x == 1, 0.9, 0.2),
+                       "g": np.where(rng.random(20_000) < 0.8, "big", "small")})
+    lc = learning_curve(df, target="y", features=["x"], group="g", sizes=[16_000], seeds=[0],
+                        models=["logistic_d1"], progress=False)
+    err = lc.query("group == 'overall' and metric == 'error'")["value"].item()
+    assert abs(err - 0.15) < 0.025
+
+
+# ---------------------------------------------------------------------------
+# sampling frames
+# ---------------------------------------------------------------------------
+
+
+def _inclusion_ratio(frame: str, n_seeds: int = 1000) -> float:
+    labels = np.array(["major"] * 5000 + ["minor"] * 5000)
+    draws = np.concatenate([labels[frame_sample(labels, 100, frame=frame, majority_weight=4.0, seed=s)]
+                            for s in range(n_seeds)])
+    # Both groups have 5000 members, so the ratio of counts is the ratio of inclusion rates.
+    return (draws == "major").sum() / (draws == "minor").sum()
+
+
+def test_convenience_frame_overdraws_the_majority_by_its_weight() -> None:
+    # 1000 samples of 100 from a 50/50 pool of 10,000: ~80,000 majority vs ~20,000 minority draws. The ratio
+    # T / S_minor - 1 has sd ~ T * sd(S_minor) / S_minor^2 = 1e5 * sqrt(1e5 * .8 * .2) / 2e4^2 ~ 0.03, and
+    # depletion of the majority (1 % sampling fraction) lowers the expectation to 3.976 (successive sampling:
+    # (1 - exp(-4t)) / (1 - exp(-t)) with t = 100 / 25,000). Tolerance 0.15 = 0.024 bias + ~4 sd.
+    assert abs(_inclusion_ratio("convenience") - 4.0) < 0.15
+    # Random frame: ratio 1, sd ~ 0.01, same 4-sd margin.
+    assert abs(_inclusion_ratio("random") - 1.0) < 0.05
+
+
+def test_frame_samples_are_nested_and_exhaust_the_pool() -> None:
+    labels = np.repeat(["a", "b"], [300, 100])
+    small = frame_sample(labels, 50, frame="convenience", seed=3)
+    large = frame_sample(labels, 200, frame="convenience", seed=3)
+    full = frame_sample(labels, 400, frame="convenience", seed=3)
+    assert (large[:50] == small).all()
+    assert np.array_equal(np.sort(full), np.arange(400))
+
+
+# ---------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------
+
+
+def _toy(n: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"x": rng.normal(size=n), "c": rng.choice(["u", "v"], n), "y": rng.random(n) < 0.5,
+                         "g": rng.choice(["a", "b"], n)})
+
+
+def _curve(df: pd.DataFrame, **kw: object) -> pd.DataFrame:
+    args: dict = {"target": "y", "features": ["x", "c"], "group": "g", "sizes": [50], "seeds": [0],
+                  "models": ["logistic_d1"], "progress": False}
+    return learning_curve(df, **{**args, **kw})
+
+
+def test_unknown_experiment_is_refused() -> None:
+    with pytest.raises(ValueError, match="Unknown experiment name"):
+        run_experiment("imagenet")
+    with pytest.raises(ValueError, match="Unknown experiment name"):
+        load_results("imagenet")
+
+
+def test_sizes_larger_than_the_pool_are_refused() -> None:
+    with pytest.raises(ValueError, match="training pool of 160"):
+        _curve(_toy(), sizes=[50, 161])
+    with pytest.raises(ValueError, match="training pool"):
+        run_experiment("cps1988", sizes=[EXPERIMENTS["cps1988"].sizes[-1] + 1], progress=False)
+
+
+@given(st.integers(max_value=0))
+@settings(max_examples=25, deadline=None)
+def test_non_positive_sizes_are_refused(size: int) -> None:
+    with pytest.raises(ValueError, match="sizes"):
+        _curve(_toy(), sizes=[100, size])
+
+
+@pytest.mark.parametrize("kw", [{"target": "nope"}, {"features": ["x", "nope"]}, {"group": ["g", "nope"]}])
+def test_unknown_columns_are_refused(kw: dict) -> None:
+    with pytest.raises(ValueError, match="Unknown column"):
+        _curve(_toy(), **kw)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"models": ["gpt"]}, "Unknown model"),
+    ({"frame": "snowball"}, "Unknown frame"),
+    ({"target": "c", "features": ["x"]}, "binary"),
+    ({"features": ["x", "y"]}, "also listed in features"),
+    ({"eval_fraction": 1.0}, "eval_fraction"),
+    ({"n_jobs": 0}, "n_jobs"),
+])
+def test_bad_options_are_refused(kw: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        _curve(_toy(), **kw)
+
+
+@given(st.integers(min_value=0, max_value=199), st.sampled_from(["x", "c", "y", "g"]))
+@settings(max_examples=25, deadline=None)
+def test_any_missing_value_is_refused(row: int, column: str) -> None:
+    df = _toy()
+    df[column] = df[column].astype(object)
+    df.loc[row, column] = np.nan
+    with pytest.raises(ValueError, match="missing value"):
+        _curve(df)
+
+
+def test_bad_metric_inputs_are_refused() -> None:
+    with pytest.raises(ValueError, match="Mismatched lengths"):
+        group_metrics([0, 1], [0.2, 0.4, 0.5])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        group_metrics([0, 1], [0.2, 1.5])
+    with pytest.raises(ValueError, match="non-finite"):
+        group_metrics([0, 1], [0.2, np.nan])
