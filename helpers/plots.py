@@ -195,6 +195,16 @@ def _tooltip(df: pd.DataFrame, columns: Sequence[str]) -> list[alt.Tooltip]:
     return tips
 
 
+def _log_axis(frames: Sequence[pd.DataFrame], column: str) -> alt.Axis | object:
+    """Tick labels for a log axis: SI prefixes (1k, 10M) for sizes, powers of ten beyond them, plain otherwise."""
+    values = pd.concat([pd.to_numeric(f[column], errors="coerce") for f in frames]).abs()
+    top = values.max()
+    if not top or pd.isna(top) or top < 1e4:
+        return alt.Undefined
+    # SI prefixes past tera (1P, 1E, 1Z, 1Y) are unfamiliar to most readers; scientific notation is not.
+    return alt.Axis(format="~s" if top < 1e15 else ".0e")
+
+
 def scaling_chart(
     points: pd.DataFrame | None = None,
     *,
@@ -273,8 +283,8 @@ def scaling_chart(
     # nice=False keeps a log axis on the data instead of stretching it to whole decades.
     sx = alt.Scale(type="log", nice=False) if log_x else alt.Scale(zero=False)
     sy = alt.Scale(type="log", nice=False) if log_y else alt.Scale(zero=False)
-    enc_x = alt.X(f"{x}:Q", scale=sx, title=x_title or x, axis=alt.Axis(format="~s") if log_x else alt.Undefined)
-    enc_y = alt.Y(f"{y}:Q", scale=sy, title=y_title or y)
+    enc_x = alt.X(f"{x}:Q", scale=sx, title=x_title or x, axis=_log_axis(frames, x) if log_x else alt.Undefined)
+    enc_y = alt.Y(f"{y}:Q", scale=sy, title=y_title or y, axis=_log_axis(frames, y) if log_y else alt.Undefined)
     layers: list[alt.Chart] = []
     select = None
     color = opacity = alt.Undefined
