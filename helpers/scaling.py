@@ -549,7 +549,8 @@ class _Problem:
     """``log yhat = LSE_j(c_j - e_j * L_j) [+ e0]`` with centred log sizes ``L`` (n, k).
 
     Parameter vector theta = (c_1..c_k, e_1..e_k[, e0]); centring ``L`` decorrelates each scale from its
-    exponent, which keeps the Levenberg-Marquardt normal equations well conditioned.
+    exponent, which keeps the Levenberg-Marquardt normal equations well conditioned. ``logy`` holds one or more
+    curves measured at the same sizes, shape (R, n); every row of theta is fitted to one of them.
     """
 
     L: np.ndarray
@@ -561,7 +562,7 @@ class _Problem:
     @classmethod
     def make(cls, log_x: np.ndarray, logy: np.ndarray, *, const: bool, delta: float | None) -> _Problem:
         centre = log_x.mean(axis=0)
-        return cls(log_x - centre, centre, logy, const, delta)
+        return cls(log_x - centre, centre, np.atleast_2d(logy), const, delta)
 
     @property
     def k(self) -> int:
@@ -588,27 +589,47 @@ class _Problem:
             return np.ones_like(r)
         return np.minimum(1.0, self.delta / np.maximum(np.abs(r), 1e-300))
 
-    def objective(self, theta: np.ndarray, w: np.ndarray) -> np.ndarray:
-        r = _logsumexp(self.terms(theta))[0] - self.logy
+    def objective(self, theta: np.ndarray, w: np.ndarray, logy: np.ndarray) -> np.ndarray:
+        r = _logsumexp(self.terms(theta))[0] - logy
         return np.sum(w * self.rho(r), axis=1)
 
 
 def _fit(prob: _Problem) -> tuple[np.ndarray, float]:
-    """Global fit: closed form for an OLS line, otherwise variable-projection starts + batched polish."""
-    w = np.ones((1, prob.logy.size))
+    """Fit the single curve of ``prob``."""
+    theta, obj = _fit_batch(prob, np.ones_like(prob.logy))
+    return theta[0], float(obj[0])
+
+
+def _fit_batch(prob: _Problem, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fit every curve (row of ``prob.logy``, with point weights ``w`` of the same shape) at once.
+
+    A straight line with squared loss has a closed form; everything else starts from variable-projection
+    starts (or the least-squares line) and is polished, all rows and starts together.
+    """
+    R = prob.logy.shape[0]  # noqa: N806
+    line = _ols_lines(prob, w)
     if not prob.const and prob.delta is None:
-        theta = _ols_line(prob)
-        return theta, float(prob.objective(theta[None, :], w)[0])
-    starts = _ols_line(prob)[None, :] if not prob.const else _projection_starts(prob)
-    # A tight tolerance here is cheap (a handful of starts) and makes the reported minimum exact.
-    theta, obj = _polish(prob, starts, np.broadcast_to(w, (len(starts), w.shape[1])), rtol=1e-15)
-    best = int(np.argmin(obj))
-    return theta[best], float(obj[best])
+        return line, prob.objective(line, w, prob.logy)
+    starts = line[:, None, :] if not prob.const else _projection_starts(prob, w)  # (R, S, p)
+    S = starts.shape[1]  # noqa: N806
+    rows = np.repeat(np.arange(R), S)
+    # A tight tolerance here is cheap (a handful of starts per curve) and makes the reported minimum exact.
+    theta, obj = _polish(prob, starts.reshape(R * S, -1), w[rows], prob.logy[rows], rtol=1e-15)
+    best = np.argmin(obj.reshape(R, S), axis=1)
+    pick = np.arange(R) * S + best
+    return theta[pick], obj[pick]
 
 
-def _ols_line(prob: _Problem) -> np.ndarray:
-    slope, intercept = np.polyfit(prob.L[:, 0], prob.logy, 1)
-    return np.array([intercept, -slope])
+def _ols_lines(prob: _Problem, w: np.ndarray) -> np.ndarray:
+    """Weighted least-squares line of log y on the first centred log size, per row: (R, 2) = (intercept, slope)."""
+    x = prob.L[:, 0]
+    sw = w.sum(axis=1)
+    mx = (w * x).sum(axis=1) / sw
+    my = (w * prob.logy).sum(axis=1) / sw
+    sxx = (w * (x - mx[:, None]) ** 2).sum(axis=1)
+    sxy = (w * (x - mx[:, None]) * (prob.logy - my[:, None])).sum(axis=1)
+    slope = sxy / sxx
+    return np.column_stack([my - slope * mx, -slope])
 
 
 def _exponent_grid() -> np.ndarray:
@@ -616,34 +637,44 @@ def _exponent_grid() -> np.ndarray:
     return np.geomspace(0.01, 3.0, 40)
 
 
-def _projection_starts(prob: _Problem, n_starts: int = 8) -> np.ndarray:
-    """Best grid points of the exponents, with coefficients from exact non-negative least squares."""
+def _projection_starts(prob: _Problem, w: np.ndarray, n_starts: int = 8, chunk: int = 32) -> np.ndarray:
+    """(R, n_starts, p): best exponent grid points per curve, coefficients by exact non-negative least squares."""
     grid = _exponent_grid()
     expo = np.stack(np.meshgrid(*[grid] * prob.k, indexing="ij"), axis=-1).reshape(-1, prob.k)  # (G, k)
-    y = np.exp(prob.logy)
-    # Columns relative to y: the residual (X coef)/y - 1 is the log residual to first order.
-    cols = np.exp(-expo[:, None, :] * prob.L[None, :, :]) / y[None, :, None]  # (G, n, k)
-    if prob.const:
-        cols = np.concatenate([np.broadcast_to((1 / y)[None, :, None], cols.shape[:2] + (1,)), cols], axis=2)
-    coef, sse = _nnls_batched(cols)
-    order = np.argsort(sse)[:n_starts]
-    floor = 1e-12 * np.exp(prob.logy).min()
-    logc = np.log(np.maximum(coef[order], floor))
-    if prob.const:
-        return np.column_stack([logc[:, 1:], expo[order], logc[:, :1]])
-    return np.column_stack([logc, expo[order]])
+    G = len(expo)  # noqa: N806
+    basis = np.exp(-expo[:, None, :] * prob.L[None, :, :])  # (G, n, k)
+    out = []
+    for lo in range(0, prob.logy.shape[0], chunk):  # chunks bound the memory of the (rows, G, n, m) design
+        y = np.exp(prob.logy[lo:lo + chunk])  # (r, n)
+        sw = np.sqrt(w[lo:lo + chunk])
+        # Columns relative to y: the residual (X coef)/y - 1 is the log residual to first order.
+        scale = (sw / y)[:, None, :, None]  # (r, 1, n, 1)
+        cols = basis[None] * scale
+        if prob.const:
+            cols = np.concatenate([np.broadcast_to(scale, cols.shape[:3] + (1,)), cols], axis=3)
+        r = len(y)
+        coef, sse = _nnls_batched(cols.reshape(r * G, *cols.shape[2:]), np.repeat(sw, G, axis=0))
+        order = np.argsort(sse.reshape(r, G), axis=1)[:, :n_starts]  # (r, S)
+        best = coef.reshape(r, G, -1)[np.arange(r)[:, None], order]  # (r, S, m)
+        floor = 1e-12 * y.min(axis=1)[:, None, None]
+        logc = np.log(np.maximum(best, floor))
+        e = expo[order]  # (r, S, k)
+        out.append(np.concatenate([logc[..., 1:], e, logc[..., :1]], axis=2) if prob.const
+                   else np.concatenate([logc, e], axis=2))
+    return np.concatenate(out, axis=0)
 
 
-def _nnls_batched(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # noqa: N803
-    """min ||X b - 1||^2 with b >= 0, for a batch X of shape (G, n, m), by enumerating the active sets.
+def _nnls_batched(X: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # noqa: N803
+    """min ||X b - t||^2 with b >= 0, for a batch X of shape (G, n, m) and t (G, n), by enumerating active sets.
 
     For m <= 3 there are at most seven candidate supports, and the non-negative solution is the best
     least-squares solution among the supports whose coefficients are all positive (KKT), so enumerating them
     is exact and fully vectorised, unlike a loop over scipy.optimize.nnls.
     """
     G, n, m = X.shape  # noqa: N806
-    gram = np.einsum("gni,gnj->gij", X, X)
-    rhs = X.sum(axis=1)
+    gram = np.matmul(X.transpose(0, 2, 1), X)
+    rhs = np.einsum("gni,gn->gi", X, t)
+    tt = np.einsum("gn,gn->g", t, t)
     best_sse = np.full(G, np.inf)
     best = np.zeros((G, m))
     for mask in range(1, 2**m):
@@ -651,7 +682,7 @@ def _nnls_batched(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # noqa: N803
         sub = gram[:, idx][:, :, idx]
         ridge = 1e-12 * np.trace(sub, axis1=1, axis2=2)[:, None, None] * np.eye(len(idx))
         b = np.linalg.solve(sub + ridge, rhs[:, idx][:, :, None])[:, :, 0]
-        sse = n - 2 * np.einsum("gi,gi->g", b, rhs[:, idx]) + np.einsum("gi,gij,gj->g", b, sub, b)
+        sse = tt - 2 * np.einsum("gi,gi->g", b, rhs[:, idx]) + np.einsum("gi,gij,gj->g", b, sub, b)
         ok = (b > 0).all(axis=1) & (sse < best_sse)
         best_sse = np.where(ok, sse, best_sse)
         full = np.zeros((G, m))
@@ -698,15 +729,18 @@ def _clip(prob: _Problem, theta: np.ndarray) -> np.ndarray:
 
 
 def _polish(
-    prob: _Problem, theta: np.ndarray, w: np.ndarray, *, max_iter: int = 400, rtol: float = 1e-10
+    prob: _Problem, theta: np.ndarray, w: np.ndarray, logy: np.ndarray, *, max_iter: int = 400,
+    rtol: float = 1e-10,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Batched Levenberg-Marquardt on the IRLS majoriser of the loss; every row of ``theta`` is one problem.
+    """Batched Levenberg-Marquardt on the IRLS majoriser of the loss; row b of ``theta`` is fitted to row b of
+    ``logy`` with point weights ``w[b]``.
 
     A step is kept only if the real objective falls, so each row's objective is monotone; rows stop when
     the relative decrease falls below ``rtol`` or their damping grows past any useful size.
     """
     theta = _clip(prob, np.array(theta, dtype=float))
-    obj = prob.objective(theta, w)
+    logy = np.broadcast_to(logy, w.shape)
+    obj = prob.objective(theta, w, logy)
     lam = np.full(len(theta), 1e-3)
     active = np.ones(len(theta), dtype=bool)
     eye = np.eye(prob.p)
@@ -715,7 +749,7 @@ def _polish(
             break
         i = np.flatnonzero(active)
         pred, J = _jacobian(prob, theta[i])  # noqa: N806
-        r = pred - prob.logy
+        r = pred - logy[i]
         omega = w[i] * prob.irls_weights(r)
         Jw = J * omega[:, :, None]  # noqa: N806
         H = np.matmul(Jw.transpose(0, 2, 1), J)  # noqa: N806  (batched BLAS; einsum is several times slower)
@@ -724,7 +758,7 @@ def _polish(
         damp = lam[i, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
         step = -np.linalg.solve(H + damp, g[:, :, None])[:, :, 0]
         cand = _clip(prob, theta[i] + step)
-        new = prob.objective(cand, w[i])
+        new = prob.objective(cand, w[i], logy[i])
         better = new < obj[i]
         gain = np.where(better, (obj[i] - new) / np.maximum(obj[i], 1e-300), 0.0)
         theta[i[better]] = cand[better]
@@ -737,11 +771,25 @@ def _polish(
 
 def _bootstrap(prob: _Problem, theta: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     """Parameter draws from ``n_boot`` resamples of the points, each a weighted refit warm-started at ``theta``."""
-    n = prob.logy.size
+    n = prob.logy.shape[1]
     rng = np.random.default_rng(seed)
     w = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
-    draws, _ = _polish(prob, np.repeat(theta[None, :], n_boot, axis=0), w)
+    draws, _ = _polish(prob, np.repeat(theta[None, :], n_boot, axis=0), w, prob.logy[0])
     return draws
+
+
+def _fit_power_curves(
+    x: np.ndarray, Y: np.ndarray, W: np.ndarray, *, irreducible: bool, delta: float | None  # noqa: N803
+) -> pd.DataFrame:
+    """Fit one power law per row of ``Y`` (R, n), all measured at sizes ``x`` (n,), with point weights ``W``.
+
+    Zero weights mark points a curve does not have, so curves with gaps can share one batch. Used by
+    :mod:`helpers.disaggregate` to fit many aggregate curves in one call; validation is the caller's job.
+    """
+    prob = _Problem.make(np.log(x)[:, None], np.log(np.where(W > 0, Y, 1.0)), const=irreducible, delta=delta)
+    theta, obj = _fit_batch(prob, W)
+    a, b, c = _power_params(prob, theta)
+    return pd.DataFrame({"a": a, "b": b, "c": c, "objective": obj})
 
 
 def _power_params(prob: _Problem, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,259 @@
+"""Tests of helpers.disaggregate against truths fixed by construction: simulated per-group laws, hand-computed
+aggregates, interval coverage over repeated simulations, and communities built to be described or not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.disaggregate import OVERALL, GroupScalingFit, fit_by_group, third_axis
+from helpers.scaling import chinchilla_design, power_law
+
+SIZES = np.logspace(2, 5, 8)
+
+
+def simulate(groups: dict[str, dict[str, float]], *, noise: float = 0.0, seeds: int = 1, rng_seed: int = 0,
+             examples: dict[str, float] | None = None) -> pd.DataFrame:
+    rng = np.random.default_rng(rng_seed)
+    rows = []
+    for label, law in groups.items():
+        for s in range(seeds):
+            y = power_law(SIZES, **law) * np.exp(rng.normal(0, noise, SIZES.size))
+            rows.append(pd.DataFrame({"n": SIZES, "error": y, "group": label, "seed": s,
+                                      "m": (examples or {}).get(label, 100.0)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- fit_by_group
+
+
+def test_recovers_each_groups_law_without_noise():
+    truth = {"A": {"a": 2.0, "b": 0.5, "c": 0.05}, "B": {"a": 1.0, "b": 0.1, "c": 0.2}}
+    res = fit_by_group(simulate(truth), size="n", metric="error", group="group")
+    table = res.by_group.set_index("group")
+    for label, law in truth.items():
+        for p, v in law.items():
+            assert table.loc[label, p] == pytest.approx(v, rel=1e-4, abs=1e-6)
+    assert isinstance(res, GroupScalingFit)
+    diff = res.difference()
+    assert diff.iloc[0]["comparison"] == "range"
+    assert diff.iloc[0]["estimate"] == pytest.approx(0.5 - 0.1, rel=1e-4)
+
+
+def test_group_intervals_cover_the_true_exponents_over_repeated_simulations():
+    truth = {"A": {"a": 2.0, "b": 0.5, "c": 0.05}, "B": {"a": 1.0, "b": 0.25, "c": 0.1},
+             "C": {"a": 3.0, "b": 0.35, "c": 0.0}}
+    hits = total = 0
+    for r in range(25):
+        res = fit_by_group(simulate(truth, noise=0.02, seeds=3, rng_seed=r), size="n", metric="error",
+                           group="group", n_boot=200, seed=r)
+        table = res.by_group.set_index("group")
+        for label, law in truth.items():
+            total += 1
+            hits += table.loc[label, "b_low"] <= law["b"] <= table.loc[label, "b_high"]
+    assert hits / total >= 0.85
+
+
+def test_pooled_aggregate_is_the_example_weighted_mean():
+    truth = {"A": {"a": 2.0, "b": 0.5, "c": 0.05}, "B": {"a": 1.0, "b": 0.1, "c": 0.2}}
+    df = simulate(truth, examples={"A": 300.0, "B": 100.0})
+    res = fit_by_group(df, size="n", metric="error", group="group", n_examples="m")
+    agg = res.points[res.points["group"] == OVERALL].set_index("n")["error"]
+    expected = (0.75 * power_law(SIZES, **truth["A"]) + 0.25 * power_law(SIZES, **truth["B"]))
+    np.testing.assert_allclose(agg.loc[SIZES].to_numpy(), expected)
+    assert res.by_group.set_index("group").loc["A", "n_examples"] == 300.0 * len(SIZES)
+
+
+def test_overall_rows_can_be_given():
+    truth = {"A": {"a": 2.0, "b": 0.5, "c": 0.05}, "everyone": {"a": 1.5, "b": 0.3, "c": 0.1}}
+    res = fit_by_group(simulate(truth), size="n", metric="error", group="group", overall="everyone")
+    assert res.overall.b == pytest.approx(0.3, rel=1e-4)
+    assert list(res.by_group["group"]) == ["A"]
+    with pytest.raises(ValueError, match="not a label"):
+        fit_by_group(simulate(truth), size="n", metric="error", group="group", overall="nobody")
+
+
+def test_pooled_exponent_can_lie_outside_every_groups_exponent():
+    """Simpson-style: both groups fall with b = 0.3, but the better group's share grows with size, so the pooled
+    curve falls faster than either group's."""
+    share_b = np.linspace(0.1, 0.9, SIZES.size)
+    a = power_law(SIZES, a=1.0, b=0.3, c=0.5)
+    b = power_law(SIZES, a=1.0, b=0.3, c=0.1)
+    df = pd.concat([pd.DataFrame({"n": SIZES, "error": a, "group": "A", "m": 1000 * (1 - share_b)}),
+                    pd.DataFrame({"n": SIZES, "error": b, "group": "B", "m": 1000 * share_b})])
+    res = fit_by_group(df, size="n", metric="error", group="group", n_examples="m")
+    assert res.fits["A"].b == pytest.approx(0.3, rel=1e-3) and res.fits["B"].b == pytest.approx(0.3, rel=1e-3)
+    assert abs(res.overall.b - 0.3) > 0.05  # outside both groups' (equal) exponents
+
+
+def test_small_and_empty_groups_are_reported_not_dropped():
+    df = simulate({"A": {"a": 2.0, "b": 0.5, "c": 0.05}, "B": {"a": 1.0, "b": 0.2, "c": 0.1}})
+    tiny = pd.DataFrame({"n": [100.0, 1000.0], "error": [0.5, 0.4], "group": "C", "seed": 0, "m": 5.0})
+    df = pd.concat([df, tiny], ignore_index=True)
+    df["group"] = pd.Categorical(df["group"], categories=["A", "B", "C", "D"])
+    res = fit_by_group(df, size="n", metric="error", group="group")
+    status = res.by_group.set_index("group")["status"]
+    assert status["A"] == status["B"] == "ok"
+    assert status["C"].startswith("too few points")
+    assert status["D"] == "no points"
+    assert set(res.fits) == {"A", "B"}
+    assert np.isnan(res.by_group.set_index("group").loc["C", "b"])
+
+
+def test_non_improving_flags_flat_and_worsening_groups_at_the_right_rates():
+    """Over repeated simulations a flat group is flagged about as often as a 95% interval promises, an improving
+    group almost never, and a worsening group always, with the right reason."""
+    flagged = {"improves": 0, "flat": 0, "worse": 0}
+    n_sim = 20
+    for r in range(n_sim):
+        rng = np.random.default_rng(100 + r)
+        rows = [simulate({"improves": {"a": 2.0, "b": 0.4, "c": 0.05}}, noise=0.01, seeds=3, rng_seed=r)]
+        for s in range(3):
+            rows.append(pd.DataFrame({"n": SIZES, "error": 0.3 * np.exp(rng.normal(0, 0.02, SIZES.size)),
+                                      "group": "flat", "seed": s, "m": 100.0}))
+            rows.append(pd.DataFrame({"n": SIZES, "error": 0.1 * SIZES**0.1 * np.exp(rng.normal(0, 0.01, SIZES.size)),
+                                      "group": "worse", "seed": s, "m": 100.0}))
+        res = fit_by_group(pd.concat(rows), size="n", metric="error", group="group", n_boot=200, seed=r)
+        table = res.non_improving().set_index("group")
+        for g in flagged:
+            flagged[g] += g in table.index
+        assert table.loc["worse", "reason"] == "gets worse"
+    assert flagged["improves"] == 0
+    assert flagged["flat"] >= 0.8 * n_sim
+    assert flagged["worse"] == n_sim
+
+
+def test_improvement_interval_covers_the_true_change():
+    res = fit_by_group(simulate({"A": {"a": 1.0, "b": 0.2, "c": 0.0}}, noise=0.01, seeds=3),
+                       size="n", metric="error", group="group", n_boot=300, seed=2)
+    table = res.improvement().set_index("group")
+    truth = 1.0 * SIZES[0] ** -0.2 - 1.0 * SIZES[-1] ** -0.2  # a pure power law: the line is the law
+    assert table.loc["A", "ci_low"] <= truth <= table.loc["A", "ci_high"]
+    assert table.loc["A", "relative_improvement"] == pytest.approx(1 - 1000 ** -0.2, abs=0.02)
+
+
+def test_chinchilla_form_per_group():
+    rows = []
+    laws = {"A": dict(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.37),
+            "B": dict(E=2.1, A=300.0, B=900.0, alpha=0.30, beta=0.25)}
+    for label, law in laws.items():
+        rows.append(chinchilla_design(**law, models_per_budget=8).assign(group=label))
+    res = fit_by_group(pd.concat(rows), size=("N", "D"), metric="loss", group="group")
+    assert res.form == "chinchilla"
+    table = res.by_group.set_index("group")
+    for label, law in laws.items():
+        assert table.loc[label, "beta"] == pytest.approx(law["beta"], rel=1e-3)
+        assert table.loc[label, "alpha"] == pytest.approx(law["alpha"], rel=1e-3)
+    assert res.difference().iloc[0]["estimate"] == pytest.approx(0.37 - 0.25, rel=1e-3)
+    with pytest.raises(ValueError, match="one size axis"):
+        res.curves()
+    pred = res.predict(pd.DataFrame({"N": [1e10], "D": [2e11]}), group="A")
+    expected = 1.8 + 480 / 1e10**0.35 + 2000 / 2e11**0.37
+    assert pred["prediction"].iloc[0] == pytest.approx(expected, rel=1e-3)
+
+
+def test_curves_and_predict_shapes():
+    res = fit_by_group(simulate({"A": {"a": 2.0, "b": 0.5, "c": 0.05}, "B": {"a": 1.0, "b": 0.2, "c": 0.1}},
+                                noise=0.01, seeds=2), size="n", metric="error", group="group", n_boot=50)
+    curves = res.curves(n_grid=20)
+    assert set(curves["group"]) == {OVERALL, "A", "B"} and len(curves) == 60
+    assert (curves["low"] <= curves["high"]).all()
+    assert list(res.predict([1e6])["group"]) == [OVERALL, "A", "B"]
+    assert res.to_frame()["group"].iloc[0] == OVERALL
+    with pytest.raises(ValueError, match="No fitted law"):
+        res.predict([1e6], group="Z")
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.drop(columns="error"), "Unknown column"),
+    (lambda d: d.assign(error=d["error"].where(d.index != 3)), "numeric and complete"),
+    (lambda d: d.assign(n=d["n"].where(d.index != 0, -5.0)), "must be > 0"),
+    (lambda d: d.assign(group=d["group"].where(d.index != 2)), "no 'group'"),
+    (lambda d: d.iloc[0:0], "empty"),
+    (lambda d: d.assign(m=-1.0), "cannot be negative"),
+])
+def test_bad_input_raises(mutate, message):
+    df = simulate({"A": {"a": 2.0, "b": 0.5, "c": 0.05}, "B": {"a": 1.0, "b": 0.2, "c": 0.1}})
+    with pytest.raises(ValueError, match=message):
+        fit_by_group(mutate(df), size="n", metric="error", group="group", n_examples="m")
+
+
+def test_bad_size_spec_and_parameter():
+    df = simulate({"A": {"a": 2.0, "b": 0.5, "c": 0.05}, "B": {"a": 1.0, "b": 0.2, "c": 0.1}})
+    with pytest.raises(ValueError, match="size must be"):
+        fit_by_group(df, size=("n", "n", "n"), metric="error", group="group")
+    res = fit_by_group(df, size="n", metric="error", group="group")
+    with pytest.raises(ValueError, match="Unknown parameter"):
+        res.difference("alpha")
+
+
+# --------------------------------------------------------------------------- third_axis
+
+
+def test_identical_communities_are_all_described():
+    same = {"a": 2.0, "b": 0.4, "c": 0.05}
+    df = simulate({f"c{i}": same for i in range(5)})
+    res = third_axis(df, size="n", metric="error", group="group", n_boot=0)
+    assert (res.curve["share_described"] == 1.0).all()
+    assert res.curve["aggregate_b"].to_numpy() == pytest.approx(0.4, rel=1e-3)
+    assert len(res.curve) == 5
+
+
+def test_share_described_falls_as_different_communities_join():
+    """Large communities follow one law; small ones plateau. Adding by size, the share described must fall from
+    1 to the share of communities that follow the majority law, while the aggregate fit stays clean."""
+    majority = {"a": 2.0, "b": 0.4, "c": 0.05}
+    groups = {f"big{i}": majority for i in range(3)} | {f"small{i}": {"a": 0.01, "b": 0.0, "c": 0.4}
+                                                          for i in range(3)}
+    examples = {f"big{i}": 1000.0 - i for i in range(3)} | {f"small{i}": 10.0 - i for i in range(3)}
+    df = simulate(groups, examples=examples)
+    res = third_axis(df, size="n", metric="error", group="group", n_examples="m", order="size", n_boot=0,
+                     tolerance=0.1)
+    share = res.curve.set_index("k")["share_described"]
+    assert share.loc[1] == share.loc[3] == 1.0
+    assert share.loc[6] == pytest.approx(3 / 6)
+    assert share.is_monotonic_decreasing
+    assert (res.curve["aggregate_rmse"] < 0.05).all()
+    first = res.membership.query("k == 1")["group"].iloc[0]
+    assert first == "big0"  # the largest community comes first
+
+
+def test_given_and_random_orders():
+    majority = {"a": 2.0, "b": 0.4, "c": 0.05}
+    groups = {"x": majority, "y": majority, "z": {"a": 0.01, "b": 0.0, "c": 0.4}}
+    df = simulate(groups)
+    given = third_axis(df, size="n", metric="error", group="group", order=["z", "x"], n_boot=0)
+    assert given.order == "given" and list(given.curve["k"]) == [1, 2]
+    assert given.curve.set_index("k").loc[1, "share_described"] == 1.0
+    rand = third_axis(df, size="n", metric="error", group="group", order="random", n_perm=12, n_boot=0, seed=2)
+    assert rand.order == "random" and rand.membership["order"].nunique() == 12
+    assert (rand.curve["share_low"] <= rand.curve["share_described"]).all()
+    assert (rand.curve["share_described"] <= rand.curve["share_high"]).all()
+    again = third_axis(df, size="n", metric="error", group="group", order="random", n_perm=12, n_boot=0, seed=2)
+    pd.testing.assert_frame_equal(rand.curve, again.curve)
+
+
+def test_exponent_consistency_uses_group_intervals():
+    same = {"a": 2.0, "b": 0.4, "c": 0.05}
+    df = simulate({f"c{i}": same for i in range(4)}, noise=0.02, seeds=3, rng_seed=5)
+    res = third_axis(df, size="n", metric="error", group="group", n_boot=200, seed=1)
+    assert res.curve["share_exponent_consistent"].iloc[-1] >= 0.75
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"order": "alphabetical"}, "Unknown order"),
+    ({"order": ["x", "nobody"]}, "distinct community labels"),
+    ({"order": ["x", "x"]}, "distinct community labels"),
+    ({"tolerance": 0.0}, "tolerance"),
+])
+def test_third_axis_bad_input(kwargs, message):
+    df = simulate({"x": {"a": 2.0, "b": 0.4, "c": 0.05}, "y": {"a": 1.0, "b": 0.2, "c": 0.1}})
+    with pytest.raises(ValueError, match=message):
+        third_axis(df, size="n", metric="error", group="group", n_boot=0, **kwargs)
+
+
+def test_third_axis_needs_two_communities():
+    df = simulate({"x": {"a": 2.0, "b": 0.4, "c": 0.05}})
+    with pytest.raises(ValueError, match="at least two"):
+        third_axis(df, size="n", metric="error", group="group", n_boot=0)
