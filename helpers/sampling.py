@@ -25,7 +25,9 @@ book asks three questions of them, and this module has tools for each.
 
 :func:`platform_growth_sample` and :func:`composition_by_size` simulate a frame
 that grows unevenly over time, so a group's share (and its effective n) lags the
-total n.
+total n. Finally, the evaluation set is a sample too: :func:`compare_on_mixes`
+scores two models on evaluation sets of chosen size and group mix, where their
+order can flip.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ __all__ = [
     "PitmanYorFit",
     "accumulation_curve",
     "chao1",
+    "compare_on_mixes",
     "composition_by_size",
     "expected_distinct_groups",
     "fit_pitman_yor",
@@ -1115,3 +1118,139 @@ def composition_by_size(
     if reached is not None:
         out.insert(0, order_col, np.repeat(reached, len(levels)))
     return out
+
+
+# ---------------------------------------------------------------------------
+# the evaluation set is a sample too
+# ---------------------------------------------------------------------------
+
+
+def _binary(values: Any, name: str) -> np.ndarray:
+    arr = as_float_array(values, name)
+    if not np.isin(arr, (0.0, 1.0)).all():
+        raise ValueError(
+            f"{name} must hold 0/1 (or False/True): whether the model got each row right; "
+            f"found {arr[~np.isin(arr, (0.0, 1.0))][0]:g}. Compare predictions with labels first."
+        )
+    return arr.astype(np.int64)
+
+
+def _allocate(shares: np.ndarray, size: int) -> np.ndarray:
+    """Whole counts summing to ``size``, each within 1 of ``share * size`` (largest remainders)."""
+    exact = shares * size
+    counts = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[: size - counts.sum()]] += 1
+    return counts
+
+
+def compare_on_mixes(
+    correct_a: Any,
+    correct_b: Any,
+    groups: Any,
+    *,
+    mixes: Sequence[Mapping[Any, float]],
+    size: int,
+    n_draws: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Accuracy of two models on evaluation sets of a given size and group mix.
+
+    A pool of labelled rows has been scored by two models (``correct_a`` and
+    ``correct_b`` say whether each got the row right). For each mix
+    ``{group: share}`` an evaluation set of ``size`` rows holds ``round(share *
+    size)`` rows of each group (largest remainders, so the counts add up to
+    ``size``), drawn with replacement from that group's rows of the pool: a
+    stratified bootstrap, in which the pool stands for each group's population.
+    Both models are scored on the same rows, so their difference is paired.
+    Draws are vectorised: within a group, the counts of the four outcomes (both
+    right, only A, only B, neither) of ``n`` rows are multinomial.
+
+    The expected accuracy of a model under a mix is the mix-weighted average of
+    its per-group accuracies, so two models whose group accuracies cross swap
+    ranks at some mix; the draws show how often a finite evaluation set of that
+    mix puts them in each order.
+
+    Parameters
+    ----------
+    correct_a, correct_b : array-like of 0/1 or bool
+        Whether model A (B) is right on each row of the pool.
+    groups : array-like
+        Group label of each row.
+    mixes : sequence of mappings
+        Each ``{group: share}`` with shares summing to 1; groups left out get share 0.
+    size : int
+        Rows per evaluation set.
+    n_draws : int, default 2000
+        Evaluation sets drawn per mix.
+    seed : int, default 0
+        Seed for ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per mix: ``mix`` (its position in ``mixes``), ``size``, the
+        expected accuracies ``acc_a`` and ``acc_b`` with 2.5th/97.5th percentiles over
+        draws (``acc_a_low`` ...), ``diff = acc_a - acc_b`` with ``diff_low`` and
+        ``diff_high``, ``p_a_better`` and ``p_b_better`` (share of draws in which
+        each model is strictly more accurate), and one ``share_<group>`` column per
+        group of the pool.
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length or are not 0/1, labels are missing, a mix's
+        shares do not sum to 1, or a mix gives a share to a group with no rows in the
+        pool (an evaluation set cannot contain people the pool does not hold).
+
+    Examples
+    --------
+    >>> from helpers.sampling import compare_on_mixes
+    >>> a = [1, 1, 1, 1, 0, 0, 0, 0]  # A is right on every "x" row, wrong on every "y" row
+    >>> b = [0, 0, 1, 1, 1, 1, 1, 1]  # B is right on half the "x" rows and every "y" row
+    >>> g = ["x"] * 4 + ["y"] * 4
+    >>> res = compare_on_mixes(a, b, g, mixes=[{"x": 1.0}, {"x": 0.5, "y": 0.5}], size=10, n_draws=200)
+    >>> res[["acc_a", "acc_b", "diff"]].to_numpy().tolist()
+    [[1.0, 0.5, 0.5], [0.5, 0.75, -0.25]]
+    >>> float(res["p_a_better"].iloc[0])
+    1.0
+    """
+    a, b = _binary(correct_a, "correct_a"), _binary(correct_b, "correct_b")
+    if isinstance(groups, pd.DataFrame):
+        raise ValueError("groups must be one label per row (a Series or 1-d array), not a DataFrame.")
+    codes, _ = _codes(groups, "groups")
+    same_length(correct_a=a, correct_b=b, groups=codes)
+    size, n_draws = positive_int(size, "size"), positive_int(n_draws, "n_draws")
+    if isinstance(mixes, Mapping) or not isinstance(mixes, Sequence) or not mixes:
+        raise ValueError("mixes must be a non-empty list of mappings {group: share}, e.g. [{'x': 0.5, 'y': 0.5}].")
+    # _codes numbers labels in order of first appearance, as pd.unique lists them
+    levels = pd.Index(pd.unique(np.asarray(groups, dtype=object).ravel()))
+    # outcome type per row: 0 neither, 1 only B, 2 only A, 3 both
+    types = np.bincount(codes * 4 + 2 * a + b, minlength=4 * len(levels)).reshape(len(levels), 4)
+    probs = types / types.sum(axis=1, keepdims=True)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, mix in enumerate(mixes):
+        shares = _shares(mix, f"mixes[{i}]")
+        unknown = [g for g in shares.index if g not in levels]
+        if unknown:
+            raise ValueError(
+                f"mixes[{i}] gives a share to {unknown[0]!r}, which has no rows in the pool: an evaluation set "
+                "cannot contain people the pool does not hold. Add such rows to the pool or drop the group."
+            )
+        full = shares.reindex(levels, fill_value=0.0).to_numpy()
+        counts = _allocate(full, size)
+        drawn = sum(rng.multinomial(k, probs[g], size=n_draws) for g, k in enumerate(counts) if k)
+        acc_a, acc_b = (drawn[:, 2] + drawn[:, 3]) / size, (drawn[:, 1] + drawn[:, 3]) / size
+        exp_a = float(counts @ (probs[:, 2] + probs[:, 3])) / size
+        exp_b = float(counts @ (probs[:, 1] + probs[:, 3])) / size
+        row = {"mix": i, "size": size, "acc_a": exp_a, "acc_b": exp_b, "diff": exp_a - exp_b}
+        for name, values in (("acc_a", acc_a), ("acc_b", acc_b), ("diff", acc_a - acc_b)):
+            row[f"{name}_low"], row[f"{name}_high"] = np.percentile(values, [2.5, 97.5])
+        row["p_a_better"] = float(np.mean(acc_a > acc_b))
+        row["p_b_better"] = float(np.mean(acc_b > acc_a))
+        row.update({f"share_{g}": float(k / size) for g, k in zip(levels, counts)})
+        rows.append(row)
+    columns = ["mix", "size", "acc_a", "acc_a_low", "acc_a_high", "acc_b", "acc_b_low", "acc_b_high", "diff",
+               "diff_low", "diff_high", "p_a_better", "p_b_better"]
+    return pd.DataFrame(rows)[columns + [f"share_{g}" for g in levels]]

@@ -24,7 +24,9 @@ from helpers.sampling import (
     PitmanYorFit,
     _running_distinct,
     accumulation_curve,
+    _allocate,
     chao1,
+    compare_on_mixes,
     composition_by_size,
     expected_distinct_groups,
     fit_pitman_yor,
@@ -615,3 +617,87 @@ def test_shares_not_summing_to_one_raise(share, off):
         rake(df, margins={"g": shares})
     with pytest.raises(ValueError, match="sums to"):
         poststratify(df, cells="g", population_shares=shares)
+
+
+# ---------------------------------------------------------------------------
+# compare_on_mixes
+# ---------------------------------------------------------------------------
+
+
+def pool(n_x: int = 400, n_y: int = 400) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A pool where A is right on 90% of x and 60% of y rows, B on 70% of both (exact, by construction)."""
+    a = np.r_[np.ones(int(0.9 * n_x)), np.zeros(n_x - int(0.9 * n_x)), np.ones(int(0.6 * n_y)),
+              np.zeros(n_y - int(0.6 * n_y))]
+    b = np.r_[np.tile([1, 1, 1, 1, 1, 1, 1, 0, 0, 0], n_x // 10), np.tile([1, 1, 1, 1, 1, 1, 1, 0, 0, 0], n_y // 10)]
+    return a, b, np.array(["x"] * n_x + ["y"] * n_y)
+
+
+def test_compare_on_mixes_expected_accuracy_is_the_mixture():
+    a, b, g = pool()
+    mixes = [{"x": 1.0}, {"x": 0.75, "y": 0.25}, {"y": 1.0}, {"x": 1 / 3, "y": 2 / 3}]
+    res = compare_on_mixes(a, b, g, mixes=mixes, size=300, n_draws=50)
+    # A: 0.9 share_x + 0.6 share_y; B: 0.7 throughout; 1/3 of 300 is exactly 100 rows.
+    np.testing.assert_allclose(res["acc_a"], [0.9, 0.825, 0.6, 0.7], atol=1e-12)
+    np.testing.assert_allclose(res["acc_b"], 0.7, atol=1e-12)
+    np.testing.assert_allclose(res["diff"], res["acc_a"] - res["acc_b"], atol=1e-12)
+    np.testing.assert_allclose(res["share_x"], [1.0, 0.75, 0.0, 1 / 3])
+    # Crossing at share_x = 1/3: the two models tie in expectation.
+    assert res["diff"].iloc[3] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_compare_on_mixes_draws_match_binomial_theory():
+    a, b, g = pool()
+    size, draws = 400, 4000
+    res = compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.5}], size=size, n_draws=draws, seed=3).iloc[0]
+    # Paired difference per row d = a - b; within a group the rows are iid draws from the pool, so
+    # Var(diff) = sum_g k_g Var_g(d) / size^2, computed here from the pool directly.
+    var = sum(200 * np.var(a[g == k] - b[g == k]) for k in ("x", "y")) / size**2
+    half = 1.959964 * np.sqrt(var)
+    assert res["diff_high"] - res["diff_low"] == pytest.approx(2 * half, rel=0.08)
+    # A's accuracy is a sum of two binomials: 200 draws at 0.9 and 200 at 0.6.
+    sd_a = np.sqrt(200 * 0.9 * 0.1 + 200 * 0.6 * 0.4) / size
+    assert res["acc_a_high"] - res["acc_a_low"] == pytest.approx(2 * 1.959964 * sd_a, rel=0.08)
+    # Expected diff 0.05 over sd ~ 0.021: A ahead in about Phi(0.05 / sd) of draws (ties aside).
+    p_ahead = 0.5 * (1 + math.erf(0.05 / np.sqrt(var) / math.sqrt(2)))
+    assert res["p_a_better"] + res["p_b_better"] <= 1.0
+    assert abs(res["p_a_better"] - p_ahead) < 0.06
+
+
+def test_compare_on_mixes_dominance_and_seeding():
+    a, b = np.ones(50), np.zeros(50)
+    g = np.array(["only"] * 50)
+    res = compare_on_mixes(a, b, g, mixes=[{"only": 1.0}], size=20, n_draws=100)
+    assert res["p_a_better"].iloc[0] == 1.0 and res["p_b_better"].iloc[0] == 0.0
+    assert res["diff_low"].iloc[0] == res["diff_high"].iloc[0] == 1.0
+    a, b, g = pool()
+    one = compare_on_mixes(a, b, g, mixes=[{"x": 0.2, "y": 0.8}], size=50, seed=5)
+    pd.testing.assert_frame_equal(one, compare_on_mixes(a, b, g, mixes=[{"x": 0.2, "y": 0.8}], size=50, seed=5))
+    assert not one.equals(compare_on_mixes(a, b, g, mixes=[{"x": 0.2, "y": 0.8}], size=50, seed=6))
+
+
+def test_compare_on_mixes_errors():
+    a, b, g = pool(10, 10)
+    with pytest.raises(ValueError, match="no rows in the pool"):
+        compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "z": 0.5}], size=10)
+    with pytest.raises(ValueError, match="sums to"):
+        compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.4}], size=10)
+    with pytest.raises(ValueError, match="0/1"):
+        compare_on_mixes(a * 0.5, b, g, mixes=[{"x": 1.0}], size=10)
+    with pytest.raises(ValueError, match="Mismatched lengths"):
+        compare_on_mixes(a[:-1], b, g, mixes=[{"x": 1.0}], size=10)
+    with pytest.raises(ValueError, match="list of mappings"):
+        compare_on_mixes(a, b, g, mixes={"x": 1.0}, size=10)
+    with pytest.raises(ValueError, match="not a DataFrame"):
+        compare_on_mixes(a, b, pd.DataFrame({"g": g}), mixes=[{"x": 1.0}], size=10)
+    with pytest.raises(ValueError, match="size must be"):
+        compare_on_mixes(a, b, g, mixes=[{"x": 1.0}], size=0)
+
+
+@FAST
+@given(raw=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=8).filter(lambda v: sum(v) > 1e-3),
+       size=st.integers(1, 500))
+def test_allocate_counts_add_up_and_round(raw, size):
+    shares = np.array(raw) / sum(raw)
+    counts = _allocate(shares, size)
+    assert counts.sum() == size
+    assert np.all(np.abs(counts - shares * size) < 1.0 + 1e-9)
