@@ -67,7 +67,7 @@ training rows, which are passed in a canonical (sorted) order, and every fit run
 with one BLAS/OpenMP thread, so a cell gives the same numbers whatever ``n_jobs``.
 
 Metrics (per group and overall, on the evaluation set)
------------------------------------------------------
+------------------------------------------------------
 ``error`` (threshold 0.5), ``balanced_error`` (1 - balanced accuracy; NaN when a
 group's evaluation set has only one class), ``log_loss`` (probabilities clipped to
 ``[PROB_CLIP, 1 - PROB_CLIP]`` so one confidently wrong example costs at most
@@ -94,7 +94,7 @@ Samples are nested: for one seed and frame, the sample of size 1,000 contains th
 sample of size 500, like a data set that grows over time.
 
 Running the grid, caching and parallel back-ends
------------------------------------------------
+------------------------------------------------
 The full grids are precomputed with ``python -m helpers.experiments fertility
 --n-jobs 2`` (and ``cps1988``), which writes ``data/results/<name>.csv`` and a
 ``<name>.json`` with the command, the SHA-256 of the source data, library versions,
