@@ -135,3 +135,56 @@ def test_chart_draws_offline_and_shows_a_tooltip(server, browser, built_html):
     context.close()
     assert left_machine == []
     assert not [e for e in console_errors if "vega" in e.lower() or "script" in e.lower()]
+
+
+# --------------------------------------------------------------------------- launch buttons and student notebooks
+
+
+def _repository() -> tuple[str, str, str]:
+    import yaml
+
+    from conftest import ROOT
+
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    org_repo = repo["url"].removeprefix("https://github.com/").rstrip("/")
+    colab_branch = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]["colab_branch"]
+    return org_repo, repo["branch"], colab_branch
+
+
+def _chapter_pages(html_root: Path) -> list[Path]:
+    return sorted((html_root / "chapters").glob("*.html"))
+
+
+def test_launch_buttons_point_at_the_right_repository_branch_and_file(built_html):
+    from conftest import ROOT
+
+    org_repo, branch, colab_branch = _repository()
+    pages = _chapter_pages(built_html)
+    assert pages
+    for page in pages:
+        name = page.stem
+        assert (ROOT / "chapters" / f"{name}.md").exists()
+        links = set(re.findall(r'href="(https://[^"]+)"', page.read_text(encoding="utf-8")))
+        binder = f"https://mybinder.org/v2/gh/{org_repo}/{branch}?urlpath=lab/tree/chapters/{name}.md"
+        colab = f"https://colab.research.google.com/github/{org_repo}/blob/{colab_branch}/chapters/{name}.ipynb"
+        assert binder in links, (page.name, [u for u in links if "binder" in u])
+        assert colab in links, (page.name, [u for u in links if "colab" in u])
+
+
+def test_every_chapter_offers_a_student_notebook_without_solutions(built_html):
+    import nbformat
+
+    for page in _chapter_pages(built_html):
+        text = page.read_text(encoding="utf-8")
+        href = f"../notebooks/student/chapters/{page.stem}.ipynb"
+        assert f'href="{href}"' in text, page.name
+        student = nbformat.read(built_html / "notebooks" / "student" / "chapters" / f"{page.stem}.ipynb", as_version=4)
+        full = nbformat.read(built_html / "notebooks" / "full" / "chapters" / f"{page.stem}.ipynb", as_version=4)
+        student_src = "\n".join(c.source for c in student.cells)
+        full_src = "\n".join(c.source for c in full.cells)
+        assert "{exercise-start}" in student_src  # the exercises stay
+        assert "{solution-start}" not in student_src and "{solution-start}" in full_src
+        assert len(student.cells) < len(full.cells)
+        # the Colab install cell is the notebook's first code cell
+        first_code = next(c for c in full.cells if c.cell_type == "code")
+        assert "google.colab" in first_code.source and "pip install -q -r requirements.txt" in first_code.source
