@@ -115,6 +115,38 @@ def master_notebook(name: str, *, runs_on: str = "default", root: Path = HERE) -
     return nb
 
 
+def summary(name: str, *, root: Path = HERE) -> dict[str, int]:
+    """Questions and points of an assignment, read from its ``# BEGIN QUESTION`` cells.
+
+    Returns a dict with ``auto_questions``, ``manual_questions``, ``auto_points`` and ``manual_points``
+    (written questions are ``manual: true``; otter scores only the others).
+    """
+    nb = jupytext.read(master_path(name, root=root), fmt="md:myst")
+    out = {"auto_questions": 0, "manual_questions": 0, "auto_points": 0, "manual_points": 0}
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and cell.source.lstrip().upper().startswith("# BEGIN QUESTION"):
+            config = yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
+            kind = "manual" if config.get("manual", False) else "auto"
+            out[f"{kind}_questions"] += 1
+            out[f"{kind}_points"] += int(config.get("points", 0))
+    return out
+
+
+def time_solutions(name: str, *, root: Path = HERE, timeout: int = 300) -> float:
+    """Wall-clock seconds to run an assignment's solution notebook, tests included, in a fresh kernel.
+
+    This is about what a student's complete, correct notebook costs to run once (kernel start included);
+    ``otter assign`` and ``otter run`` add their own start-up on top.
+    """
+    from nbclient import NotebookClient
+
+    nb = master_notebook(name, root=root)
+    with tempfile.TemporaryDirectory(prefix=f"time-{name}-") as tmp:
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": tmp}}).execute()
+        return time.perf_counter() - start
+
+
 def build(name: str, out_dir: str | Path, *, runs_on: str = "default", root: Path = HERE) -> BuildResult:
     """Build one assignment into ``out_dir/<name>/{student,autograder}``.
 
