@@ -385,13 +385,16 @@ def _notes(fit: GroupScalingFit) -> list[str]:
         notes.append(f"{len(unfitted)} of {len(fit.by_group)} groups could not be fitted and are shown without "
                      f"a law: {listed}. Their rows still count in the pooled aggregate.")
     table = fit.to_frame()
-    # Bootstrap draws piling up at the fitter's upper bound on the exponent mean the data do not identify it.
-    stuck = table.loc[table["b_high"].fillna(table["b"]) >= 0.9 * _EXPONENT_RANGE[1], "group"].tolist()
+    # Bootstrap draws piling up at the fitter's bounds on the exponent mean the data do not identify it.
+    low, high = _EXPONENT_RANGE
+    stuck = table.loc[(table["b_high"].fillna(table["b"]) >= 0.9 * high)
+                      | (table["b_low"].fillna(table["b"]) <= 0.9 * low), "group"].tolist()
     if stuck:
-        notes.append(f"The exponent interval of {_join(stuck)} reaches (or nearly reaches) the fitter's bound, "
-                     f"b = {_EXPONENT_RANGE[1]:g}: the data do not pin down how fast {fit.metric} falls there, "
-                     f"typically because the curve is flat or at its floor over most sizes. Read the improvement "
-                     f"table rather than the exponent for {'it' if len(stuck) == 1 else 'them'}.")
+        notes.append(f"The exponent or its interval for {_join(stuck)} reaches (or nearly reaches) a bound of the "
+                     f"fitter (b from {low:g} to {high:g}): the data do not pin down how fast {fit.metric} "
+                     f"changes there, typically because the curve is flat, rises or sits at its floor over most "
+                     f"sizes. Read the improvement table rather than the exponent for "
+                     f"{'it' if len(stuck) == 1 else 'them'}.")
     agg = fit.points[fit.points["group"] == OVERALL].sort_values(fit.size[0])
     if agg[fit.metric].iloc[-1] > agg[fit.metric].iloc[0]:
         notes.append(f"The aggregate {fit.metric} is higher at the largest size than at the smallest. The audit "

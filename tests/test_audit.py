@@ -386,3 +386,21 @@ def test_charts_draw_in_a_browser_with_the_network_blocked(digits_report):
         assert page.locator("#audit-chart-scaling svg .mark-line path").count() >= 11
         browser.close()
     assert left_machine == [] and errors == []
+
+
+def test_an_exponent_the_data_cannot_pin_down_is_flagged():
+    # A group with no trend at all (pure noise around 0.3) has no exponent to find; the clean group has one.
+    sizes = np.repeat(N, 3)
+    noise = np.exp(np.random.default_rng(0).normal(0, 0.05, len(sizes)))
+    df = pd.concat([pd.DataFrame({"n": sizes, "err": 2 * sizes**-0.4 + 0.1, "g": "fine"}),
+                    pd.DataFrame({"n": sizes, "err": 0.3 * noise, "g": "flat"})])
+    report = au.audit(df, size="n", metric="err", group="g", n_boot=50)
+    flagged = [n for n in report.notes if "bound of the fitter" in n]
+    assert len(flagged) == 1 and "for flat" in flagged[0] and "fine" not in flagged[0]
+
+
+def test_a_group_that_gets_worse_is_named_with_that_reason():
+    df = pd.concat([pd.DataFrame({"n": N, "err": 2 * N**-0.4 + 0.1, "g": "fine"}),
+                    pd.DataFrame({"n": N, "err": 0.2 + 0.01 * np.log(N), "g": "worse"})])
+    flat = au.audit(df, size="n", metric="err", group="g", n_boot=0).tables["non_improving"]
+    assert flat["group"].tolist() == ["worse"] and flat["reason"].tolist() == ["gets worse"]
