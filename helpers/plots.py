@@ -168,7 +168,7 @@ def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     Returns
     -------
     dict
-        The JSON-ready specification, with the data inlined, for :func:`vegaEmbed` in a page that has
+        The JSON-ready specification, with the data inlined, for ``vegaEmbed`` in a page that has
         :func:`offline_bundle`.
 
     Examples
