@@ -200,7 +200,7 @@ def offline_bundle() -> str:
     Altair's HTML asks a CDN for the three libraries unless the page already has them, which it checks with
     the ``VEGA_DEBUG`` versions. The script defines ``window.vegaEmbed`` from the bundle that
     ``vl-convert-python`` ships for Altair's Vega-Lite version, and sets ``VEGA_DEBUG`` so that Altair's loader
-    finds them. The book serves it as ``_static/vega-offline.js`` (``book/_ext/offline_charts.py``);
+    finds them. The book serves it as a static file of its own (``book/_ext/offline_charts.py``);
     :mod:`helpers.audit` inlines it in its reports. Built once per process (about a megabyte, a second or so).
 
     Returns

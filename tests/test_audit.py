@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html.parser
+import os
 import re
 import subprocess
 import sys
@@ -341,8 +342,6 @@ def test_the_module_runs_as_a_command_without_a_traceback(tmp_path, digits_csv):
 
 
 def _env() -> dict[str, str]:
-    import os
-
     return dict(os.environ)
 
 
