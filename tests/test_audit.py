@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html.parser
+import io
 import os
 import re
 import subprocess
@@ -314,7 +315,7 @@ def test_a_report_that_cannot_be_written_is_an_input_error(tmp_path, capsys):
 @given(bad=st.text(min_size=1, max_size=8).filter(lambda s: s.strip() != "" and not _parses(s)),
        row=st.integers(0, 5))
 def test_any_non_number_in_the_size_column_is_named(bad, row):
-    df = pd.read_csv(pd.io.common.StringIO(GOOD)).astype({"n": object})
+    df = pd.read_csv(io.StringIO(GOOD)).astype({"n": object})
     df.loc[row, "n"] = bad
     with pytest.raises(ValueError, match=r"size column 'n' must hold numbers") as info:
         au.audit(df, size="n", metric="err", group="g", n_boot=0)
