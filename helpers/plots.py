@@ -11,12 +11,18 @@ Three promises:
   one-sentence description (Vega renders it as the chart's ARIA label for screen
   readers), draws SVG, and adds tooltips and a clickable legend.
 
-The charts are plain Altair objects, so readers can keep layering on them.
+The charts are plain Altair objects, so readers can keep layering on them. :func:`offline_bundle` and
+:func:`chart_spec` let a chart be drawn without the network, in the book (``book/_ext/offline_charts.py``) and
+in the stand-alone reports of :mod:`helpers.audit`.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -55,6 +61,10 @@ GROUP_COLORS: dict[str, str] = {
 }
 
 FONT = "Source Sans Pro, Helvetica Neue, Arial, sans-serif"
+#: vega-embed options of every book chart: SVG, and an action menu with image export only (no off-site links).
+EMBED_OPTIONS: dict[str, Any] = {
+    "renderer": "svg", "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+}
 
 
 def group_colors(groups: Iterable[object]) -> dict[str, str]:
@@ -144,8 +154,80 @@ def use_book_style() -> None:
     'book'
     """
     alt.theme.register("book", enable=True)(_theme)
-    alt.renderers.set_embed_options(
-        renderer="svg", actions={"export": True, "source": False, "compiled": False, "editor": False}
+    alt.renderers.set_embed_options(**EMBED_OPTIONS)
+
+
+def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The Vega-Lite specification of a chart in the book's theme, whatever theme is active.
+
+    Parameters
+    ----------
+    chart : altair chart
+        Any top-level Altair chart.
+
+    Returns
+    -------
+    dict
+        The JSON-ready specification, with the data inlined, for ``vegaEmbed`` in a page that has
+        :func:`offline_bundle`.
+
+    Examples
+    --------
+    >>> import altair as alt, pandas as pd
+    >>> from helpers.plots import chart_spec, FONT
+    >>> spec = chart_spec(alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x"))
+    >>> spec["config"]["font"] == FONT
+    True
+    """
+    alt.theme.register("book", enable=False)(_theme)
+    with alt.theme.enable("book"):
+        return chart.to_dict()
+
+
+def _altair_versions() -> dict[str, str]:
+    """The (library, version) pairs Altair's loader checks, read from its own output."""
+    html = alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x")._repr_mimebundle_()["text/html"]
+    pairs = re.findall(r'maybeLoadScript\("([\w-]+)", "([^"]+)"\)', html)
+    if not pairs:
+        raise RuntimeError("Could not read vega versions from Altair's HTML template; update helpers/plots.py.")
+    return {f"{lib.replace('-', '', 1)}_version": version for lib, version in pairs}
+
+
+@functools.cache
+def offline_bundle() -> str:
+    """vega, vega-lite and vega-embed as one script, so that charts draw with the network off.
+
+    Altair's HTML asks a CDN for the three libraries unless the page already has them, which it checks with
+    the ``VEGA_DEBUG`` versions. The script defines ``window.vegaEmbed`` from the bundle that
+    ``vl-convert-python`` ships for Altair's Vega-Lite version, and sets ``VEGA_DEBUG`` so that Altair's loader
+    finds them. The book serves it as a static file of its own (``book/_ext/offline_charts.py``);
+    :mod:`helpers.audit` inlines it in its reports. Built once per process (about a megabyte, a second or so).
+
+    Returns
+    -------
+    str
+        JavaScript source; safe to inline in a ``<script>`` element (it contains no ``</script`` or ``<!--``).
+
+    Examples
+    --------
+    >>> from helpers.plots import offline_bundle
+    >>> js = offline_bundle()
+    >>> "window.vegaEmbed" in js and "VEGA_DEBUG" in js
+    True
+    """
+    import vl_convert as vlc  # only needed here: an optional, pinned dependency of Altair's offline modes
+
+    vl_minor = ".".join(alt.VEGALITE_VERSION.split(".")[:2])
+    js = vlc.javascript_bundle(vl_version=vl_minor)
+    if "</script" in js.lower() or "<!--" in js:
+        raise RuntimeError("The vega bundle contains '</script' or '<!--' and cannot be inlined in a page; "
+                           "update helpers/plots.py.")
+    versions = json.dumps(_altair_versions())
+    # The bundle declares top-level consts; a function scope keeps them off the page's globals.
+    return (
+        "/* vega + vega-lite + vega-embed, bundled by vl-convert-python; BSD-3-Clause licences. */\n"
+        f"(function(){{\n{js}\n}})();\n"
+        f"var VEGA_DEBUG = Object.assign(window.VEGA_DEBUG || {{}}, {versions});\n"
     )
 
 

@@ -93,3 +93,25 @@ def test_use_book_style_sets_svg_renderer_and_theme():
     plots.use_book_style()
     assert plots.alt.theme.active == "book"
     assert plots.alt.renderers.options["embed_options"]["renderer"] == "svg"
+
+
+def test_offline_bundle_defines_the_libraries_and_the_versions_altair_asks_for():
+    js = plots.offline_bundle()
+    for name in ("window.vegaEmbed", "window.vega=", "window.vegaLite="):
+        assert name in js
+    versions = dict(re.findall(r'"(\w+)_version": "([^"]+)"', js.rsplit("VEGA_DEBUG", 1)[1]))
+    # Altair's own constants, independent of the HTML template the bundle reads them from.
+    assert versions == {"vega": plots.alt.VEGA_VERSION, "vegalite": plots.alt.VEGALITE_VERSION,
+                        "vegaembed": plots.alt.VEGAEMBED_VERSION}
+    assert "</script" not in js.lower()  # inlinable in an HTML page
+
+
+def test_chart_spec_applies_the_book_theme_without_changing_the_active_one():
+    plots.alt.theme.enable("default")
+    try:
+        spec = plots.chart_spec(_demo())
+        assert spec["config"]["font"] == plots.FONT
+        assert spec["config"]["range"]["category"][0] == plots.OKABE_ITO[0]
+        assert plots.alt.theme.active == "default"
+    finally:
+        plots.use_book_style()

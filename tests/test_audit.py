@@ -1,0 +1,406 @@
+"""Tests for helpers.audit: the report on CSVs the book did not produce, its offline HTML, and bad input."""
+
+from __future__ import annotations
+
+import html.parser
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT
+from helpers import audit as au
+from helpers.scaling import fit_power_law
+
+OFFSITE = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.I)
+
+
+# --------------------------------------------------------------------------- inputs the book did not produce
+
+
+@pytest.fixture(scope="module")
+def digits_csv(tmp_path_factory) -> Path:
+    """A real learning curve: logistic regression on scikit-learn's digits, per-class log loss on a held-out set.
+
+    Odd column names (spaces, units in parentheses) and an extra column, as a CSV from elsewhere would have.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.4, stratify=y, random_state=0)
+    rows = []
+    for seed in (0, 1):
+        order = np.random.default_rng(seed).permutation(len(y_tr))
+        for n in (40, 80, 160, 320, 640, 1000):
+            idx = order[:n]
+            model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=300)).fit(X_tr[idx], y_tr[idx])
+            proba = model.predict_proba(X_te)
+            p_true = np.clip(proba[np.arange(len(y_te)), np.searchsorted(model.classes_, y_te)], 1e-6, 1.0)
+            for c in range(10):
+                sel = y_te == c
+                rows.append({"Training examples": n, "digit class": f"digit {c}",
+                             "log loss (nats)": float(-np.log(p_true[sel]).mean()), "n test": int(sel.sum()),
+                             "seed": seed, "model": "logistic C=0.1"})
+    path = tmp_path_factory.mktemp("digits") / "digits learning curve.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def digits_report(digits_csv, tmp_path_factory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("digits_report") / "report.html"
+    code = au.main([str(digits_csv), "--size", "Training examples", "--metric", "log loss (nats)",
+                    "--group", "digit class", "--n-examples", "n test", "--n-boot", "50", "--out", str(out)])
+    assert code == 0
+    return out, out.read_text(encoding="utf-8")
+
+
+N = np.array([100, 200, 400, 800, 1600, 3200, 6400])
+TRUE_B = {"Group A": 0.5, "group-b": 0.1}
+
+
+def _exact_csv(path: Path) -> Path:
+    """Hand-written CSV: exact power laws with known exponents, spaces after commas, extra columns."""
+    lines = ["Run ID, N train , Error rate, Who, note"]
+    for g, b in TRUE_B.items():
+        for i, n in enumerate(N):
+            lines.append(f"{g[0]}{i}, {n}, {float(2 * n ** -b + 0.05)!r}, {g}, made by hand")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+class _Tables(html.parser.HTMLParser):
+    """Every <table> of a page as a list of rows of cell texts (the stdlib is enough; no lxml needed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _by_group_table(text: str) -> pd.DataFrame:
+    parser = _Tables()
+    parser.feed(text)
+    header, *rows = parser.tables[0]  # the first table of the report is the per-group laws
+    return pd.DataFrame(rows, columns=header)
+
+
+def _number(cell: str) -> float:
+    return float(cell.replace(",", ""))
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def test_report_on_a_scikit_learn_learning_curve_shows_each_groups_own_fit(digits_csv, digits_report):
+    _, text = digits_report
+    table = _by_group_table(text).set_index("group")
+    raw = pd.read_csv(digits_csv)
+    for label, rows in raw.groupby("digit class"):
+        assert label in text
+        # Independent truth: the law fitted directly on that group's rows, outside the audit.
+        own = fit_power_law(rows["Training examples"], rows["log loss (nats)"])
+        assert _number(table.loc[label, "b"]) == pytest.approx(own.b, rel=1e-3)
+        assert int(table.loc[label, "n_points"]) == len(rows)
+        assert table.loc[label, "status"] == "ok"
+    # The pooled aggregate weighs each class by its test examples.
+    assert _number(table.loc["overall", "n_examples"]) == raw["n test"].sum()
+
+
+def test_report_recovers_known_exponents_from_a_hand_written_csv(tmp_path):
+    csv = _exact_csv(tmp_path / "hand.csv")
+    out = tmp_path / "hand.html"
+    assert au.main([str(csv), "--size", "N train", "--metric", "Error rate", "--group", "Who", "--n-boot", "0",
+                    "--out", str(out)]) == 0
+    table = _by_group_table(out.read_text(encoding="utf-8")).set_index("group")
+    for g, b in TRUE_B.items():
+        assert _number(table.loc[g, "b"]) == pytest.approx(b, abs=1e-3)
+        assert _number(table.loc[g, "c"]) == pytest.approx(0.05, abs=1e-3)
+
+
+class _Loads(html.parser.HTMLParser):
+    """Elements that make a browser fetch something (script text is data to the parser, as to a browser)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href") and tag in ("script", "link", "img", "iframe", "source", "object"):
+                self.loads.append((tag, value or ""))
+
+
+def test_report_is_self_contained_and_offline(digits_report):
+    _, text = digits_report
+    parser = _Loads()
+    parser.feed(text)
+    assert parser.loads == []  # nothing is loaded at all, from anywhere
+    assert not OFFSITE.findall(text)  # the check the book's pages pass
+    assert "cdn.jsdelivr" not in text and "unpkg.com" not in text
+    assert "window.vegaEmbed" in text  # the bundle is inline
+    for name in ("scaling", "exponents", "third_axis"):
+        assert f'id="audit-chart-{name}"' in text
+
+
+def test_report_has_every_section_and_the_checklist(digits_report):
+    _, text = digits_report
+    for heading in ("One law per group", "How far the exponents differ", "Who improves", "The third axis",
+                    "The metric and its construct", "The evaluation population and its frame",
+                    "Per-group fits with uncertainty", "The third-axis curve", "What was not measured",
+                    "Reproduce"):
+        assert heading in text
+    assert "python -m helpers.audit" in text and "&#x27;Training examples&#x27;" in text
+
+
+def test_library_report_holds_the_analysis(tmp_path):
+    df = pd.read_csv(_exact_csv(tmp_path / "hand.csv"), skipinitialspace=True)
+    df.columns = df.columns.str.strip()
+    report = au.audit(df, size="N train", metric="Error rate", group="Who", n_boot=20)
+    assert set(report.tables) == {"by_group", "improvement", "non_improving", "difference", "third_axis",
+                                  "described"}
+    assert set(report.charts) == {"scaling", "exponents", "third_axis"}
+    assert report.group_fit.fits["Group A"].b == pytest.approx(0.5, abs=1e-6)
+    assert report.third_axis is not None and report.third_axis.curve["k"].tolist() == [1, 2]
+    # the exponent range is the difference of the two known exponents
+    assert report.tables["difference"].iloc[0]["estimate"] == pytest.approx(0.4, abs=1e-4)
+    for chart in report.charts.values():
+        spec = chart.to_dict()
+        assert spec["title"] and spec["description"]
+    written = report.write(tmp_path / "sub" / "r.html")
+    assert written.exists() and written.read_text(encoding="utf-8") == report.to_html()
+
+
+def test_groups_with_one_point_are_listed_not_dropped(tmp_path):
+    csv = _exact_csv(tmp_path / "hand.csv")
+    with csv.open("a", encoding="utf-8") as f:
+        f.write("Z0, 400, 0.3, lonely, one row only\n")
+    out = tmp_path / "r.html"
+    assert au.main([str(csv), "--size", "N train", "--metric", "Error rate", "--group", "Who", "--n-boot", "0",
+                    "--out", str(out)]) == 0
+    table = _by_group_table(out.read_text(encoding="utf-8")).set_index("group")
+    assert table.loc["lonely", "status"] == "too few points (1 < 3)"
+    assert table.loc["lonely", "b"] == "n/a"
+
+
+def test_one_group_gives_a_report_without_a_third_axis():
+    df = pd.DataFrame({"n": N, "err": 2 * N**-0.3 + 0.1, "g": "only"})
+    report = au.audit(df, size="n", metric="err", group="g", n_boot=0)
+    assert report.third_axis is None and report.tables["third_axis"].empty
+    assert any("third axis needs at least two groups" in n for n in report.notes)
+    assert "Not computed" in report.to_html()
+
+
+def test_a_rising_metric_is_flagged_as_probably_higher_is_better():
+    df = pd.concat([pd.DataFrame({"n": N, "acc": 0.9 - 2 * N**-0.5, "g": g}) for g in "ab"])
+    report = au.audit(df, size="n", metric="acc", group="g", n_boot=0)
+    assert any("lower-is-better" in n for n in report.notes)
+
+
+def test_random_order_band_contains_the_mean_share():
+    df = pd.concat([pd.DataFrame({"n": N, "err": 2 * N**-b + c, "g": f"g{i}"})
+                    for i, (b, c) in enumerate([(0.5, 0.05), (0.4, 0.05), (0.1, 0.3), (0.45, 0.06)])])
+    curve = au.audit(df, size="n", metric="err", group="g", n_boot=0, order="random").tables["third_axis"]
+    assert (curve["share_low"] <= curve["share_described"] + 1e-12).all()
+    assert (curve["share_described"] <= curve["share_high"] + 1e-12).all()
+
+
+def test_group_names_cannot_break_out_of_the_page():
+    evil = "</script><script>alert(1)</script>"
+    df = pd.concat([pd.DataFrame({"n": N, "err": 2 * N**-0.3 + 0.1, "g": g}) for g in ("ok", evil)])
+    text = au.audit(df, size="n", metric="err", group="g", n_boot=0).to_html()
+    assert "alert(1)</script>" not in text
+    assert text.count("<script>") == text.count("</script>") == 2  # the bundle and the charts
+
+
+def test_same_seed_same_numbers(tmp_path):
+    df = pd.read_csv(_exact_csv(tmp_path / "hand.csv"), skipinitialspace=True).rename(columns=str.strip)
+    first, second = (au.audit(df, size="N train", metric="Error rate", group="Who", n_boot=30, seed=3)
+                     for _ in range(2))
+    for name in first.tables:
+        pd.testing.assert_frame_equal(first.tables[name], second.tables[name])
+
+
+# --------------------------------------------------------------------------- bad input
+
+GOOD = "n,err,g\n100,0.5,a\n200,0.4,a\n400,0.35,a\n100,0.6,b\n200,0.5,b\n400,0.45,b\n"
+ARGS = ["--size", "n", "--metric", "err", "--group", "g", "--n-boot", "0"]
+
+
+@pytest.mark.parametrize(
+    "content,args,message",
+    [
+        (GOOD, ["--size", "N", "--metric", "err", "--group", "g"],
+         r"Column\(s\) not found: size='N' \(did you mean 'n'\?\); the columns are \['n', 'err', 'g'\]"),
+        (GOOD, ["--size", "n", "--metric", "error", "--group", "grp"], r"metric='error'.*group='grp'"),
+        (GOOD.replace("200,0.4,a", "ten,0.4,a"), ARGS, r"size column 'n' must hold numbers.*'ten', not a number"),
+        (GOOD.replace("200,0.4,a", "200,,a"), ARGS, r"metric column 'err' must hold numbers.*missing"),
+        (GOOD.replace("0.35", "-0.1"), ARGS, r"'err' must be > 0"),
+        ("n,err,g\n100,0.5,a\n200,0.4,b\n400,0.3,c\n", ARGS,
+         r"No group has enough points.*a: 1 at 1 size\(s\), b: 1 at 1 size\(s\)"),
+        ("", ARGS, r"is empty \(no header, no rows\)"),
+        ("n,err,g\n", ARGS, r"has a header \(n, err, g\) but no rows"),
+        (GOOD, [*ARGS, "--tolerance", "0"], r"tolerance must be a positive"),
+        (GOOD, [*ARGS, "--query", "model == 'x'"], r"--query .* failed"),
+        (GOOD, [*ARGS, "--query", "n > 1e9"], r"keeps no rows"),
+        (GOOD, ["--size", "n", "--metric", "n", "--group", "g"], r"Each role needs its own column"),
+    ],
+    ids=["missing-column", "two-missing", "non-numeric-size", "missing-metric", "negative-metric",
+         "one-point-groups", "empty-file", "header-only", "zero-tolerance", "bad-query", "empty-query",
+         "same-column-twice"],
+)
+def test_bad_input_gives_one_clear_line_and_a_non_zero_exit(tmp_path, capsys, content, args, message):
+    csv = tmp_path / "bad.csv"
+    csv.write_text(content, encoding="utf-8")
+    code = au.main([str(csv), *args, "--out", str(tmp_path / "r.html")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("audit: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert re.search(message, err), err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_missing_file_and_folder(tmp_path, capsys):
+    assert au.main([str(tmp_path / "nope.csv"), *ARGS]) == 1
+    assert "No file" in capsys.readouterr().err
+    assert au.main([str(tmp_path), *ARGS]) == 1
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_arguments_argparse_rejects_exit_with_2(tmp_path, capsys):
+    assert au.main(["x.csv", "--size", "n"]) == 2
+    assert "required" in capsys.readouterr().err
+    assert au.main(["x.csv", *ARGS, "--n-boot", "many"]) == 2
+
+
+def test_a_report_that_cannot_be_written_is_an_input_error(tmp_path, capsys):
+    csv = tmp_path / "good.csv"
+    csv.write_text(GOOD, encoding="utf-8")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert au.main([str(csv), *ARGS, "--out", str(blocker / "r.html")]) == 1
+    assert "Cannot write the report" in capsys.readouterr().err
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bad=st.text(min_size=1, max_size=8).filter(lambda s: s.strip() != "" and not _parses(s)),
+       row=st.integers(0, 5))
+def test_any_non_number_in_the_size_column_is_named(bad, row):
+    df = pd.read_csv(io.StringIO(GOOD)).astype({"n": object})
+    df.loc[row, "n"] = bad
+    with pytest.raises(ValueError, match=r"size column 'n' must hold numbers") as info:
+        au.audit(df, size="n", metric="err", group="g", n_boot=0)
+    assert repr(bad) in str(info.value) and f"row {row}" in str(info.value)
+
+
+def _parses(text: str) -> bool:
+    return not pd.isna(pd.to_numeric(pd.Series([text]), errors="coerce").iloc[0])
+
+
+def test_the_module_runs_as_a_command_without_a_traceback(tmp_path, digits_csv):
+    run = [sys.executable, "-m", "helpers.audit"]
+    ok = subprocess.run([*run, str(digits_csv), "--size", "Training examples", "--metric", "log loss (nats)",
+                         "--group", "digit class", "--n-boot", "0"], cwd=tmp_path, capture_output=True, text=True,
+                        env={**_env(), "PYTHONPATH": str(ROOT)})
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "digits learning curve-audit.html").exists()  # default name, in the current folder
+    assert "10 of 10 groups fitted" in ok.stdout
+    bad = subprocess.run([*run, str(digits_csv), "--size", "training examples", "--metric", "log loss (nats)",
+                          "--group", "digit class"], cwd=tmp_path, capture_output=True, text=True,
+                         env={**_env(), "PYTHONPATH": str(ROOT)})
+    assert bad.returncode == 1
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+    assert "did you mean 'Training examples'?" in bad.stderr
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ)
+
+
+# --------------------------------------------------------------------------- in a browser, offline
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def test_charts_draw_in_a_browser_with_the_network_blocked(digits_report):
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    path, _ = digits_report
+    left_machine: list[str] = []
+    errors: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                    args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                          "--disable-background-networking", "--disable-component-update"])
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+
+        def guard(route):
+            if route.request.url.startswith(("file:", "data:", "blob:")):
+                route.continue_()
+            else:
+                left_machine.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", guard)
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        for name in ("scaling", "exponents", "third_axis"):
+            svg = page.locator(f"#audit-chart-{name} svg").first
+            svg.wait_for(state="visible", timeout=15000)
+            label = page.locator(f"#audit-chart-{name} [role='graphics-document']").first.get_attribute(
+                "aria-label") or ""
+            assert label, name  # the description reaches screen readers
+        # ten groups and the aggregate: one fitted curve each
+        assert page.locator("#audit-chart-scaling svg .mark-line path").count() >= 11
+        browser.close()
+    assert left_machine == [] and errors == []
+
+
+def test_an_exponent_the_data_cannot_pin_down_is_flagged():
+    # A group with no trend at all (pure noise around 0.3) has no exponent to find; the clean group has one.
+    sizes = np.repeat(N, 3)
+    noise = np.exp(np.random.default_rng(0).normal(0, 0.05, len(sizes)))
+    df = pd.concat([pd.DataFrame({"n": sizes, "err": 2 * sizes**-0.4 + 0.1, "g": "fine"}),
+                    pd.DataFrame({"n": sizes, "err": 0.3 * noise, "g": "flat"})])
+    report = au.audit(df, size="n", metric="err", group="g", n_boot=50)
+    flagged = [n for n in report.notes if "bound of the fitter" in n]
+    assert len(flagged) == 1 and "for flat" in flagged[0] and "fine" not in flagged[0]
+
+
+def test_a_group_that_gets_worse_is_named_with_that_reason():
+    df = pd.concat([pd.DataFrame({"n": N, "err": 2 * N**-0.4 + 0.1, "g": "fine"}),
+                    pd.DataFrame({"n": N, "err": 0.2 + 0.01 * np.log(N), "g": "worse"})])
+    flat = au.audit(df, size="n", metric="err", group="g", n_boot=0).tables["non_improving"]
+    assert flat["group"].tolist() == ["worse"] and flat["reason"].tolist() == ["gets worse"]
