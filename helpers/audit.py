@@ -410,10 +410,7 @@ def _join(names: Sequence[object]) -> str:
 
 def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int) -> dict[str, pd.DataFrame]:
     improvement = fit.improvement(seed=seed)
-    # GroupScalingFit.non_improving() draws its bootstrap with seed 0; filtering the table above instead keeps
-    # the two tables of the report consistent for any seed.
-    flat = improvement[improvement["non_improving"].fillna(False).astype(bool)].copy()
-    flat["reason"] = np.where(flat["improvement"] <= 0, "gets worse", "interval includes zero")
+    flat = fit.non_improving(seed=seed)  # same seed, so the two tables agree
     described = pd.DataFrame(columns=["group", "max_relative_error", "described", "exponent_consistent"])
     if third is not None:
         m = third.membership

@@ -252,8 +252,13 @@ class GroupScalingFit:
         out["non_improving"] = out["non_improving"].astype("boolean")
         return out
 
-    def non_improving(self) -> pd.DataFrame:
+    def non_improving(self, *, seed: int = 0) -> pd.DataFrame:
         """The groups whose improvement over the measured range is negative or not distinguishable from zero.
+
+        Parameters
+        ----------
+        seed : int, default 0
+            Passed to :meth:`improvement`.
 
         Returns
         -------
@@ -261,7 +266,7 @@ class GroupScalingFit:
             The rows of :meth:`improvement` for those groups (the aggregate is included if it qualifies), with a
             ``reason``: ``"gets worse"`` or ``"interval includes zero"``.
         """
-        table = self.improvement()
+        table = self.improvement(seed=seed)
         flat = table[table["non_improving"].fillna(False).astype(bool)].copy()
         flat["reason"] = np.where(flat["improvement"] <= 0, "gets worse", "interval includes zero")
         return flat.reset_index(drop=True)
