@@ -243,6 +243,17 @@ REGISTRY: dict[str, DatasetSpec] = {
             tidy=_tidy_alpaca,
         ),
         DatasetSpec(
+            name="alpaca_eval_sizes",
+            title="Nominal parameter counts of AlpacaEval 2.0 model families (typed from the model names)",
+            source="alpaca_eval/model_sizes.csv",
+            sha256="f0ae7c72c076611eeb0d801aae2f70952ea03457490b6cd4f804730aa8aa715f",
+            n_rows=24,
+            dtypes={"family": _S, "model": _S, "params_billion": _F},
+            citation="li2023alpacaeval",
+            licence="CC BY 4.0 (this book); the sizes are read from the model names",
+            datasheet="book/datasheets/alpaca_eval_sizes",
+        ),
+        DatasetSpec(
             name="published_fits",
             title="Published scaling-law constants, typed from the papers",
             source="published_fits.csv",
@@ -369,7 +380,7 @@ def load(name: str, *, verify: bool = True) -> pd.DataFrame:
     name : str
         One of the names in :func:`list_datasets` (``"cps1988"``, ``"fertility"``,
         ``"gss_abortion"``, ``"tv16"``, ``"bfi"``, ``"verbagg"``, ``"alpaca_eval"``,
-        ``"published_fits"``).
+        ``"alpaca_eval_sizes"``, ``"published_fits"``).
     verify : bool, default True
         Check the source file's SHA-256 and the schema (columns, dtypes, rows).
         Turn off only to inspect a file that fails the check.

@@ -105,3 +105,14 @@ def test_list_datasets_points_to_existing_datasheets():
     assert isinstance(table, pd.DataFrame)
     for page in table["datasheet"]:
         assert (data.DATA_DIR.parent / f"{page}.md").exists(), page
+
+
+def test_alpaca_eval_sizes_are_the_sizes_in_the_model_names():
+    # Independent truth: the number before "b"/"B" in each model's name (e.g. "llama-2-13b-chat-hf" -> 13).
+    sizes = data.load("alpaca_eval_sizes")
+    from_name = sizes["model"].str.extract(r"(?i)(\d+(?:\.\d+)?)b(?![a-z])", expand=False).astype(float)
+    assert (from_name == sizes["params_billion"]).all()
+    assert sizes["model"].is_unique
+    # Every model of the table is on the leaderboard, and each family has at least three sizes.
+    assert set(sizes["model"]) <= set(data.load("alpaca_eval")["model"])
+    assert (sizes.groupby("family")["params_billion"].nunique() >= 3).all()

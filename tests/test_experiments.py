@@ -42,10 +42,12 @@ def cached(request: pytest.FixtureRequest) -> tuple[str, pd.DataFrame]:
 @pytest.mark.parametrize("name", NAMES)
 def test_cache_matches_a_rerun_of_part_of_the_grid(name: str) -> None:
     spec = EXPERIMENTS[name]
-    # Small cells of both frames and model families, plus one cell at the whole pool.
+    # Small cells of both frames and model families, one cubic logistic cell (the one whose optimiser is most
+    # sensitive to rounding), and one cell at the whole pool.
     fresh = pd.concat([
         run_experiment(name, sizes=[250, 1000], seeds=[0, 3], models=["logistic_d1", "logistic_d2", "hgb_4x25"],
                        frames=("random", "convenience"), progress=False),
+        run_experiment(name, sizes=[4000], seeds=[1], models=["logistic_d3"], frames=("convenience",), progress=False),
         run_experiment(name, sizes=[spec.sizes[-1]], seeds=[1], models=["logistic_d1"], progress=False),
     ])
     merged = fresh.merge(load_results(name), on=list(KEYS), how="left", suffixes=("", "_cache"), indicator=True)
@@ -53,11 +55,17 @@ def test_cache_matches_a_rerun_of_part_of_the_grid(name: str) -> None:
     # Counts are integers: exact.
     assert (merged["n_eval"] == merged["n_eval_cache"]).all()
     assert (merged["n_train_group"] == merged["n_train_group_cache"]).all()
-    # Both models are deterministic given their (sorted) training rows and every fit runs on one thread, and the CSV
-    # stores floats as shortest round-trip reprs, so equality is expected (the cache was written with n_jobs=2, this
-    # rerun uses n_jobs=1). 1e-9 leaves room only for a different CPU's BLAS kernels (~1e-16 relative); a real change
-    # (another sample or model) moves an error rate by at least 1/n_eval >= 1/5631 ~ 2e-4.
-    np.testing.assert_allclose(merged["value"], merged["value_cache"], rtol=0, atol=1e-9, equal_nan=True)
+    # Both models are deterministic given their (sorted) training rows and every fit runs on one thread (the cache
+    # was written with n_jobs=2, this rerun uses n_jobs=1). Thresholded metrics count examples, so they must repeat
+    # exactly: one flipped prediction moves an error rate by at least 1/n_eval >= 1/5631 ~ 2e-4.
+    counted = merged["metric"] != "log_loss"
+    np.testing.assert_array_equal(merged.loc[counted, "value"], merged.loc[counted, "value_cache"])
+    # Log losses of the logistic models move slightly: L-BFGS stops at a tolerance, and last-bit differences in
+    # floating-point sums (SIMD reductions depend on memory alignment) move where it stops. Regenerating both full
+    # caches gave differences of at most 4.2e-7, and 1e-6 allows that. Two training samples can give log losses
+    # closer than 1e-6 in the largest cells, so it is the exact check of the thresholded metrics above that catches
+    # a different sample; this one catches any larger change in the predicted probabilities.
+    np.testing.assert_allclose(merged.loc[~counted, "value"], merged.loc[~counted, "value_cache"], rtol=0, atol=1e-6)
 
 
 def test_metadata_records_the_registered_data_checksum(cached: tuple[str, pd.DataFrame]) -> None:
