@@ -188,3 +188,25 @@ def test_every_chapter_offers_a_student_notebook_without_solutions(built_html):
         # the Colab install cell is the notebook's first code cell
         first_code = next(c for c in full.cells if c.cell_type == "code")
         assert "google.colab" in first_code.source and "pip install -q -r requirements.txt" in first_code.source
+
+
+def test_every_chart_fits_the_page_and_draws(server, browser, built_html):
+    """On a laptop-sized window, each chart draws an SVG no wider than the text column (so no legend or panel is
+    hidden behind the page's sidebar), on every page that has charts."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server) else route.abort())
+    page = context.new_page()
+    checked = 0
+    for html in _pages(built_html):
+        if "altair-viz-" not in html.read_text(encoding="utf-8"):
+            continue
+        page.goto(f"{server}/{html.relative_to(built_html).as_posix()}", wait_until="networkidle")
+        page.locator("[id^='altair-viz-'] svg").first.wait_for(state="visible", timeout=15000)
+        sizes = page.evaluate("""() => [...document.querySelectorAll("[id^='altair-viz-']")].map(e => {
+            const svg = e.querySelector('svg'); const column = e.closest('article') || document.body;
+            return [svg ? svg.getBoundingClientRect().width : -1, column.getBoundingClientRect().width]; })""")
+        for i, (chart, column) in enumerate(sizes):
+            assert 0 < chart <= column, f"{html.name}: chart {i} is {chart:.0f}px wide in a {column:.0f}px column"
+            checked += 1
+    context.close()
+    assert checked >= 10
