@@ -49,3 +49,27 @@ def test_page_executes_without_errors(page: Path):
     errors = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+
+
+def chapter_pages() -> list[Path]:
+    return [p for p in notebook_pages() if p.parent.name == "chapters"]
+
+
+def test_every_chapter_is_in_the_table_of_contents():
+    listed = {p.name for p in chapter_pages()}
+    on_disk = {p.name for p in (ROOT / "chapters").glob("*.md")}
+    assert on_disk and on_disk == listed
+
+
+@pytest.mark.parametrize("page", chapter_pages(), ids=lambda p: p.name)
+def test_chapter_has_learning_goals_four_exercises_each_with_a_solution_and_the_colab_cell(page: Path):
+    text = page.read_text(encoding="utf-8")
+    assert "Learning goals" in text
+    import re
+
+    exercises = re.findall(r"```\{exercise-start\}\s*\n:label:\s*(\S+)", text)
+    solutions = re.findall(r"```\{solution-start\}\s+(\S+)", text)
+    assert len(exercises) >= 4, f"{page.name} has {len(exercises)} exercises; the book promises at least four"
+    assert sorted(exercises) == sorted(solutions), "every exercise needs exactly one solution, and vice versa"
+    first_code = next(c for c in jupytext.read(page).cells if c.cell_type == "code")
+    assert "google.colab" in first_code.source and "requirements.txt" in first_code.source
