@@ -322,16 +322,11 @@ class GroupScalingFit:
         frames = []
         for label in [OVERALL, *self.fits]:
             fit = self.overall if label == OVERALL else self.fits[label]
-            grid = np.geomspace(*fit.x_range, n_grid)
-            low = high = np.full(n_grid, np.nan)
-            if fit.boot is not None:
-                b = fit.boot
-                draws = b["a"].to_numpy()[:, None] * grid[None, :] ** (-b["b"].to_numpy()[:, None]) + \
-                    b["c"].to_numpy()[:, None]
-                low, high = np.percentile(draws, [_TAIL, 100 - _TAIL], axis=0)
-            frames.append(pd.DataFrame({"group": label, x: grid, self.metric: fit.predict(grid), "low": low,
-                                        "high": high}))
+            band = fit.band(np.geomspace(*fit.x_range, n_grid))
+            frames.append(pd.DataFrame({"group": label, x: band["x"], self.metric: band["fit"], "low": band["low"],
+                                        "high": band["high"]}))
         return pd.concat(frames, ignore_index=True)
+
 
 def _predict(fit: PowerLawFit | ChinchillaFit, grid: pd.DataFrame, sizes: tuple[str, ...]) -> np.ndarray:
     if isinstance(fit, ChinchillaFit):

@@ -184,6 +184,33 @@ class PowerLawFit:
         """
         return power_law(x, a=self.a, b=self.b, c=self.c)
 
+    def band(self, x: Any) -> pd.DataFrame:
+        """The fitted law at ``x`` with a pointwise 95% percentile band from the bootstrap draws.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``x``, ``fit``, ``low`` and ``high`` (NaN bounds when the fit has no bootstrap).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from helpers.scaling import fit_power_law, power_law
+        >>> x = np.logspace(1, 4, 10)
+        >>> y = power_law(x, a=2.0, b=0.5, c=0.1) * np.exp(np.random.default_rng(0).normal(0, 0.01, 10))
+        >>> b = fit_power_law(x, y, n_boot=100).band([100.0])
+        >>> bool(b["low"].iloc[0] <= b["fit"].iloc[0] <= b["high"].iloc[0])
+        True
+        """
+        x = as_positive_array(x, "x")
+        low = high = np.full(x.size, np.nan)
+        if self.boot is not None:
+            b = self.boot
+            draws = b["a"].to_numpy()[:, None] * x[None, :] ** (-b["b"].to_numpy()[:, None]) + b["c"].to_numpy()[:, None]
+            tail = 100 * (1 - CI_LEVEL) / 2
+            low, high = np.percentile(draws, [tail, 100 - tail], axis=0)
+        return pd.DataFrame({"x": x, "fit": self.predict(x), "low": low, "high": high})
+
     def to_frame(self) -> pd.DataFrame:
         """One row: the estimates, their interval bounds (``b_low``, ``b_high``, ...; NaN without bootstrap)
         and the fit's size and objective."""

@@ -292,3 +292,19 @@ def test_results_are_frozen_dataclasses():
     with pytest.raises(AttributeError):
         fit.a = 2.0  # type: ignore[misc]
     assert isinstance(fit.to_frame(), pd.DataFrame)
+
+
+def test_band_covers_the_true_curve_at_about_its_level():
+    x = np.logspace(2, 6, 25)
+    truth = {"a": 5.0, "b": 0.3, "c": 0.2}
+    probe = np.array([1e3, 1e5])
+    hits = np.zeros(2)
+    n_sim = 40
+    for r in range(n_sim):
+        y = power_law(x, **truth) * np.exp(np.random.default_rng(2000 + r).normal(0, 0.02, x.size))
+        band = fit_power_law(x, y, n_boot=200, seed=r).band(probe)
+        true = power_law(probe, **truth)
+        hits += (band["low"].to_numpy() <= true) & (true <= band["high"].to_numpy())
+        assert (band["low"] <= band["fit"]).all() and (band["fit"] <= band["high"]).all()
+    assert (hits / n_sim >= 0.85).all()
+    assert fit_power_law(x, power_law(x, **truth)).band(probe)["low"].isna().all()
