@@ -540,7 +540,8 @@ def _names(persons: Sequence[Any], full: bool = False) -> str:
     import pybtex.plugin
 
     style = pybtex.plugin.find_plugin("pybtex.style.names", name="last")()
-    names = [_escape(style.format(p, True).format().render_as("text")) for p in persons]
+    # rendered as HTML and unescaped, so that a tie (``De~Boeck``) stays a no-break space, as in the book
+    names = [_escape(html.unescape(style.format(p, True).format().render_as("html"))) for p in persons]
     names = [n for n in names if n]
     if len(names) <= 1:
         return "".join(names)
@@ -897,7 +898,7 @@ def _code_cell(cell: nbformat.NotebookNode, ctx: _Context) -> nbformat.NotebookN
     source = cell.source
     if source.lstrip().startswith(_COLAB_FIRST_LINE):
         return None
-    source = re.sub(r"^(\s*)from myst_nb import glue\s*$", r"\1from helpers.notebook import glue", source,
+    source = re.sub(r"^([ \t]*)from myst_nb import glue[ \t]*$", r"\1from helpers.notebook import glue", source,
                     flags=re.MULTILINE)
     if re.search(r"\bmyst_nb\b", source):
         raise ValueError(f"{ctx.where()}: a code cell uses myst_nb beyond `from myst_nb import glue`, which reader "
@@ -1206,7 +1207,10 @@ def write_reader_notebooks(
     notebooks = []
     for page in pages:
         cells = first_cells(page) if callable(first_cells) else first_cells
-        notebooks.append(reader_notebook(page, executed=executed / f"{page.stem}.ipynb", student=student,
+        done = executed / f"{page.stem}.ipynb"
+        has_run = done.is_file() or done.with_name(f"{page.stem}.glue.json").is_file()
+        # a page without an executed notebook is fine as long as it glues nothing (reader_notebook checks)
+        notebooks.append(reader_notebook(page, executed=done if has_run else None, student=student,
                                          site_url=site_url, book_root=book_root, first_cells=cells))
     out.mkdir(parents=True, exist_ok=True)
     for nb, target in zip(notebooks, targets):
