@@ -712,7 +712,7 @@ def graded(built, grading_env) -> dict[tuple[str, str], dict]:
     return {key: scores for key, (scores, _) in done.items()}
 
 
-@pytest.mark.slow
+@pytest.mark.autograder
 @pytest.mark.parametrize("name", NAMES)
 def test_fresh_autograder_environment_gives_the_solutions_full_marks(built, graded, name: str):
     scores = graded[name, "solution"]
@@ -722,14 +722,14 @@ def test_fresh_autograder_environment_gives_the_solutions_full_marks(built, grad
     assert not lost, f"the solutions lose points in the autograder's environment: {lost}"
 
 
-@pytest.mark.slow
+@pytest.mark.autograder
 @pytest.mark.parametrize("name", NAMES)
 def test_fresh_autograder_environment_gives_a_blank_notebook_nothing(graded, name: str):
     scores = graded[name, "blank"]
     assert scores and all(score == 0 for score, _ in scores.values()), scores
 
 
-@pytest.mark.slow
+@pytest.mark.autograder
 @pytest.mark.parametrize("name", NAMES)
 def test_shape_only_answer_earns_at_most_the_public_share(built, graded, grading_env, name: str):
     question, _ = SHAPE_ONLY[name]
@@ -745,6 +745,6 @@ def test_shape_only_answer_earns_at_most_the_public_share(built, graded, grading
     assert score / max_score <= MAX_PUBLIC_SHARE
 
 
-@pytest.mark.slow
+@pytest.mark.autograder
 def test_grading_in_a_fresh_environment_stays_fast(graded, grading_env):
     assert grading_env["seconds"] < MAX_GRADING_SECONDS, f"{grading_env['seconds']:.0f} s"
