@@ -15,12 +15,18 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import ast
 import re
+import sys
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 import jupytext
 import nbformat
+
+from helpers.links import SOURCE_ROOT, BookLinks, book_links
 
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\s*\{(?P<name>[\w-]+)\}")
 
@@ -140,6 +146,185 @@ def write_notebooks(pages: Iterable[str | Path], out_dir: str | Path, *, student
         nbformat.write(nb, target)
         written.append(target)
     return written
+
+
+# ----------------------------------------------------------------------------------------- what a notebook needs
+
+#: Installed on every Colab runtime, and not ours to pin: reinstalling them can break Colab's own kernel.
+COLAB_PROVIDES = frozenset({"ipython", "ipykernel", "google-colab"})
+#: Modules a reader notebook never imports at run time although a chapter source does (the glue shim replaces it).
+_BOOK_ONLY = frozenset({"myst_nb"})
+
+
+def _code(cell_source: str) -> ast.Module:
+    from IPython.core.inputtransformer2 import TransformerManager  # turns %magics and !shell into Python
+
+    return ast.parse(TransformerManager().transform_cell(cell_source))
+
+
+def _imports(tree: ast.AST) -> set[str]:
+    """Absolute module names imported anywhere in ``tree`` (function-level imports too: they run when called)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            # `from helpers import plots` imports the submodule helpers.plots
+            if node.module == "helpers":
+                names.update(f"helpers.{alias.name}" for alias in node.names)
+    return names
+
+
+def _helpers_closure(modules: set[str], package_dir: Path) -> set[str]:
+    """``modules`` plus every module imported, directly or not, by the ``helpers`` modules among them."""
+    seen: set[str] = set()
+    todo = [m for m in modules]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name.split(".")[0] != "helpers":
+            continue
+        parts = name.split(".")[1:]
+        path = package_dir.joinpath(*parts).with_suffix(".py") if parts else package_dir / "__init__.py"
+        if path.is_file():
+            todo.extend(_imports(ast.parse(path.read_text(encoding="utf-8"))))
+    return seen
+
+
+@lru_cache(maxsize=None)
+def _distributions() -> dict[str, list[str]]:
+    return metadata.packages_distributions()
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pinned_requirements(path: str | Path | None = None) -> dict[str, str]:
+    """The ``name==version`` pins of a requirements file, keyed by normalised distribution name.
+
+    Examples
+    --------
+    >>> from helpers.course import pinned_requirements
+    >>> pinned_requirements()["numpy"].startswith("numpy==")
+    True
+    """
+    path = Path(path) if path is not None else SOURCE_ROOT / "requirements.txt"
+    if not path.is_file():
+        raise ValueError(f"No requirements file at {path}; pass path= the book's requirements.txt.")
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)", line)
+        if m:
+            pins[_normal(m[1])] = f"{m[1]}=={m[2]}"
+    return pins
+
+
+def notebook_requirements(
+    sources: Iterable[str], *, requirements: str | Path | None = None, package_dir: str | Path | None = None
+) -> list[str]:
+    """The pinned distributions that code cells need, through the ``helpers`` modules they import.
+
+    Imports are read from the code (module level and inside functions, in the cells and, transitively, in every
+    ``helpers`` module they use), mapped to the distributions that provide them in this environment, and pinned
+    from ``requirements.txt``. The standard library, ``helpers`` itself and what Colab always provides
+    (:data:`COLAB_PROVIDES`) are left out.
+
+    Parameters
+    ----------
+    sources : iterable of str
+        Code cell sources (IPython magics allowed).
+    requirements : str or Path, optional
+        The pinned requirements file; default the repository's ``requirements.txt``.
+    package_dir : str or Path, optional
+        Folder of the ``helpers`` package to follow imports into; default this library's own.
+
+    Returns
+    -------
+    list of str
+        Sorted ``name==version`` pins.
+
+    Raises
+    ------
+    ValueError
+        If an imported module is not installed here, or its distribution is not pinned.
+
+    Examples
+    --------
+    >>> from helpers.course import notebook_requirements
+    >>> pins = notebook_requirements(["import numpy as np", "from helpers.scaling import fit_power_law"])
+    >>> [p.split("==")[0] for p in pins]
+    ['numpy', 'pandas', 'scipy']
+    """
+    pins = pinned_requirements(requirements)
+    package_dir = Path(package_dir) if package_dir is not None else Path(__file__).resolve().parent
+    modules: set[str] = set()
+    for source in sources:
+        modules |= _imports(_code(source))
+    needed: set[str] = set()
+    for module in _helpers_closure(modules, package_dir):
+        top = module.split(".")[0]
+        if top in sys.stdlib_module_names or top in {"helpers", "__future__"} or top in _BOOK_ONLY:
+            continue
+        dists = _distributions().get(top)
+        if not dists:
+            raise ValueError(f"Module {top!r} is imported but not installed; add it to requirements.txt.")
+        needed.update(_normal(d) for d in dists)
+    needed -= COLAB_PROVIDES
+    unpinned = sorted(needed - set(pins))
+    if unpinned:
+        raise ValueError(f"{unpinned} are needed but not pinned in requirements.txt; pin them with ==.")
+    return sorted(pins[d] for d in needed)
+
+
+COLAB_MARK = "# Colab only:"
+
+
+def colab_cell(
+    sources: Iterable[str], *, links: BookLinks | None = None, requirements: str | Path | None = None
+) -> nbformat.NotebookNode:
+    """A first code cell that, on Colab only, installs what the notebook needs, pinned, and the book's library.
+
+    The library and its data come from the notebooks branch of the book's repository (:meth:`BookLinks.pip_source`),
+    installed without its dependencies so that only the pins of :func:`notebook_requirements` decide versions.
+    Elsewhere (Binder, a hub, a laptop with ``requirements.txt``) the cell does nothing.
+
+    Parameters
+    ----------
+    sources : iterable of str
+        The notebook's code cell sources.
+    links : BookLinks, optional
+        Default :func:`helpers.links.book_links` of this repository.
+    requirements : str or Path, optional
+        Pinned requirements file (default ``requirements.txt``).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A code cell.
+
+    Examples
+    --------
+    >>> from helpers.course import colab_cell
+    >>> from helpers.links import BookLinks
+    >>> cell = colab_cell(["import pandas"], links=BookLinks("https://github.com/me/course"))
+    >>> "git+https://github.com/me/course@notebooks" in cell.source
+    True
+    """
+    links = links or book_links()
+    pins = notebook_requirements(sources, requirements=requirements)
+    source = "\n".join([
+        f"{COLAB_MARK} install this notebook's pinned packages and the book's library (does nothing elsewhere).",
+        "# If Colab then asks to restart the session, restart it and run the notebook again from the top.",
+        "import sys",
+        'if "google.colab" in sys.modules:',
+        f"    %pip install -q {' '.join(pins)}",
+        f'    %pip install -q --no-deps "{links.pip_source()}"',
+    ])
+    return nbformat.v4.new_code_cell(source, metadata={"tags": ["colab-setup"]})
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.build
 
@@ -150,54 +151,70 @@ def test_chart_draws_offline_and_shows_a_tooltip(server, browser, built_html):
 # --------------------------------------------------------------------------- launch buttons and student notebooks
 
 
-def _repository() -> tuple[str, str, str]:
-    import yaml
-
-    from conftest import ROOT
-
-    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
-    org_repo = repo["url"].removeprefix("https://github.com/").rstrip("/")
-    colab_branch = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]["colab_branch"]
-    return org_repo, repo["branch"], colab_branch
-
-
 def _chapter_pages(html_root: Path) -> list[Path]:
     return sorted((html_root / "chapters").glob("*.html"))
 
 
-def test_launch_buttons_point_at_the_right_repository_branch_and_file(built_html):
+def _links_in(page: Path) -> set[str]:
+    return set(re.findall(r'href="(https://[^"]+)"', page.read_text(encoding="utf-8")))
+
+
+def test_launch_buttons_open_reader_notebooks_on_the_notebooks_branch(built_html):
     from conftest import ROOT
+    from helpers.links import book_links
 
-    org_repo, branch, colab_branch = _repository()
+    links = book_links(ROOT)
+    owner_repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].split("github.com/")[1]
     pages = _chapter_pages(built_html)
-    assert pages
+    assert len(pages) == len(list((ROOT / "chapters").glob("*.md")))
     for page in pages:
-        name = page.stem
-        assert (ROOT / "chapters" / f"{name}.md").exists()
-        links = set(re.findall(r'href="(https://[^"]+)"', page.read_text(encoding="utf-8")))
-        binder = f"https://mybinder.org/v2/gh/{org_repo}/{branch}?urlpath=lab/tree/chapters/{name}.md"
-        colab = f"https://colab.research.google.com/github/{org_repo}/blob/{colab_branch}/chapters/{name}.ipynb"
-        assert binder in links, (page.name, [u for u in links if "binder" in u])
-        assert colab in links, (page.name, [u for u in links if "colab" in u])
+        found = _links_in(page)
+        binder = f"https://mybinder.org/v2/gh/{owner_repo}/notebooks?urlpath=lab/tree/chapters/{page.stem}.ipynb"
+        colab = f"https://colab.research.google.com/github/{owner_repo}/blob/notebooks/chapters/{page.stem}.ipynb"
+        assert binder in found, (page.name, [u for u in found if "binder" in u])
+        assert colab in found, (page.name, [u for u in found if "colab" in u])
+        assert (built_html / "notebooks" / "full" / "chapters" / f"{page.stem}.ipynb").is_file()
+    assert links.notebooks_branch == "notebooks"
 
 
-def test_every_chapter_offers_a_student_notebook_without_solutions(built_html):
+def test_no_colab_link_points_at_a_markdown_file_and_only_chapters_have_one(built_html):
+    checked = 0
+    for page in built_html.rglob("*.html"):
+        colab = [u for u in _links_in(page) if "colab.research.google.com" in u]
+        if page.parent.name != "chapters":
+            assert not colab, (page, colab)
+        for url in colab:
+            assert url.endswith(".ipynb"), url
+            checked += 1
+    assert checked >= 8
+
+
+def test_every_chapter_offers_reader_and_student_notebooks(built_html):
     import nbformat
+
+    from helpers.notebook import raw_myst
 
     for page in _chapter_pages(built_html):
         text = page.read_text(encoding="utf-8")
-        href = f"../notebooks/student/chapters/{page.stem}.ipynb"
-        assert f'href="{href}"' in text, page.name
-        student = nbformat.read(built_html / "notebooks" / "student" / "chapters" / f"{page.stem}.ipynb", as_version=4)
-        full = nbformat.read(built_html / "notebooks" / "full" / "chapters" / f"{page.stem}.ipynb", as_version=4)
-        student_src = "\n".join(c.source for c in student.cells)
-        full_src = "\n".join(c.source for c in full.cells)
-        assert "{exercise-start}" in student_src  # the exercises stay
-        assert "{solution-start}" not in student_src and "{solution-start}" in full_src
-        assert len(student.cells) < len(full.cells)
-        # the Colab install cell is the notebook's first code cell
-        first_code = next(c for c in full.cells if c.cell_type == "code")
-        assert "google.colab" in first_code.source and "pip install -q -r requirements.txt" in first_code.source
+        assert 'href="../_sources/chapters/' not in text or ".ipynb" not in text.split("_sources/chapters/")[1][:80]
+        notebooks = {}
+        for kind in ("full", "student"):
+            href = f"../notebooks/{kind}/chapters/{page.stem}.ipynb"
+            assert f'href="{href}"' in text, (page.name, kind)
+            notebooks[kind] = nbformat.read(built_html / "notebooks" / kind / "chapters" / f"{page.stem}.ipynb",
+                                            as_version=4)
+        for kind, nb in notebooks.items():
+            markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+            assert not raw_myst(markdown), (page.name, kind, raw_myst(markdown)[:5])
+            # the Colab install cell is the notebook's first code cell, and installs no build or test tool
+            first = next(c for c in nb.cells if c.cell_type == "code").source
+            assert "google.colab" in first and "git+https://github.com/" in first, (page.name, first)
+            for tool in ("jupyter-book", "sphinx", "pytest", "playwright", "otter-grader", "-r requirements"):
+                assert tool not in first, (page.name, tool)
+        full_src = "\n".join(c.source for c in notebooks["full"].cells)
+        student_src = "\n".join(c.source for c in notebooks["student"].cells)
+        assert "Solution to exercise 1" in full_src and "Solution to exercise" not in student_src
+        assert len(notebooks["student"].cells) < len(notebooks["full"].cells)
 
 
 def test_every_chart_fits_the_page_and_draws(server, browser, built_html):

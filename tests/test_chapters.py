@@ -62,7 +62,7 @@ def test_every_chapter_is_in_the_table_of_contents():
 
 
 @pytest.mark.parametrize("page", chapter_pages(), ids=lambda p: p.name)
-def test_chapter_has_learning_goals_four_exercises_each_with_a_solution_and_the_colab_cell(page: Path):
+def test_chapter_has_learning_goals_and_four_exercises_each_with_a_solution(page: Path):
     text = page.read_text(encoding="utf-8")
     assert "Learning goals" in text
     import re
@@ -71,5 +71,5 @@ def test_chapter_has_learning_goals_four_exercises_each_with_a_solution_and_the_
     solutions = re.findall(r"```\{solution-start\}\s+(\S+)", text)
     assert len(exercises) >= 4, f"{page.name} has {len(exercises)} exercises; the book promises at least four"
     assert sorted(exercises) == sorted(solutions), "every exercise needs exactly one solution, and vice versa"
-    first_code = next(c for c in jupytext.read(page).cells if c.cell_type == "code")
-    assert "google.colab" in first_code.source and "requirements.txt" in first_code.source
+    # The Colab install cell is generated into the reader notebooks (helpers.course.colab_cell), never typed here.
+    assert "google.colab" not in text

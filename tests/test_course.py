@@ -109,3 +109,50 @@ def test_every_chapter_student_version_has_exercises_and_no_solutions(page):
     assert text.count("{exercise-start}") + text.count("{exercise}") >= 4, "every chapter has >= 4 exercises"
     assert "{solution" not in student
     assert student.count("{exercise") == text.count("{exercise")
+
+
+# ------------------------------------------------------------------------------------ what a notebook installs
+
+
+def test_notebook_requirements_follow_imports_through_magics_functions_and_helpers():
+    pins = course.pinned_requirements()
+    got = course.notebook_requirements([
+        "%matplotlib inline\n!echo hi\nimport os, json\nfrom sklearn.linear_model import LogisticRegression",
+        "def f():\n    import krippendorff\n    return krippendorff",
+    ])
+    assert got == sorted([pins["krippendorff"], pins["scikit-learn"]])
+    # helpers.measurement imports krippendorff at module level; the chapter itself does not.
+    assert "krippendorff" in (ROOT / "helpers" / "measurement.py").read_text()
+    via_helpers = course.notebook_requirements(["from helpers import measurement"])
+    assert pins["krippendorff"] in via_helpers and pins["numpy"] in via_helpers
+
+
+def test_notebook_requirements_leave_out_what_is_not_needed_on_colab():
+    got = course.notebook_requirements(["import IPython, sys\nfrom myst_nb import glue"])
+    assert got == []
+
+
+def test_notebook_requirements_refuse_unknown_or_unpinned_modules(tmp_path):
+    with pytest.raises(ValueError, match="not installed"):
+        course.notebook_requirements(["import a_module_that_does_not_exist_anywhere"])
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("numpy==2.4.6\n")
+    with pytest.raises(ValueError, match="not pinned"):
+        course.notebook_requirements(["import pandas"], requirements=reqs)
+
+
+def test_colab_cell_installs_only_pinned_chapter_needs_and_the_library():
+    from helpers.links import BookLinks
+
+    links = BookLinks("https://github.com/me/course", notebooks_branch="nb")
+    cell = course.colab_cell(["import numpy as np\nimport altair as alt"], links=links)
+    lines = cell.source.splitlines()
+    assert lines[0].startswith(course.COLAB_MARK)
+    installs = [line.strip() for line in lines if "%pip install" in line]
+    pins = course.pinned_requirements()
+    assert installs[0].split()[3:] == sorted([pins["altair"], pins["numpy"]])
+    assert installs[1] == '%pip install -q --no-deps "helpers @ git+https://github.com/me/course@nb"'
+    # Off Colab the cell does nothing: it runs as plain Python with the magics guarded by the check.
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    exec(TransformerManager().transform_cell(cell.source), {"get_ipython": None})

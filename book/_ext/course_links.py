@@ -1,16 +1,16 @@
 """Sphinx extension: launch and download links that work for course use.
 
-Two things the theme cannot do on its own:
+What the theme cannot do on its own:
 
-* **Colab opens notebooks, not MyST files.** The theme's Colab button points at the chapter's ``.md`` file in the
-  repository, which Colab cannot open. Chapters are never committed as ``.ipynb`` (they are reviewed as text), so
-  the button is rewritten to open ``chapters/<name>.ipynb`` on the ``colab_branch`` of the same repository
-  (default ``notebooks``). That branch holds the notebooks this extension writes, published from
-  ``_build/html/notebooks/full`` by the maintainers (see the instructor guide). The first cell of every chapter
-  installs the pinned environment when it runs on Colab.
-* **Student notebooks.** Every chapter's download menu gets a "student notebook" entry: the chapter as a notebook
-  with every exercise solution removed (:func:`helpers.course.chapter_notebook`), written at build time from the
-  same source as the page, so it cannot drift from the book.
+* **Binder and Colab open reader notebooks.** The repository keeps chapters only as MyST text, which JupyterLab
+  and Colab show raw. The theme's Binder and Colab buttons are rewritten to open ``chapters/<name>.ipynb`` on the
+  generated notebooks branch (``python -m helpers.publish``), whose notebooks this extension writes. Pages that
+  are not chapters get no Colab button, and their Binder button opens the chapters folder. Every URL comes from
+  :func:`helpers.links.book_links`, that is from ``repository.url`` in ``_config.yml`` alone.
+* **Reader and student notebooks.** After the build, every chapter is written as a plain notebook, with the numbers
+  the page shows, links instead of MyST roles and an answer cell after each exercise (:mod:`helpers.notebook`):
+  with solutions to ``notebooks/full/chapters`` and without to ``notebooks/student/chapters``. Each chapter's
+  download menu offers both, and its first cell installs what the chapter needs when it runs on Colab.
 """
 
 from __future__ import annotations
@@ -24,40 +24,64 @@ def _chapter(pagename: str) -> bool:
     return pagename.startswith("chapters/")
 
 
+def _links(app):
+    from helpers.links import book_links  # the book's own library, installed with requirements.txt
+
+    return book_links(app.srcdir)
+
+
 def _rewrite_buttons(app, pagename, templatename, context, doctree) -> None:
-    if not _chapter(pagename):
-        return
-    url = app.config.html_theme_options.get("repository_url") or ""
-    org_repo = url.rstrip("/").removeprefix("https://github.com/")
+    links = _links(app)
+    chapter = _chapter(pagename)
     for group in context.get("header_buttons", []):
-        for button in group.get("buttons", []):
-            if button.get("text") == "Colab" and org_repo:
-                button["url"] = (f"https://colab.research.google.com/github/{org_repo}/blob/"
-                                 f"{app.config.colab_branch}/{pagename}.ipynb")
-        if group.get("label") == "download-buttons":
-            group["buttons"].insert(1, {
-                "type": "link",
-                "url": context["pathto"](f"{NOTEBOOKS}/student/{pagename}.ipynb", 1),
-                "text": "student .ipynb",
-                "tooltip": "Download the notebook without exercise solutions",
-                "icon": "fas fa-graduation-cap",
-                "label": "download-student-notebook-button",
-            })
+        buttons = group.get("buttons", [])
+        if group.get("label") == "launch-buttons":
+            kept = []
+            for button in buttons:
+                text = button.get("text")
+                if text == "Colab":
+                    if not chapter:
+                        continue
+                    button["url"] = links.colab_url(f"{pagename}.ipynb")
+                elif text == "Binder":
+                    button["url"] = links.binder_url(f"{pagename}.ipynb" if chapter else "chapters")
+                kept.append(button)
+            group["buttons"] = kept
+        if group.get("label") == "download-buttons" and chapter:
+            # The theme's own ".ipynb" entry would be the MyST source converted verbatim: offer the reader
+            # notebooks instead.
+            buttons[:] = [b for b in buttons if not str(b.get("text", "")).endswith(".ipynb")]
+            for position, (kind, text, tip, icon) in enumerate([
+                ("full", ".ipynb", "Download the chapter as a notebook", "fas fa-code"),
+                ("student", "student .ipynb", "Download the notebook without exercise solutions",
+                 "fas fa-graduation-cap"),
+            ], start=1):
+                buttons.insert(position, {
+                    "type": "link",
+                    "url": context["pathto"](f"{NOTEBOOKS}/{kind}/{pagename}.ipynb", 1),
+                    "text": text, "tooltip": tip, "icon": icon,
+                    "label": f"download-{kind}-notebook-button",
+                })
+    if "header_buttons" in context:
+        context["header_buttons"] = [g for g in context["header_buttons"]
+                                     if g.get("label") != "launch-buttons" or g.get("buttons")]
 
 
 def _write_notebooks(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    from helpers.course import write_notebooks  # the book's own library, installed with requirements.txt
+    from helpers.notebook import write_reader_notebooks
 
     pages = [Path(app.srcdir) / f"{doc}.md" for doc in sorted(app.env.found_docs) if _chapter(doc)]
+    executed = Path(app.outdir).parent / "jupyter_execute" / "chapters"
     for kind in ("student", "full"):
-        write_notebooks(pages, Path(app.outdir) / NOTEBOOKS / kind / "chapters", student=kind == "student")
+        write_reader_notebooks(pages, Path(app.outdir) / NOTEBOOKS / kind / "chapters", executed_dir=executed,
+                               student=kind == "student", overwrite=True)
 
 
 def setup(app):
-    app.add_config_value("colab_branch", "notebooks", "html")
     # After the theme's own handlers (priority 501), which build the buttons this one edits.
+    app.add_config_value("notebooks_branch", "notebooks", "html")
     app.connect("html-page-context", _rewrite_buttons, priority=600)
     app.connect("build-finished", _write_notebooks)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
