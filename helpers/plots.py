@@ -20,6 +20,7 @@ switches on outside the book build, does the same for a chapter run as a noteboo
 from __future__ import annotations
 
 import functools
+import html
 import json
 import os
 import re
@@ -190,8 +191,6 @@ def use_book_style() -> None:
     True
     """
     alt.theme.register("book", enable=True)(_theme)
-    if OFFLINE_RENDERER not in alt.renderers.names():
-        alt.renderers.register(OFFLINE_RENDERER, offline_html_renderer)
     alt.renderers.enable("default" if in_book_build() else OFFLINE_RENDERER)
     alt.renderers.set_embed_options(**EMBED_OPTIONS)
 
@@ -202,7 +201,9 @@ def offline_html_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, st
     Registered as :data:`OFFLINE_RENDERER` and switched on by :func:`use_book_style` outside the book build. The
     ``text/html`` output holds a ``<div>``, the :func:`offline_bundle` (vega, vega-lite and vega-embed from the
     installed ``vl-convert-python``) and a call to ``vegaEmbed``; it never loads a script from anywhere. The
-    ``text/plain`` part is the chart's title and description, for frontends that cannot run HTML.
+    ``text/plain`` part is the chart's title and description, for frontends that cannot run HTML, and the
+    ``<div>`` shows the same text until the script replaces it with the chart (so an untrusted notebook in
+    JupyterLab, which does not run output scripts, says what is missing instead of showing nothing).
 
     Why a renderer of our own rather than one of Altair's (checked against Altair 6.3 and JupyterLab 4.6):
 
@@ -248,8 +249,14 @@ def offline_html_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, st
     embed_options = {"mode": "vega-lite", **(metadata.get("embed_options") or {})}
     div = f"{OFFLINE_CHART_CLASS}-{uuid.uuid4().hex}"
     vl_version = json.dumps(alt.VEGALITE_VERSION)
+    title = spec.get("title")
+    title = title.get("text") if isinstance(title, dict) else title
+    text = [t if isinstance(t, str) else " ".join(map(str, t)) for t in (title, spec.get("description")) if t]
+    plain = ": ".join(text) or "<Altair chart>"
     html_out = (
-        f'<div id="{div}" class="{OFFLINE_CHART_CLASS}"></div>\n'
+        f'<div id="{div}" class="{OFFLINE_CHART_CLASS}"><p class="{OFFLINE_CHART_CLASS}-placeholder">'
+        f"Chart: {html.escape(plain)} (run the cell to draw it; JupyterLab draws the charts saved in a notebook "
+        "only once the notebook is trusted)</p></div>\n"
         '<script type="text/javascript">\n'
         "if (typeof window.vegaEmbed !== 'function' || !window.VEGA_DEBUG\n"
         f"    || window.VEGA_DEBUG.vegalite_version !== {vl_version}) {{\n"
@@ -258,21 +265,23 @@ def offline_html_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, st
         '<script type="text/javascript">\n'
         "(function (spec, embedOpt) {\n"
         f"  var el = document.getElementById({json.dumps(div)});\n"
+        "  el.textContent = '';\n"
         "  window.vegaEmbed(el, spec, embedOpt).catch(function (err) {\n"
         "    el.textContent = 'The chart could not be drawn: ' + err;\n"
         "  });\n"
         f"}})({_script_json(spec)}, {_script_json(embed_options)});\n"
         "</script>"
     )
-    title = spec.get("title")
-    title = title.get("text") if isinstance(title, dict) else title
-    text = [t if isinstance(t, str) else " ".join(map(str, t)) for t in (title, spec.get("description")) if t]
-    return {"text/html": html_out, "text/plain": ": ".join(text) or "<Altair chart>"}
+    return {"text/html": html_out, "text/plain": plain}
 
 
 def _script_json(value: object) -> str:
     """JSON that is safe inside an HTML ``<script>`` element (no ``</script``, no ``<!--``)."""
     return json.dumps(value).replace("<", "\\u003c")
+
+
+# Registered on import, so a reader can also switch it on by name: ``alt.renderers.enable("book-offline")``.
+alt.renderers.register(OFFLINE_RENDERER, offline_html_renderer)
 
 
 def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:

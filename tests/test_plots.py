@@ -163,13 +163,15 @@ def test_notebook_chart_output_loads_nothing_and_carries_vega_itself(monkeypatch
     assert f'document.getElementById("{div}")' in html and "window.vegaEmbed(el, spec, embedOpt)" in html
     assert '"renderer": "svg"' in html
     assert out["text/plain"] == "T: Two groups' loss falls with n."
+    # until the script runs (an untrusted notebook never runs it), the element says which chart is missing
+    assert "Chart: T: Two groups&#x27; loss falls with n. (run the cell to draw it" in html
 
 
 def test_notebook_chart_output_is_safe_inside_a_script_element():
     chart = plots.alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x").properties(
         title="</script><script>alert(1)</script>", description="D.")
     html = plots.offline_html_renderer(chart.to_dict())["text/html"]
-    assert html.count("</script>") == 2 and "<!--" not in html
+    assert html.count("</script>") == 2 and "<!--" not in html and html.count("<script") == 2
     # every output has its own element, so several charts can share one page
     assert plots.offline_html_renderer(chart.to_dict())["text/html"] != html
 
@@ -218,5 +220,6 @@ def test_notebook_chart_outputs_draw_offline_in_a_shared_page_and_in_iframes():
             frame.wait_for_selector(".book-chart svg .mark-line path", timeout=15000)
             assert frame.locator(".book-chart svg .mark-symbol.role-mark path").count() == 72
         assert page.locator("main .book-chart").count() == 2
+        assert page.locator(".book-chart-placeholder").count() == 0  # replaced by the charts
         browser.close()
     assert errors == [] and [u for u in requests if not u.startswith(("about:", "data:"))] == []

@@ -25,7 +25,8 @@ the executable ``postBuild``, as the notebook user, from the repository folder):
    Chromium, with every request that is not to 127.0.0.1 aborted, opens the notebook, checks that it opens as a
    notebook (not in the text editor), runs all cells from the Run menu, waits for the kernel to be idle, saves,
    and checks: no error output, no raw MyST in the rendered Markdown (``{glue``, ``{cite``, ``{term}``, ...),
-   and a chart drawn (an SVG with marks, or a canvas, inside a vega-embed container). A screenshot is written.
+   a chart drawn (an SVG with marks, or a canvas, inside a vega-embed container), and no request that tried to
+   leave the machine. A screenshot is written.
 
 ``--allow-raw-myst`` reports raw MyST instead of failing on it; it exists only for developing against a stand-in
 checkout (``--make-stand-in``: the chapters converted with ``jupytext``, which keeps their MyST), never for
@@ -354,6 +355,8 @@ def check_in_lab(checkout: Path, notebook: str, base: str, token: str, screensho
             print(f"[binder] WARNING (allowed with --allow-raw-myst): {message}", flush=True)
         else:
             problems.append(message)
+    if found["requests_blocked"]:
+        problems.append(f"the page tried to leave the machine (offline, these fail): {found['requests_blocked']}")
     drawn = [c for c in found["charts"] if c["svg_marks"] or c["canvas"]]
     if not drawn:
         problems.append(f"no chart drew (vega-embed containers: {found['charts']})")
