@@ -1,12 +1,13 @@
-"""Course tools: student versions of the chapters, and notebooks for Colab.
+"""Course tools: the notebooks students open, with or without solutions, on any platform.
 
 Chapters are MyST-Markdown notebooks whose exercise solutions sit between
 ``{solution-start}`` and ``{solution-end}`` (or inside a ``{solution}`` block).
-This module turns a chapter into a Jupyter notebook, optionally with every
-solution removed, so instructors can hand out a student version that cannot
-drift from the book: it is produced from the same source at every build.
+This module writes them as reader notebooks (:mod:`helpers.notebook`), optionally
+with every solution removed, so instructors can hand out a student version that
+cannot drift from the book, and gives each one a first cell that installs what it
+needs on Colab (:func:`colab_cell`), pinned to ``requirements.txt``.
 
-Command line::
+Command line (after ``jupyter-book build .``, whose executed notebooks hold the numbers)::
 
     python -m helpers.course student --out DIR [chapters/*.md]
     python -m helpers.course full --out DIR [chapters/*.md]
@@ -87,65 +88,68 @@ def strip_solutions(text: str) -> str:
     return "".join(out)
 
 
-def chapter_notebook(path: str | Path, *, student: bool = False) -> nbformat.NotebookNode:
-    """Read a MyST chapter as a Jupyter notebook, optionally without solutions.
+def write_notebooks(
+    pages: Iterable[str | Path],
+    out_dir: str | Path,
+    *,
+    student: bool,
+    executed_dir: str | Path | None = None,
+    links: BookLinks | None = None,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write each chapter as the reader notebook students open: ``out_dir/<name>.ipynb``.
+
+    The notebook is :func:`helpers.notebook.reader_notebook` (plain Markdown, the book's numbers filled in, an
+    answer cell after each exercise; without solutions if ``student``), with :func:`colab_cell` as its first
+    cell, so it runs on Binder, a hub, a laptop and Colab alike.
 
     Parameters
     ----------
-    path : str or Path
-        A chapter file (MyST Markdown with a jupytext header).
-    student : bool, default False
-        Remove exercise solutions (see :func:`strip_solutions`).
+    pages : iterable of str or Path
+        Chapter files (``chapters/*.md``).
+    out_dir : str or Path
+        Folder to write into (created if needed); never a chapter's own folder.
+    student : bool
+        Remove exercise solutions.
+    executed_dir : str or Path, optional
+        Executed notebooks of the book build, with the glued values; default ``_build/jupyter_execute/chapters``.
+    links : BookLinks, optional
+        Where the Colab cell installs the library from; default :func:`helpers.links.book_links`.
+    overwrite : bool, default False
+        Replace notebooks that already exist in ``out_dir``.
 
     Returns
     -------
-    nbformat.NotebookNode
+    list of Path
 
     Raises
     ------
     ValueError
-        If the file does not exist or is not a MyST notebook.
-
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> from helpers.course import chapter_notebook
-    >>> page = Path(__file__).resolve().parent.parent / "book" / "intro.md"
-    >>> chapter_notebook(page).cells[0].cell_type
-    'markdown'
-    """
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"No chapter at {path}; pass the path of a chapters/*.md file.")
-    text = path.read_text(encoding="utf-8")
-    if "kernelspec:" not in text[:800]:
-        raise ValueError(f"{path} has no jupytext/kernelspec header, so it is not a MyST notebook.")
-    if student:
-        text = strip_solutions(text)
-    return jupytext.reads(text, fmt="md:myst")
-
-
-def write_notebooks(pages: Iterable[str | Path], out_dir: str | Path, *, student: bool) -> list[Path]:
-    """Write each chapter as ``out_dir/<name>.ipynb`` and return the written paths.
+        If a page is not a MyST notebook, the book has not been built (a glued value is missing), or a target
+        exists and ``overwrite`` is False.
 
     Examples
     --------
     >>> import tempfile
-    >>> from pathlib import Path
     >>> from helpers.course import write_notebooks
-    >>> page = Path(__file__).resolve().parent.parent / "book" / "intro.md"
-    >>> [p.name for p in write_notebooks([page], tempfile.mkdtemp(), student=True)]
-    ['intro.ipynb']
+    >>> from helpers.links import SOURCE_ROOT
+    >>> page = SOURCE_ROOT / "chapters" / "01-scaling-laws.md"
+    >>> built = SOURCE_ROOT / "_build" / "jupyter_execute" / "chapters"
+    >>> if built.is_dir():  # after `jupyter-book build .`
+    ...     (path,) = write_notebooks([page], tempfile.mkdtemp(), student=True, executed_dir=built)
+    ...     assert path.name == "01-scaling-laws.ipynb"
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for page in pages:
-        nb = chapter_notebook(page, student=student)
-        target = out / f"{Path(page).stem}.ipynb"
-        nbformat.write(nb, target)
-        written.append(target)
-    return written
+    from helpers.notebook import write_reader_notebooks  # imports this module: import it only when used
+
+    links = links or book_links()
+    executed = Path(executed_dir) if executed_dir is not None else SOURCE_ROOT / "_build" / "jupyter_execute" / "chapters"
+
+    def first_cells(page: Path) -> list[nbformat.NotebookNode]:
+        code = [c.source for c in jupytext.read(page).cells if c.cell_type == "code"]
+        return [colab_cell(code, links=links)]
+
+    return write_reader_notebooks([Path(p) for p in pages], out_dir, executed_dir=executed, student=student,
+                                  overwrite=overwrite, site_url=links.site_url, first_cells=first_cells)
 
 
 # ----------------------------------------------------------------------------------------- what a notebook needs
@@ -329,14 +333,21 @@ def colab_cell(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Command-line entry point (``python -m helpers.course``)."""
-    root = Path(__file__).resolve().parent.parent
     parser = argparse.ArgumentParser(prog="python -m helpers.course", description=__doc__.split("\n\n")[0])
     parser.add_argument("kind", choices=["student", "full"], help="student: solutions removed; full: as in the book")
     parser.add_argument("--out", required=True, help="folder to write the .ipynb files into")
+    parser.add_argument("--executed", default=None,
+                        help="executed notebooks of the book build (default _build/jupyter_execute/chapters)")
+    parser.add_argument("--overwrite", action="store_true", help="replace notebooks already in --out")
     parser.add_argument("pages", nargs="*", help="chapter files (default: chapters/*.md)")
     args = parser.parse_args(argv)
-    pages = args.pages or sorted((root / "chapters").glob("*.md"))
-    for path in write_notebooks(pages, args.out, student=args.kind == "student"):
+    pages = args.pages or sorted((SOURCE_ROOT / "chapters").glob("*.md"))
+    try:
+        written = write_notebooks(pages, args.out, student=args.kind == "student", executed_dir=args.executed,
+                                  overwrite=args.overwrite)
+    except ValueError as exc:
+        parser.error(str(exc))
+    for path in written:
         print(path)
 
 

@@ -78,9 +78,13 @@ class BookLinks:
 
     @property
     def site_url(self) -> str:
-        """Where GitHub Pages serves the book: ``https://OWNER.github.io/REPO``."""
+        """Where GitHub Pages serves the book: ``https://OWNER.github.io/REPO`` (a repository named
+        ``OWNER.github.io`` is served at ``https://OWNER.github.io``; the host is lower-case)."""
         owner, repo = self.owner_repo.split("/")
-        return f"https://{owner.lower()}.github.io/{repo}"
+        owner = owner.lower()
+        if repo.lower() == f"{owner}.github.io":
+            return f"https://{owner}.github.io"
+        return f"https://{owner}.github.io/{repo}"
 
     def page_url(self, docname: str, anchor: str = "") -> str:
         """URL of a page of the published book (``docname`` without suffix, e.g. ``"book/glossary"``)."""

@@ -28,7 +28,7 @@ solutions (gated or not)                   "**Solution to Exercise N**" and the 
 the ``# Colab only:`` setup cell           dropped (pass ``first_cells`` to put an install
                                            cell at the top instead)
 code cells tagged ``remove-cell`` etc.     kept, collapsed (``metadata.jupyter.source_hidden``)
-``from myst_nb import glue``               ``from helpers.notebook import glue`` (no display)
+``from myst_nb import glue``               ``from helpers.glue import glue`` (no display)
 ========================================  =====================================================
 
 Any other role or directive raises ``ValueError``, so a new construct in a future
@@ -88,40 +88,7 @@ _ROLE_NAME = re.compile(r"\{(?P<name>[A-Za-z][\w:.+-]*)\}$")
 _EXPLICIT = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
 _COLAB_FIRST_LINE = "# Colab only:"
 
-#: Values recorded by :func:`glue` while a reader notebook runs (name -> value).
-glued: dict[str, Any] = {}
-
-
-def glue(name: str, variable: Any, display: bool = True) -> None:
-    """Record a value the way ``myst_nb.glue`` does, without myst-nb or Sphinx installed.
-
-    Reader notebooks import this instead of ``myst_nb.glue``: the chapter's text already
-    shows the values from the book build, so here the value is only kept in :data:`glued`.
-
-    Parameters
-    ----------
-    name : str
-        The glue key, as in the chapter.
-    variable : object
-        The value.
-    display : bool, default True
-        Accepted for compatibility with ``myst_nb.glue``; nothing is displayed either way.
-
-    Raises
-    ------
-    ValueError
-        If ``name`` is not a non-empty string.
-
-    Examples
-    --------
-    >>> from helpers.notebook import glue, glued
-    >>> glue("demo_exponent", 0.35, display=False)
-    >>> glued["demo_exponent"]
-    0.35
-    """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name must be a non-empty string (the glue key), got {name!r}.")
-    glued[name] = variable
+from helpers.glue import glue, glued  # noqa: E402,F401  (re-exported: the reader notebooks' shim)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -159,20 +126,12 @@ def site_url(book_root: str | Path) -> str:
     >>> site_url(root)
     'https://some-org.github.io/my-book'
     """
-    config = Path(book_root) / "_config.yml"
-    if not config.is_file():
-        raise ValueError(f"book_root: no _config.yml in {book_root}; pass the folder that holds the book's "
-                         "_config.yml, or pass site_url explicitly.")
-    data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-    url = str((data.get("repository") or {}).get("url", ""))
-    m = re.fullmatch(r"https?://github\.com/(?P<owner>[^/\s]+)/(?P<repo>[^/\s]+?)(?:\.git)?/?", url.strip())
-    if m is None:
-        raise ValueError(f"book_root: repository.url in {config} is {url!r}, not https://github.com/<owner>/<repo>; "
-                         "fix it there or pass site_url explicitly.")
-    owner, repo = m["owner"].lower(), m["repo"]
-    if repo.lower() == f"{owner}.github.io":
-        return f"https://{owner}.github.io"
-    return f"https://{owner}.github.io/{repo}"
+    from helpers.links import book_links  # the one place that reads repository.url
+
+    try:
+        return book_links(book_root).site_url
+    except ValueError as exc:
+        raise ValueError(f"book_root: {exc} Or pass site_url explicitly.") from None
 
 
 def _toc_docnames(root: Path) -> list[str]:
@@ -898,7 +857,7 @@ def _code_cell(cell: nbformat.NotebookNode, ctx: _Context) -> nbformat.NotebookN
     source = cell.source
     if source.lstrip().startswith(_COLAB_FIRST_LINE):
         return None
-    source = re.sub(r"^([ \t]*)from myst_nb import glue[ \t]*$", r"\1from helpers.notebook import glue", source,
+    source = re.sub(r"^([ \t]*)from myst_nb import glue[ \t]*$", r"\1from helpers.glue import glue", source,
                     flags=re.MULTILINE)
     if re.search(r"\bmyst_nb\b", source):
         raise ValueError(f"{ctx.where()}: a code cell uses myst_nb beyond `from myst_nb import glue`, which reader "
@@ -988,7 +947,7 @@ def reader_notebook(
     >>> print(nb.cells[2].source)
     The exponent is 0.35, as found by \\[[Kaplan *et al.*, 2020](https://example.org/book/bibliography.html)\\].
     >>> [c.source for c in nb.cells if c.cell_type == "code"]
-    ['from helpers.notebook import glue\\nglue("b", 0.3512, display=False)', '# Your answer to exercise 1\\n', 'b = 0.35']
+    ['from helpers.glue import glue\\nglue("b", 0.3512, display=False)', '# Your answer to exercise 1\\n', 'b = 0.35']
     >>> student = reader_notebook(chapter, executed=executed, student=True, site_url="https://example.org/book")
     >>> [c.source for c in student.cells if c.cell_type == "code"][-1]
     '# Your answer to exercise 1\\n'

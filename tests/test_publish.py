@@ -80,3 +80,19 @@ def test_publishing_the_built_book_puts_every_chapter_on_the_branch(tmp_path, ba
     for prefix in ("chapters", "student/chapters"):
         assert sorted(p.stem for p in (clone / prefix).glob("*.ipynb")) == chapters
     assert not list((clone / "chapters").rglob("*.md")) and (clone / "README.md").exists()
+
+
+def test_the_workflow_builds_deploys_and_publishes_on_every_push_to_main():
+    import yaml
+
+    flow = yaml.safe_load((ROOT / ".github" / "workflows" / "publish.yml").read_text())
+    triggers = flow[True] if True in flow else flow["on"]  # YAML 1.1 reads the key `on` as True
+    assert triggers["push"]["branches"] == ["main"]
+    steps = [s.get("run", "") or s.get("uses", "") for job in flow["jobs"].values() for s in job.get("steps", [])]
+    readme = (ROOT / "README.md").read_text()
+    build = "jupyter-book build . -W -n --keep-going"
+    assert build in readme and build in steps  # the same build command as the README's
+    assert "pip install -r requirements.txt" in steps
+    assert steps.index(build) < steps.index("python -m helpers.publish --remote origin")
+    assert any(s.startswith("actions/deploy-pages@") for s in steps)
+    assert flow["permissions"]["contents"] == "write" and flow["permissions"]["pages"] == "write"

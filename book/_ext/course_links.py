@@ -70,13 +70,22 @@ def _rewrite_buttons(app, pagename, templatename, context, doctree) -> None:
 def _write_notebooks(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    from helpers.notebook import write_reader_notebooks
+    import shutil
+
+    from helpers.course import write_notebooks
 
     pages = [Path(app.srcdir) / f"{doc}.md" for doc in sorted(app.env.found_docs) if _chapter(doc)]
     executed = Path(app.outdir).parent / "jupyter_execute" / "chapters"
+    out = Path(app.outdir) / NOTEBOOKS
     for kind in ("student", "full"):
-        write_reader_notebooks(pages, Path(app.outdir) / NOTEBOOKS / kind / "chapters", executed_dir=executed,
-                               student=kind == "student", overwrite=True)
+        write_notebooks(pages, out / kind / "chapters", student=kind == "student", executed_dir=executed,
+                        links=_links(app), overwrite=True)
+    # The theme also copies each executed MyST notebook to _sources/ (raw MyST in its Markdown). Its button is
+    # gone; replace the file too, so that no notebook the site serves shows raw MyST.
+    for page in pages:
+        theme_copy = Path(app.outdir) / "_sources" / "chapters" / f"{page.stem}.ipynb"
+        if theme_copy.exists():
+            shutil.copyfile(out / "full" / "chapters" / f"{page.stem}.ipynb", theme_copy)
 
 
 def setup(app):

