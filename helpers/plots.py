@@ -13,14 +13,18 @@ Three promises:
 
 The charts are plain Altair objects, so readers can keep layering on them. :func:`offline_bundle` and
 :func:`chart_spec` let a chart be drawn without the network, in the book (``book/_ext/offline_charts.py``) and
-in the stand-alone reports of :mod:`helpers.audit`.
+in the stand-alone reports of :mod:`helpers.audit`; :func:`offline_html_renderer`, which :func:`use_book_style`
+switches on outside the book build, does the same for a chapter run as a notebook in JupyterLab or Colab.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import json
+import os
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -139,22 +143,145 @@ def _theme() -> dict:
     }
 
 
+#: Environment variable the book's Sphinx extension (``book/_ext/offline_charts.py``) sets in ``setup()``; the
+#: kernels that myst-nb starts to execute the chapters inherit it, so :func:`use_book_style` knows it is in the build.
+BOOK_BUILD_ENV = "SCALING_BOOK_BUILD"
+#: Name of :func:`offline_html_renderer` in ``altair.renderers``.
+OFFLINE_RENDERER = "book-offline"
+#: Class of the element every offline chart is drawn in (tests and readers' CSS can find it).
+OFFLINE_CHART_CLASS = "book-chart"
+
+
+def in_book_build() -> bool:
+    """Whether this process runs inside the book's Sphinx build (see :data:`BOOK_BUILD_ENV`).
+
+    Examples
+    --------
+    >>> import os
+    >>> from helpers.plots import in_book_build, BOOK_BUILD_ENV
+    >>> in_book_build() == (os.environ.get(BOOK_BUILD_ENV) == "1")
+    True
+    """
+    return os.environ.get(BOOK_BUILD_ENV) == "1"
+
+
 def use_book_style() -> None:
-    """Switch on the book's theme and embed options for Altair charts.
+    """Switch on the book's theme, embed options and a renderer that draws charts with no network.
 
     Charts are drawn as SVG (readable by screen readers, crisp when zoomed) and the
     action menu offers image export only (no links that leave the page).
 
+    Where the chart is drawn depends on where the chapter runs:
+
+    * **in the book build** (the Sphinx extension sets :data:`BOOK_BUILD_ENV`), Altair's own ``default`` HTML
+      renderer, whose output the extension completes with one shared copy of :func:`offline_bundle` per page;
+    * **anywhere else** (JupyterLab on Binder or a course hub, Colab, VS Code, Notebook 7),
+      :func:`offline_html_renderer`: every chart output carries vega itself, from the installed
+      ``vl-convert-python``, instead of Altair's default, which loads vega from a CDN and leaves the chart blank
+      offline.
+
     Examples
     --------
-    >>> from helpers.plots import use_book_style
+    >>> from helpers.plots import use_book_style, OFFLINE_RENDERER, in_book_build
     >>> use_book_style()
     >>> import altair as alt
     >>> alt.theme.active
     'book'
+    >>> alt.renderers.active == ("default" if in_book_build() else OFFLINE_RENDERER)
+    True
     """
     alt.theme.register("book", enable=True)(_theme)
+    alt.renderers.enable("default" if in_book_build() else OFFLINE_RENDERER)
     alt.renderers.set_embed_options(**EMBED_OPTIONS)
+
+
+def offline_html_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
+    """An Altair renderer whose HTML draws the chart with no network: vega comes inside the output.
+
+    Registered as :data:`OFFLINE_RENDERER` and switched on by :func:`use_book_style` outside the book build. The
+    ``text/html`` output holds a ``<div>``, the :func:`offline_bundle` (vega, vega-lite and vega-embed from the
+    installed ``vl-convert-python``) and a call to ``vegaEmbed``; it never loads a script from anywhere. The
+    ``text/plain`` part is the chart's title and description, for frontends that cannot run HTML, and the
+    ``<div>`` shows the same text until the script replaces it with the chart (so an untrusted notebook in
+    JupyterLab, which does not run output scripts, says what is missing instead of showing nothing).
+
+    Why a renderer of our own rather than one of Altair's (checked against Altair 6.3 and JupyterLab 4.6):
+
+    * Altair's ``default``/``html``/``colab`` renderers load vega from a CDN (``cdn.jsdelivr.net``): blank
+      charts offline, and a third-party request from every reader.
+    * ``mimetype``/``jupyterlab`` emit ``application/vnd.vegalite.v6+json``; JupyterLab 4's built-in
+      ``@jupyterlab/vega5-extension`` renders only Vega-Lite v3 to v5, and Colab renders none of them.
+    * ``jupyter`` with ``offline=True`` (``alt.JupyterChart.enable_offline()``) is an anywidget: offline in
+      JupyterLab, but Colab displays third-party widgets only through its custom widget manager, which loads
+      widget code from third-party sites; and a widget output draws nothing once its kernel is gone.
+    * Altair's ``template="inline"`` HTML is a whole page meant for ``chart.save(..., inline=True)``: it declares
+      top-level ``const`` names, so in JupyterLab, where all outputs share one page, the second chart on the page
+      fails with a redeclaration error.
+
+    Here the bundle runs in a function scope and only when the page does not have it yet, and the spec is
+    passed to a function, so any number of charts can share a JupyterLab page, while in Colab, which renders
+    each output in an iframe of its own, every output is complete on its own. JupyterLab runs output scripts
+    only for trusted outputs: those of cells run in the session, and those of notebooks the reader saved.
+    The price is size: each chart output carries the bundle (about 0.9 MB).
+
+    Parameters
+    ----------
+    spec : dict
+        The Vega-Lite specification (Altair passes it after its data transformers).
+    **metadata
+        Renderer options; ``embed_options`` is passed to ``vegaEmbed`` (:func:`use_book_style` sets
+        :data:`EMBED_OPTIONS`).
+
+    Returns
+    -------
+    dict
+        A mimebundle with ``text/html`` and ``text/plain``.
+
+    Examples
+    --------
+    >>> import altair as alt, pandas as pd
+    >>> from helpers.plots import offline_html_renderer
+    >>> spec = alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x").to_dict()
+    >>> bundle = offline_html_renderer(spec)
+    >>> "window.vegaEmbed" in bundle["text/html"] and "<script src" not in bundle["text/html"]
+    True
+    """
+    embed_options = {"mode": "vega-lite", **(metadata.get("embed_options") or {})}
+    div = f"{OFFLINE_CHART_CLASS}-{uuid.uuid4().hex}"
+    vl_version = json.dumps(alt.VEGALITE_VERSION)
+    title = spec.get("title")
+    title = title.get("text") if isinstance(title, dict) else title
+    text = [t if isinstance(t, str) else " ".join(map(str, t)) for t in (title, spec.get("description")) if t]
+    plain = ": ".join(text) or "<Altair chart>"
+    html_out = (
+        f'<div id="{div}" class="{OFFLINE_CHART_CLASS}"><p class="{OFFLINE_CHART_CLASS}-placeholder">'
+        f"Chart: {html.escape(plain)} (run the cell to draw it; JupyterLab draws the charts saved in a notebook "
+        "only once the notebook is trusted)</p></div>\n"
+        '<script type="text/javascript">\n'
+        "if (typeof window.vegaEmbed !== 'function' || !window.VEGA_DEBUG\n"
+        f"    || window.VEGA_DEBUG.vegalite_version !== {vl_version}) {{\n"
+        f"{offline_bundle()}\n}}\n"
+        "</script>\n"
+        '<script type="text/javascript">\n'
+        "(function (spec, embedOpt) {\n"
+        f"  var el = document.getElementById({json.dumps(div)});\n"
+        "  el.textContent = '';\n"
+        "  window.vegaEmbed(el, spec, embedOpt).catch(function (err) {\n"
+        "    el.textContent = 'The chart could not be drawn: ' + err;\n"
+        "  });\n"
+        f"}})({_script_json(spec)}, {_script_json(embed_options)});\n"
+        "</script>"
+    )
+    return {"text/html": html_out, "text/plain": plain}
+
+
+def _script_json(value: object) -> str:
+    """JSON that is safe inside an HTML ``<script>`` element (no ``</script``, no ``<!--``)."""
+    return json.dumps(value).replace("<", "\\u003c")
+
+
+# Registered on import, so a reader can also switch it on by name: ``alt.renderers.enable("book-offline")``.
+alt.renderers.register(OFFLINE_RENDERER, offline_html_renderer)
 
 
 def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
@@ -185,8 +312,9 @@ def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
 
 
 def _altair_versions() -> dict[str, str]:
-    """The (library, version) pairs Altair's loader checks, read from its own output."""
-    html = alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x")._repr_mimebundle_()["text/html"]
+    """The (library, version) pairs Altair's loader checks, read from the output of its own HTML renderer."""
+    with alt.renderers.enable("html"):  # whichever renderer is active (it may be ours, which has no loader)
+        html = alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x")._repr_mimebundle_()["text/html"]
     pairs = re.findall(r'maybeLoadScript\("([\w-]+)", "([^"]+)"\)', html)
     if not pairs:
         raise RuntimeError("Could not read vega versions from Altair's HTML template; update helpers/plots.py.")

@@ -53,6 +53,16 @@ def test_chart_bundle_is_on_chart_pages_and_only_there(built_html):
     assert chart_pages >= 1
 
 
+def test_book_pages_carry_altairs_chart_output_not_the_notebook_renderer(built_html):
+    """The Sphinx extension sets helpers.plots.BOOK_BUILD_ENV in setup(); the kernels that execute the chapters
+    inherit it, so use_book_style keeps Altair's HTML (completed by one shared bundle) instead of the notebook
+    renderer, which would put a copy of vega into every chart."""
+    from helpers import plots
+
+    for page in _pages(built_html):
+        assert f'class="{plots.OFFLINE_CHART_CLASS}"' not in page.read_text(encoding="utf-8"), page
+
+
 def test_every_chart_has_a_title_and_description(built_html):
     for page in _pages(built_html):
         text = page.read_text(encoding="utf-8")

@@ -115,3 +115,111 @@ def test_chart_spec_applies_the_book_theme_without_changing_the_active_one():
         assert plots.alt.theme.active == "default"
     finally:
         plots.use_book_style()
+
+
+# --------------------------------------------------------------------------- charts in notebooks, with no network
+
+
+def _notebook_output(chart) -> dict:
+    bundle = chart._repr_mimebundle_()
+    return bundle[0] if isinstance(bundle, tuple) else bundle
+
+
+def test_use_book_style_switches_on_the_offline_renderer_outside_the_book_build(monkeypatch):
+    monkeypatch.delenv(plots.BOOK_BUILD_ENV, raising=False)
+    plots.use_book_style()
+    assert plots.alt.renderers.active == plots.OFFLINE_RENDERER
+    assert plots.alt.renderers.options["embed_options"] == plots.EMBED_OPTIONS
+
+
+def test_use_book_style_keeps_altairs_html_in_the_book_build(monkeypatch):
+    monkeypatch.setenv(plots.BOOK_BUILD_ENV, "1")
+    try:
+        plots.use_book_style()
+        assert plots.alt.renderers.active == "default"
+        html = _notebook_output(_demo())["text/html"]
+        assert "altair-viz-" in html and "window.vegaEmbed=" not in html  # the extension adds the bundle
+    finally:
+        monkeypatch.delenv(plots.BOOK_BUILD_ENV)
+        plots.use_book_style()
+
+
+SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc\s*=", re.I)
+
+
+def test_notebook_chart_output_loads_nothing_and_carries_vega_itself(monkeypatch):
+    monkeypatch.delenv(plots.BOOK_BUILD_ENV, raising=False)
+    plots.use_book_style()
+    out = _notebook_output(_demo())
+    html = out["text/html"]
+    assert not SCRIPT_SRC.search(html)  # no <script src=...> at all, so nothing from a CDN or anywhere else
+    for loader in ("cdn.jsdelivr", "cdn.", "requirejs", "maybeLoadScript", "import(", "https://esm"):
+        assert loader not in html, loader
+    # the only addresses are inert strings in the bundle and the spec (SVG namespaces, schema, links)
+    assert {u for u in re.findall(r"https?://[^\s\"'<>)]+", html)
+            if not u.startswith(("http://www.w3.org/", "https://vega.github.io/", "https://github.com/vega/"))} == set()
+    assert plots.offline_bundle() in html
+    div = re.search(rf'<div id="({plots.OFFLINE_CHART_CLASS}-[0-9a-f]+)"', html).group(1)
+    assert f'document.getElementById("{div}")' in html and "window.vegaEmbed(el, spec, embedOpt)" in html
+    assert '"renderer": "svg"' in html
+    assert out["text/plain"] == "T: Two groups' loss falls with n."
+    # until the script runs (an untrusted notebook never runs it), the element says which chart is missing
+    assert "Chart: T: Two groups&#x27; loss falls with n. (run the cell to draw it" in html
+
+
+def test_notebook_chart_output_is_safe_inside_a_script_element():
+    chart = plots.alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x").properties(
+        title="</script><script>alert(1)</script>", description="D.")
+    html = plots.offline_html_renderer(chart.to_dict())["text/html"]
+    assert html.count("</script>") == 2 and "<!--" not in html and html.count("<script") == 2
+    # every output has its own element, so several charts can share one page
+    assert plots.offline_html_renderer(chart.to_dict())["text/html"] != html
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.mark.slow
+def test_notebook_chart_outputs_draw_offline_in_a_shared_page_and_in_iframes():
+    """Two chart outputs drawn the way JupyterLab draws trusted HTML outputs (one page: innerHTML, then each
+    script re-created) and the way Colab does (an iframe per output), with every request aborted."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    outputs = [plots.offline_html_renderer(plots.chart_spec(_demo()), embed_options=plots.EMBED_OPTIONS)["text/html"]
+               for _ in range(2)]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        requests: list[str] = []
+        page.route("**/*", lambda route: (requests.append(route.request.url), route.abort()))
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_content("<html><body><main></main></body></html>")
+        page.evaluate("""(outputs) => {
+          for (const html of outputs) {                      // JupyterLab: one page for every output
+            const area = document.createElement('div'); area.innerHTML = html;
+            document.querySelector('main').appendChild(area);
+            for (const old of Array.from(area.querySelectorAll('script'))) {
+              const s = document.createElement('script'); s.text = old.text; old.replaceWith(s);
+            }
+          }
+          for (const html of outputs) {                      // Colab: an iframe for every output
+            const f = document.createElement('iframe'); f.srcdoc = html; f.className = 'colab';
+            document.body.appendChild(f);
+          }}""", outputs)
+        page.wait_for_function("document.querySelectorAll('main .book-chart svg .mark-symbol.role-mark path').length === 144",
+                               timeout=15000)
+        for frame in page.frames[1:]:
+            frame.wait_for_selector(".book-chart svg .mark-line path", timeout=15000)
+            assert frame.locator(".book-chart svg .mark-symbol.role-mark path").count() == 72
+        assert page.locator("main .book-chart").count() == 2
+        assert page.locator(".book-chart-placeholder").count() == 0  # replaced by the charts
+        browser.close()
+    assert errors == [] and [u for u in requests if not u.startswith(("about:", "data:"))] == []

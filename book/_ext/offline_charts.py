@@ -7,10 +7,16 @@ self-contained bundle of :func:`helpers.plots.offline_bundle` (built from
 synchronously in ``<head>``, to the pages that contain a chart and only those.
 The bundle also sets the ``VEGA_DEBUG`` versions that tell Altair's loader the
 libraries are already there.
+
+In ``setup()`` it also sets :data:`helpers.plots.BOOK_BUILD_ENV` in the environment, before any chapter runs:
+the kernels myst-nb starts to execute the chapters inherit it, and :func:`helpers.plots.use_book_style` then keeps
+Altair's own HTML output, which this extension completes, instead of the self-contained notebook renderer that
+readers get in JupyterLab and Colab.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,13 +25,17 @@ CHART_MARKER = "altair-viz-"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _bundle_source() -> str:
+def _plots():
     # The book is built from its repository, so the helpers next to it are the ones to use, installed or not.
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from helpers.plots import offline_bundle
+    from helpers import plots
 
-    return offline_bundle()
+    return plots
+
+
+def _bundle_source() -> str:
+    return _plots().offline_bundle()
 
 
 def _write_bundle(app, exception) -> None:
@@ -44,6 +54,7 @@ def _add_to_chart_pages(app, pagename, templatename, context, doctree) -> None:
 
 
 def setup(app):
+    os.environ[_plots().BOOK_BUILD_ENV] = "1"  # inherited by the kernels that execute the chapters
     app.connect("html-page-context", _add_to_chart_pages)
     app.connect("build-finished", _write_bundle)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

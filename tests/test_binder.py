@@ -1,0 +1,48 @@
+"""Binder, reproduced here: repo2docker's install steps in a fresh virtual environment, every reader notebook
+executed there, and JupyterLab driven in headless Chromium with the network off (``tests/binder/run.py``).
+
+Selected with ``pytest -m binder`` (about four minutes; pip needs the package registry). The checkout is
+``$BINDER_CHECKOUT`` if set (say, a clone of the notebooks branch), otherwise the notebooks branch's files as
+``helpers.publish`` would write them from the built book in ``_build/html`` (run ``jupyter-book build .`` first).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import HTML
+
+pytestmark = [pytest.mark.binder, pytest.mark.slow]
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "binder"))
+import run as binder  # noqa: E402  (tests/binder/run.py)
+
+BUDGET_S = 300
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory) -> Path:
+    given = os.environ.get("BINDER_CHECKOUT")
+    if given:
+        return Path(given)
+    if not (HTML / "notebooks" / "full" / "chapters").is_dir():
+        pytest.fail(f"No reader notebooks in {HTML}: run `jupyter-book build .` first, or set BINDER_CHECKOUT.")
+    from helpers.publish import branch_files
+
+    out = tmp_path_factory.mktemp("binder") / "notebooks-branch"
+    branch_files(HTML, out)
+    return out
+
+
+def test_binder_installs_runs_every_notebook_and_draws_charts_offline_in_jupyterlab(checkout, tmp_path):
+    result = binder.run(checkout, notebook="chapters/01-scaling-laws.ipynb", screenshot=tmp_path / "jupyterlab.png")
+    lab = result["lab"]
+    assert lab["raw_myst"] == [] and lab["saved_error_outputs"] == [] and lab["dom_errors"] == []
+    assert any(c["svg_marks"] for c in lab["charts"])
+    if result["total"] > BUDGET_S:
+        pytest.fail(f"the Binder reproduction took {result['total']:.0f} s, over its {BUDGET_S} s budget: "
+                    f"{result['timings']}")
