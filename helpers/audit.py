@@ -569,8 +569,10 @@ def _findings(r: AuditReport) -> list[str]:
     fit, t = r.group_fit, r.tables
     overall = t["by_group"].iloc[0]
     ci = (f" (95% interval {_fmt(overall['b_low'])} to {_fmt(overall['b_high'])})" if r.n_boot else "")
-    out = [f"The aggregate law is {r.metric} = a &middot; {r.size}<sup>&minus;b</sup> + c with "
-           f"b = {_fmt(overall['b'])}{ci}, fitted to {int(overall['n_points'])} points from {r.size} = "
+    # Column names are the user's text: escape them like every other label (they reach HTML here).
+    metric, size = html.escape(str(r.metric)), html.escape(str(r.size))
+    out = [f"The aggregate law is {metric} = a &middot; {size}<sup>&minus;b</sup> + c with "
+           f"b = {_fmt(overall['b'])}{ci}, fitted to {int(overall['n_points'])} points from {size} = "
            f"{_fmt(overall['size_min'])} to {_fmt(overall['size_max'])}. Beyond that range it is an "
            f"extrapolation."]
     n_ok = int((t["by_group"]["status"] == "ok").sum()) - 1

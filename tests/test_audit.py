@@ -242,6 +242,41 @@ def test_group_names_cannot_break_out_of_the_page():
     assert text.count("<script>") == text.count("</script>") == 2  # the bundle and the charts
 
 
+class _Elements(html.parser.HTMLParser):
+    """Every start tag and attribute name a browser would build from the page (script text is data)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes.extend(name for name, _ in attrs)
+
+
+@pytest.mark.parametrize("position", ["size", "metric", "group", "group label", "n_examples", "overall"])
+def test_no_user_text_becomes_markup_in_any_position(position, tmp_path):
+    # A payload that runs script if it reaches the page as markup (the issue's probe, in every user-given position).
+    evil = "<img src=x onerror=alert(1)>"
+    names = {"size": "n", "metric": "err", "group": "g", "n_examples": "k"}
+    if position in names:
+        names[position] = evil
+    groups = ("A", evil if position == "group label" else "B")
+    df = pd.concat([pd.DataFrame({names["size"]: N, names["metric"]: (1.5 + i) * N**-0.3 + 0.1,
+                                  names["group"]: g, names["n_examples"]: 200}) for i, g in enumerate(groups)])
+    overall = None
+    if position == "overall":
+        overall = evil
+        pooled = df.groupby(names["size"], as_index=False)[names["metric"]].mean()
+        df = pd.concat([df, pooled.assign(**{names["group"]: evil, names["n_examples"]: 400})])
+    report = au.audit(df, size=names["size"], metric=names["metric"], group=names["group"],
+                      n_examples=names["n_examples"], overall=overall, n_boot=0)
+    parser = _Elements()
+    parser.feed(report.to_html())
+    assert "img" not in parser.tags and "onerror" not in parser.attributes
+
+
 def test_same_seed_same_numbers(tmp_path):
     df = pd.read_csv(_exact_csv(tmp_path / "hand.csv"), skipinitialspace=True).rename(columns=str.strip)
     first, second = (au.audit(df, size="N train", metric="Error rate", group="Who", n_boot=30, seed=3)
