@@ -307,7 +307,9 @@ def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     True
     """
     alt.theme.register("book", enable=False)(_theme)
-    with alt.theme.enable("book"):
+    # The specification is for a self-contained page that carries its data anyway, so Altair's 5,000-row guard
+    # (meant to keep notebooks small) would only turn a large report into a MaxRowsError.
+    with alt.theme.enable("book"), alt.data_transformers.disable_max_rows():
         return chart.to_dict()
 
 
