@@ -548,6 +548,15 @@ def test_autograder_packages_cover_what_each_assignment_imports():
         assert needed <= declared, (name, needed - declared)
 
 
+def test_student_notebooks_show_no_raw_myst(built):
+    from helpers.notebook import raw_myst
+
+    for name in NAMES:
+        nb = nbformat.read(_result(built, name).student_dir / f"{name}.ipynb", as_version=4)
+        markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert markdown and not raw_myst(markdown), (name, raw_myst(markdown)[:5])
+
+
 def test_student_notebooks_start_with_the_generated_colab_cell(built):
     from helpers.course import COLAB_MARK, pinned_requirements
     from helpers.links import book_links
