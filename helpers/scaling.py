@@ -430,8 +430,8 @@ def fit_chinchilla(
     Raises
     ------
     ValueError
-        On non-positive or non-finite values, mismatched lengths, fewer than 5 points, a non-positive
-        ``huber_delta`` or a negative ``n_boot``.
+        On non-positive or non-finite values, mismatched lengths, fewer than 5 points, a single distinct
+        ``N`` or a single distinct ``D``, a non-positive ``huber_delta`` or a negative ``n_boot``.
 
     Examples
     --------
@@ -445,6 +445,15 @@ def fit_chinchilla(
     same_length(N=N, D=D, loss=y)
     opts = _options("huber", huber_delta, n_boot, seed)
     min_points(len(y), 5, "fit_chinchilla (five parameters)")
+    # With one distinct N the N term is a constant that E absorbs, so A and alpha are not identified and
+    # the optimiser walks to its bounds (A ~ 1e27, alpha = 3) instead of failing.
+    for values, name, other in ((N, "N", "D"), (D, "D", "N")):
+        if np.unique(values).size < 2:
+            raise ValueError(
+                f"{name} must contain at least two distinct values; all {len(values)} runs have {name} = "
+                f"{values[0]:g}, so the {name} term cannot be separated from E. Add runs at other {name}, "
+                f"or fit the loss against {other} alone with fit_power_law."
+            )
     prob = _Problem.make(np.log(np.column_stack([N, D])), np.log(y), const=True, delta=opts["delta"])
     theta, obj = _fit(prob)
     est = _chinchilla_params(prob, theta[None, :])

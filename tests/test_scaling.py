@@ -285,6 +285,14 @@ def test_other_bad_options_raise():
         power_law([1.0], a=1.0, b=1.0, c=-0.1)
 
 
+@pytest.mark.parametrize("constant", ["N", "D"])
+def test_chinchilla_with_one_distinct_size_raises_naming_it(constant):
+    runs = chinchilla_design(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.37, noise_sd=0.0)
+    runs[constant] = 1e9
+    with pytest.raises(ValueError, match=f"^{constant} must contain at least two distinct"):
+        fit_chinchilla(runs["N"], runs["D"], runs["loss"])
+
+
 def test_results_are_frozen_dataclasses():
     x = np.logspace(1, 3, 6)
     fit = fit_power_law(x, power_law(x, a=1.0, b=0.5, c=0.1))
