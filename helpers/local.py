@@ -258,11 +258,11 @@ def score_designs(
     ----------
     predictions : pandas.DataFrame
         Columns ``design``, ``y`` (0/1), ``p`` (probability of 1) and the group column(s), as in
-        :attr:`LocalResult.predictions`.
+        ``LocalResult.predictions``.
     group : str or sequence of str
         Column(s) defining the communities.
     metric : str
-        One of :data:`METRICS`, all lower is better. ``balanced_error`` is the mean of the false negative
+        One of ``METRICS``, all lower is better. ``balanced_error`` is the mean of the false negative
         and false positive rates; ``log_loss`` ignores the threshold.
     threshold : float
         Predict 1 when ``p >= threshold``; in (0, 1).
