@@ -672,7 +672,10 @@ def representativeness_matrix(
         Series indexed by the options) or to a label of ``group``.
     pooled : bool
         Whether to add a first candidate ``"pooled"``: all answers in ``df``
-        pooled, the answer tuned to the average respondent.
+        pooled, the answer tuned to the average respondent *of the rows
+        passed*. If ``df`` was filtered (say, to communities with enough
+        answers), so is this answer; for a national answer pass
+        ``pooled=False`` and the full data's distribution as a candidate.
 
     Returns
     -------
