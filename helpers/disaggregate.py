@@ -2,10 +2,10 @@
 
 A scaling law is usually fitted to one aggregate curve. :func:`fit_by_group` fits the same law to every group
 of a tidy results table as well as to the aggregate, with bootstrap intervals, and says which groups differ from
-the aggregate and which do not improve at all. :func:`third_axis` makes the proposal of Diaz and Madaio
-:cite:`diaz2024scaling` computable: it grows the evaluation population one community at a time and reports, for
-every size of the population, how clean the aggregate law looks and what share of the included communities it
-actually describes.
+the aggregate and which do not improve at all. :func:`third_axis` is the book's operationalisation of the
+argument of Diaz and Madaio :cite:`diaz2024scaling` (their paper makes no computations): it grows the evaluation
+population one community at a time and reports, for every size of the population, how clean the aggregate law
+looks and what share of the included communities it actually describes.
 
 The input is the same for both: a tidy frame with one row per measured point (a size, a group, a metric value,
 and optionally the number of evaluation examples behind the value). The metric must be *lower is better* and

@@ -18,6 +18,8 @@ with the theory of aggregating preferences:
   population one community at a time and tracks the share of communities the
   pooled answer still represents well (Diaz & Madaio's argument that a bigger
   evaluation population means more communities whose notion of "good" differs);
+* :func:`majority_agreement` scores a second construct of a good answer: one
+  answer, which serves a community when it is that community's majority answer;
 * :func:`representativeness_null` and :func:`coverage_null` show how much of
   that is sampling noise: they shuffle answers across respondents, which keeps
   group sizes but removes real differences, and score the shuffled data;
@@ -57,6 +59,7 @@ __all__ = [
     "coverage_null",
     "disagreement_curve",
     "group_distributions",
+    "majority_agreement",
     "majority_cycles",
     "pairwise_majority",
     "ranking_disagreement",
@@ -422,6 +425,83 @@ def representativeness_by_group(
     return out
 
 
+
+def majority_agreement(
+    df: pd.DataFrame,
+    *,
+    item: str,
+    group: str | Sequence[str],
+    reference: Any = "pooled",
+    weight: str | None = None,
+    options: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """Whether one answer is each group's majority answer: a second construct of "a good answer".
+
+    :func:`representativeness_by_group` counts an answer as good for a group
+    when its *distribution* mirrors the group's. Many communities would instead
+    want a system to give one answer, the one most of them give. Here the
+    reference gives a single answer, its most common option, and a group is
+    served when that option is (one of) the group's most common. The two
+    constructs can disagree: a distribution close to a group's can still put its
+    peak on another option, and a single answer can match a group's majority
+    while ignoring a large minority.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per respondent.
+    item, group, weight, options
+        As in :func:`group_distributions`.
+    reference : "pooled", array-like, pandas.Series or group label
+        As in :func:`representativeness_by_group`; its most common option is
+        the single answer given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The group column(s), ``n`` (unweighted answers), ``group_answer`` (the
+        group's most common option; the first in option order if several tie),
+        ``answer`` (the reference's single answer), ``agrees`` (the answer is
+        among the group's most common options) and ``share_agreeing`` (the
+        group's share of answers equal to it).
+
+    Raises
+    ------
+    ValueError
+        As :func:`representativeness_by_group`; also a reference whose largest
+        share is tied between options, so that it names no single answer.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"g": ["a"] * 3 + ["b"] * 4, "x": [0, 0, 1, 0, 1, 1, 1]})
+    >>> out = majority_agreement(df, item="x", group="g")
+    >>> out[["g", "group_answer", "answer", "agrees"]].to_dict(orient="list")
+    {'g': ['a', 'b'], 'group_answer': [0, 1], 'answer': [1, 1], 'agrees': [False, True]}
+    >>> out["share_agreeing"].round(3).tolist()
+    [0.333, 0.75]
+    """
+    counts = _counts(df, item, group, weight, options)
+    ref = _reference_shares(reference, counts)
+    if ref is None:
+        ref = counts.weighted.sum(axis=0) / counts.weighted.sum()
+    top = np.flatnonzero(ref >= ref.max() - _TOL)
+    if top.size > 1:
+        tied = [counts.options[i] for i in top]
+        raise ValueError(
+            f"reference gives the largest share to several options ({tied}), so it names no single answer; "
+            f"pass a reference with one most common option."
+        )
+    answer = int(top[0])
+    shares = counts.shares
+    group_max = shares.max(axis=1)
+    out = _label_frame(counts.labels)
+    out["n"] = counts.unweighted.sum(axis=1).astype(int)
+    out["group_answer"] = [counts.options[i] for i in shares.argmax(axis=1)]
+    out["answer"] = [counts.options[answer]] * len(out)
+    out["agrees"] = shares[:, answer] >= group_max - _TOL
+    out["share_agreeing"] = shares[:, answer]
+    return out
+
 def _group_order(order: Any, counts: _Counts, n_perm: int, seed: int) -> np.ndarray:
     """Rows = orders in which groups are added (one row unless order="random")."""
     n_groups = len(counts.labels)
@@ -592,7 +672,10 @@ def representativeness_matrix(
         Series indexed by the options) or to a label of ``group``.
     pooled : bool
         Whether to add a first candidate ``"pooled"``: all answers in ``df``
-        pooled, the answer tuned to the average respondent.
+        pooled, the answer tuned to the average respondent *of the rows
+        passed*. If ``df`` was filtered (say, to communities with enough
+        answers), so is this answer; for a national answer pass
+        ``pooled=False`` and the full data's distribution as a candidate.
 
     Returns
     -------

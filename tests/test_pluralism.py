@@ -26,6 +26,7 @@ from helpers.pluralism import (
     coverage_null,
     disagreement_curve,
     group_distributions,
+    majority_agreement,
     majority_cycles,
     pairwise_majority,
     ranking_disagreement,
@@ -685,3 +686,46 @@ def test_non_finite_preferences_raise(row, col, bad):
     for fn in (majority_cycles, disagreement_curve):
         with pytest.raises(ValueError, match="non-finite"):
             fn(broken)
+
+
+# ---------------------------------------------------------------------------
+# majority_agreement: a second construct of "a good answer"
+# ---------------------------------------------------------------------------
+
+
+def test_majority_agreement_hand_counts_and_ties():
+    # Group a answers 1,1,2 (majority 1); b answers 2,2,3,3 (tied 2 and 3); c answers 3 only.
+    # Pooled: 1 x2, 2 x3, 3 x3 -> tied, so pass a reference that puts its peak on 3.
+    df = pd.DataFrame({"g": list("aaabbbbc"), "x": [1, 1, 2, 2, 2, 3, 3, 3]})
+    out = majority_agreement(df, item="x", group="g", reference=[0.2, 0.3, 0.5]).set_index("g")
+    assert out["answer"].tolist() == [3, 3, 3]
+    assert out["group_answer"].tolist() == [1, 2, 3]  # a tie reports the first option in order
+    assert out["agrees"].tolist() == [False, True, True]  # b's tie includes 3, so 3 is a majority answer of b
+    assert out["share_agreeing"].tolist() == pytest.approx([0.0, 0.5, 1.0])
+    assert out["n"].tolist() == [3, 4, 1]
+
+
+def test_majority_agreement_tied_reference_is_rejected():
+    df = pd.DataFrame({"g": list("aabb"), "x": [0, 1, 0, 1]})
+    with pytest.raises(ValueError, match="no single answer"):
+        majority_agreement(df, item="x", group="g")
+
+
+def test_majority_agreement_differs_from_representativeness():
+    # A community split 0.45 / 0.55 and a reference 0.55 / 0.45: representativeness is 0.9
+    # (W1 = 0.1 on a two-option scale), yet the single answer misses the community's majority.
+    df = pd.DataFrame({"g": ["a"] * 20, "x": [0] * 9 + [1] * 11})
+    ref = [0.55, 0.45]
+    rep = representativeness_by_group(df, item="x", group="g", reference=ref)["representativeness"].iloc[0]
+    agree = majority_agreement(df, item="x", group="g", reference=ref)
+    assert rep == pytest.approx(0.9)
+    assert not agree["agrees"].iloc[0]
+    assert agree["share_agreeing"].iloc[0] == pytest.approx(0.45)
+
+
+def test_majority_agreement_group_label_reference_and_bad_item():
+    df = pd.DataFrame({"g": list("aab"), "x": [1, 1, 2]})
+    out = majority_agreement(df, item="x", group="g", reference="b")
+    assert out["agrees"].tolist() == [False, True]
+    with pytest.raises(ValueError, match="Unknown column"):
+        majority_agreement(df, item="y", group="g")
