@@ -48,12 +48,15 @@ from scipy import stats
 from helpers._validate import (
     as_float_array,
     as_positive_array,
+    confidence_level,
     has_columns,
     min_points,
     one_of,
     positive_int,
+    probability,
     same_length,
 )
+from helpers._validate import seed as _seed
 
 #: ETS delta scale factor: MH D-DIF = -2.35 ln(alpha_MH) (Holland & Thayer 1988).
 ETS_DELTA_SCALE = 2.35
@@ -62,16 +65,6 @@ KRIPPENDORFF_LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
 
 # --------------------------------------------------------------------------- shared checks
-
-
-def _unit_interval(value: float, name: str, example: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 < float(value) < 1:
-        raise ValueError(f"{name} must be a number strictly between 0 and 1 (e.g. {example}); got {value!r}.")
-    return float(value)
-
-
-def _seed(value: Any) -> int:
-    return positive_int(value, "seed", minimum=0)
 
 
 def _percentile_interval(draws: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -208,7 +201,7 @@ def cronbach_alpha(
     """
     x, _, n_dropped = _item_matrix(items, missing)
     n_boot = positive_int(n_boot, "n_boot", minimum=0)
-    confidence, seed = _unit_interval(confidence, "confidence", 0.95), _seed(seed)
+    confidence, seed = confidence_level(confidence), _seed(seed)
     n, k = x.shape
     total = x.sum(axis=1)
     total_var = total.var(ddof=1)
@@ -526,7 +519,7 @@ def mantel_haenszel_dif(
             "Give exactly one matching criterion: matching='<score column>' or items=[<item columns to sum>]."
         )
     one_of(missing, MISSING_POLICIES, "missing policy")
-    significance = _unit_interval(significance, "significance", 0.05)
+    significance = probability(significance, "significance", strict=True, example=0.05)
     if matching is not None:
         has_columns(responses, [matching], what="responses")
         score_items: list[str] = []
@@ -745,7 +738,7 @@ def score_gap(
     has_columns(responses, [*items, group], what="responses")
     one_of(missing, MISSING_POLICIES, "missing policy")
     n_boot = positive_int(n_boot, "n_boot", minimum=0)
-    confidence, seed = _unit_interval(confidence, "confidence", 0.95), _seed(seed)
+    confidence, seed = confidence_level(confidence), _seed(seed)
     complete, n_dropped = _complete_rows(responses, [*items, group], missing)
     df, is_focal, ref_label = _two_groups(complete, group, focal, reference)
     score = as_float_array(df[items].to_numpy(dtype=float), "items", ndim=2).mean(axis=1)
@@ -1117,7 +1110,7 @@ def rank_agreement(
     """
     x, y = _paired_scores(a, b)
     n_boot = positive_int(n_boot, "n_boot", minimum=0)
-    confidence, seed = _unit_interval(confidence, "confidence", 0.95), _seed(seed)
+    confidence, seed = confidence_level(confidence), _seed(seed)
     tau, p_value = stats.kendalltau(x, y)
     sa, sb = np.sign(x[:, None] - x[None, :]), np.sign(y[:, None] - y[None, :])
     n = len(x)
@@ -1257,11 +1250,12 @@ def threshold_sensitivity(
         raise ValueError(f"Missing values in {df[used].columns[df[used].isna().any()].tolist()}; drop them first.")
     if isinstance(quantiles, (str, float, int)):
         raise ValueError(f"quantiles must be a list of levels in (0, 1), e.g. [0.5, 0.9]; got {quantiles!r}.")
-    levels = [_unit_interval(q, "each quantile", 0.75) for q in quantiles]
+    levels = [probability(q, "each quantile", strict=True, example=0.75) for q in quantiles]
     min_points(len(levels), 1, "threshold_sensitivity (quantiles)")
     if len(set(levels)) != len(levels):
         raise ValueError(f"quantiles contains repeated levels {levels}; list each once.")
-    test_size, confidence = _unit_interval(test_size, "test_size", 0.3), _unit_interval(confidence, "confidence", 0.95)
+    test_size = probability(test_size, "test_size", strict=True, example=0.3)
+    confidence = confidence_level(confidence)
     y_all = as_float_array(df[outcome].to_numpy(), f"outcome column {outcome!r}")
     if np.ptp(y_all) == 0:
         raise ValueError(f"The outcome {outcome!r} is constant, so no cut-off separates two classes.")

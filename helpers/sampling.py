@@ -42,12 +42,17 @@ from scipy.optimize import least_squares
 
 from helpers._validate import (
     as_float_array,
+    binary_array,
+    finite_output,
+    finite_scalar,
     has_columns,
     min_points,
+    nonnegative_weights,
     one_of,
     positive_int,
     same_length,
 )
+from helpers._validate import seed as _seed
 
 __all__ = [
     "Chao1Result",
@@ -82,15 +87,8 @@ _STIRLING_FROM = 10.0
 # ---------------------------------------------------------------------------
 
 
-def _scalar(value: Any, name: str) -> float:
-    arr = as_float_array(value, name)
-    if arr.size != 1:
-        raise ValueError(f"{name} must be a single number; got {arr.size} values.")
-    return float(arr[0])
-
-
 def _check_py_params(theta: float, discount: float) -> tuple[float, float]:
-    theta, discount = _scalar(theta, "theta"), _scalar(discount, "discount")
+    theta, discount = finite_scalar(theta, "theta", example=1.0), finite_scalar(discount, "discount", example=0.0)
     if not 0.0 <= discount < 1.0:
         raise ValueError(
             f"discount must be in [0, 1); got {discount:g}. Use 0 for the Chinese restaurant "
@@ -310,7 +308,7 @@ def sample_partition(n: int, *, theta: float, discount: float = 0.0, seed: int =
     """
     n = positive_int(n, "n")
     theta, discount = _check_py_params(theta, discount)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_seed(seed))
     u = rng.random(n).tolist()
     v = rng.random(n).tolist()
     labels = [0]
@@ -385,8 +383,8 @@ def accumulation_curve(labels: Any, *, sizes: Any, n_perm: int = 20, seed: int =
     sizes = np.unique(_whole_numbers(sizes, "sizes")).astype(np.int64)
     if sizes[-1] > n_items:
         raise ValueError(f"sizes go up to {sizes[-1]} but there are only {n_items} items; drop the larger sizes.")
-    n_perm = positive_int(n_perm, "n_perm")
-    rng = np.random.default_rng(seed)
+    n_perm = positive_int(n_perm, "n_perm", maximum=100_000)
+    rng = np.random.default_rng(_seed(seed))
     # One vectorised pass per ordering; orderings are few (tens).
     counts = np.stack([_running_distinct(codes[rng.permutation(n_items)])[sizes - 1] for _ in range(n_perm)])
     low, high = np.percentile(counts, [2.5, 97.5], axis=0)
@@ -679,18 +677,9 @@ def kish_ess(weights: Any) -> float:
     >>> kish_ess([1, 1, 1, 1]), round(kish_ess([1, 2, 3]), 4)  # 36 / 14
     (4.0, 2.5714)
     """
-    w = _weights(weights, "weights")
+    w = nonnegative_weights(weights, "weights")
     w = w / w.max()  # ESS is scale-free; rescaling avoids underflow of w**2
     return float(w.sum() ** 2 / np.sum(w**2))
-
-
-def _weights(weights: Any, name: str) -> np.ndarray:
-    w = as_float_array(weights, name)
-    if (w < 0).any():
-        raise ValueError(f"{name} has {int((w < 0).sum())} negative value(s); weights must be >= 0.")
-    if not w.any():
-        raise ValueError(f"{name} are all zero; at least one unit must carry weight.")
-    return w
 
 
 def ipw(propensity: Any) -> np.ndarray:
@@ -887,10 +876,8 @@ def rake(
         raise ValueError("df has no rows; there is nobody to weight.")
     _no_missing(df, list(margins))
     max_iter = positive_int(max_iter, "max_iter")
-    tol = _scalar(tol, "tol")
-    if tol <= 0:
-        raise ValueError(f"tol must be > 0; got {tol:g}.")
-    w = np.ones(len(df)) if weights is None else _weights(weights, "weights").copy()
+    tol = finite_scalar(tol, "tol", low=0.0, low_open=True, example=1e-8)
+    w = np.ones(len(df)) if weights is None else nonnegative_weights(weights, "weights").copy()
     same_length(df=df, weights=w)
     total = w.sum()
     targets = {col: _shares(shares, f"margin {col!r}") for col, shares in margins.items()}
@@ -1000,7 +987,8 @@ def platform_growth_sample(
     if "wave" in df.columns:
         raise ValueError("df already has a 'wave' column; rename it first (the result adds one).")
     _no_missing(df, [group])
-    waves = positive_int(waves, "waves")
+    # Growth compounds over waves, so a few thousand waves already overflow any rate > 0.
+    waves = positive_int(waves, "waves", maximum=1_000)
     first_wave = positive_int(first_wave, "first_wave")
     groups = pd.Index(pd.unique(df[group].to_numpy()))
     if not isinstance(growth, Mapping):
@@ -1018,9 +1006,17 @@ def platform_growth_sample(
         raise ValueError(f"growth rates must be > -1 (a group cannot shrink by 100% or more); got {rates.min():g}.")
     codes = groups.get_indexer(df[group].to_numpy())
     available = np.bincount(codes, minlength=len(groups))
-    intensity = (available / len(df)) * (1.0 + rates) ** np.arange(waves)[:, None]
-    wave_sizes = np.round(first_wave * intensity.sum(axis=1)).astype(np.int64)
-    rng = np.random.default_rng(seed)
+    with np.errstate(over="ignore", invalid="ignore"):
+        intensity = (available / len(df)) * (1.0 + rates) ** np.arange(waves)[:, None]
+        expected = first_wave * intensity.sum(axis=1)
+    finite_output(expected, "The expected wave sizes", inputs="growth rates, waves and first_wave")
+    if expected.sum() > 1e15:  # beyond whole-number precision; the per-group check below would fail anyway
+        raise ValueError(
+            f"The waves need about {expected.sum():.3g} units in total but df has only {len(df)} rows; lower "
+            "first_wave, waves or the growth rates, or pass a larger population."
+        )
+    wave_sizes = np.round(expected).astype(np.int64)
+    rng = np.random.default_rng(_seed(seed))
     counts = rng.multinomial(wave_sizes, intensity / intensity.sum(axis=1, keepdims=True))
     needed = counts.sum(axis=0)
     short = np.flatnonzero(needed > available)
@@ -1125,16 +1121,6 @@ def composition_by_size(
 # ---------------------------------------------------------------------------
 
 
-def _binary(values: Any, name: str) -> np.ndarray:
-    arr = as_float_array(values, name)
-    if not np.isin(arr, (0.0, 1.0)).all():
-        raise ValueError(
-            f"{name} must hold 0/1 (or False/True): whether the model got each row right; "
-            f"found {arr[~np.isin(arr, (0.0, 1.0))][0]:g}. Compare predictions with labels first."
-        )
-    return arr.astype(np.int64)
-
-
 def _allocate(shares: np.ndarray, size: int) -> np.ndarray:
     """Whole counts summing to ``size``, each within 1 of ``share * size`` (largest remainders)."""
     exact = shares * size
@@ -1215,12 +1201,13 @@ def compare_on_mixes(
     >>> float(res["p_a_better"].iloc[0])
     1.0
     """
-    a, b = _binary(correct_a, "correct_a"), _binary(correct_b, "correct_b")
+    right = "whether the model got each row right (compare predictions with labels first)"
+    a, b = binary_array(correct_a, "correct_a", meaning=right), binary_array(correct_b, "correct_b", meaning=right)
     if isinstance(groups, pd.DataFrame):
         raise ValueError("groups must be one label per row (a Series or 1-d array), not a DataFrame.")
     codes, _ = _codes(groups, "groups")
     same_length(correct_a=a, correct_b=b, groups=codes)
-    size, n_draws = positive_int(size, "size"), positive_int(n_draws, "n_draws")
+    size, n_draws = positive_int(size, "size"), positive_int(n_draws, "n_draws", maximum=1_000_000)
     if isinstance(mixes, Mapping) or not isinstance(mixes, Sequence) or not mixes:
         raise ValueError("mixes must be a non-empty list of mappings {group: share}, e.g. [{'x': 0.5, 'y': 0.5}].")
     # _codes numbers labels in order of first appearance, as pd.unique lists them
@@ -1228,7 +1215,7 @@ def compare_on_mixes(
     # outcome type per row: 0 neither, 1 only B, 2 only A, 3 both
     types = np.bincount(codes * 4 + 2 * a + b, minlength=4 * len(levels)).reshape(len(levels), 4)
     probs = types / types.sum(axis=1, keepdims=True)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_seed(seed))
     rows = []
     for i, mix in enumerate(mixes):
         shares = _shares(mix, f"mixes[{i}]")

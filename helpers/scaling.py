@@ -44,7 +44,17 @@ import numpy as np
 import pandas as pd
 from scipy.special import huber as _scipy_huber
 
-from helpers._validate import as_positive_array, min_points, one_of, positive_int, same_length
+from helpers._validate import (
+    as_float_array,
+    as_positive_array,
+    finite_output,
+    finite_scalar,
+    min_points,
+    one_of,
+    positive_int,
+    same_length,
+)
+from helpers._validate import seed as _seed
 
 LOSSES = ("huber", "squared")
 #: Percentile interval reported in ``ci``.
@@ -90,12 +100,12 @@ def power_law(x: Any, *, a: float, b: float, c: float = 0.0) -> np.ndarray:
     array([2.5 , 0.7 , 0.52])
     """
     x = as_positive_array(x, "x")
-    a, b, c = _finite(a, "a"), _finite(b, "b"), _finite(c, "c")
-    if a <= 0:
-        raise ValueError(f"a must be > 0 (the scale of the reducible term); got {a:g}.")
-    if c < 0:
-        raise ValueError(f"c must be >= 0 (an irreducible loss cannot be negative); got {c:g}.")
-    return a * x ** (-b) + c
+    a = finite_scalar(a, "a", low=0.0, low_open=True, example=2.0)  # the scale of the reducible term
+    b = finite_scalar(b, "b", example=0.3)
+    c = finite_scalar(c, "c", low=0.0, example=0.0)  # an irreducible loss cannot be negative
+    with np.errstate(over="ignore"):  # an overflow is reported below, by name, instead of as a numpy warning
+        y = a * x ** (-b) + c
+    return finite_output(y, "power_law", inputs="x, a, b and c")
 
 
 def chinchilla_loss(N: Any, D: Any, *, E: float, A: float, B: float, alpha: float, beta: float) -> np.ndarray:  # noqa: N803
@@ -126,12 +136,18 @@ def chinchilla_loss(N: Any, D: Any, *, E: float, A: float, B: float, alpha: floa
     >>> chinchilla_loss(70e9, 1.4e12, E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28).round(3)
     array([1.937])
     """
-    N, D = np.broadcast_arrays(as_positive_array(N, "N"), as_positive_array(D, "D"))  # noqa: N806
-    for name, value in (("E", E), ("A", A), ("B", B)):
-        if _finite(value, name) < 0:
-            raise ValueError(f"{name} must be >= 0; got {value:g}.")
-    alpha, beta = _finite(alpha, "alpha"), _finite(beta, "beta")
-    return E + A / N**alpha + B / D**beta
+    N, D = as_positive_array(N, "N"), as_positive_array(D, "D")  # noqa: N806
+    if N.size != D.size and 1 not in (N.size, D.size):
+        raise ValueError(f"N and D must have the same length or one of them a single value; got {N.size} and {D.size}.")
+    N, D = np.broadcast_arrays(N, D)  # noqa: N806
+    E, A, B = (finite_scalar(v, name, low=0.0, example=ex)  # noqa: N806
+               for v, name, ex in ((E, "E", 1.69), (A, "A", 406.4), (B, "B", 410.7)))
+    alpha, beta = finite_scalar(alpha, "alpha", example=0.34), finite_scalar(beta, "beta", example=0.28)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        # A zero coefficient contributes nothing, whatever its size term does (0 / 0 would be NaN).
+        tn = A / N**alpha if A > 0 else np.zeros_like(N)
+        td = B / D**beta if B > 0 else np.zeros_like(D)
+    return finite_output(E + tn + td, "chinchilla_loss", inputs="sizes and constants")
 
 
 # --------------------------------------------------------------------------- results
@@ -297,16 +313,23 @@ class ChinchillaFit:
         '3.22e+10 parameters, 2.98e+12 tokens'
         """
         C = as_positive_array(C, "C")  # noqa: N806
-        if self.A <= 0 or self.B <= 0 or self.alpha <= 0 or self.beta <= 0:
+        A, B, alpha, beta = (finite_scalar(getattr(self, p), p) for p in ("A", "B", "alpha", "beta"))  # noqa: N806
+        if A <= 0 or B <= 0 or alpha <= 0 or beta <= 0:
             raise ValueError(
                 "No finite compute-optimal split: it needs A, B, alpha and beta all > 0, but the fit has "
-                f"A={self.A:g}, B={self.B:g}, alpha={self.alpha:g}, beta={self.beta:g}."
+                f"A={A:g}, B={B:g}, alpha={alpha:g}, beta={beta:g}."
             )
-        s = self.alpha + self.beta
-        g = (self.alpha * self.A / (self.beta * self.B)) ** (1 / s)
-        n_opt = g * (C / 6) ** (self.beta / s)
-        d_opt = (C / 6) / n_opt
-        return pd.DataFrame({"C": C, "N_opt": n_opt, "D_opt": d_opt, "tokens_per_parameter": d_opt / n_opt,
+        s = alpha + beta
+        # In logs: alpha A / (beta B) overflows a float for extreme constants long before N_opt does.
+        log_half = np.log(C / 6)
+        log_n = (np.log(alpha) + np.log(A) - np.log(beta) - np.log(B)) / s + (beta / s) * log_half
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            n_opt = np.exp(log_n)
+            d_opt = (C / 6) / n_opt
+            ratio = d_opt / n_opt
+        finite_output(np.concatenate([n_opt, d_opt, ratio]), "The compute-optimal split",
+                      inputs="budgets C and fitted constants")
+        return pd.DataFrame({"C": C, "N_opt": n_opt, "D_opt": d_opt, "tokens_per_parameter": ratio,
                              "loss": self.predict(n_opt, d_opt)})
 
     def to_frame(self) -> pd.DataFrame:
@@ -478,13 +501,11 @@ def huber_objective(residuals: Any, *, delta: float = 1e-3) -> float:
     >>> huber_objective([0.0005, -0.01], delta=1e-3)  # 0.0005**2/2 + 1e-3*(0.01 - 0.0005)
     9.625e-06
     """
-    r = np.asarray(residuals, dtype=float)
-    if not np.isfinite(r).all():
-        raise ValueError("residuals contain NaN or inf; compute them from finite, positive predictions and data.")
-    delta = _finite(delta, "delta")
-    if delta <= 0:
-        raise ValueError(f"delta must be > 0; got {delta:g}.")
-    return float(np.sum(_scipy_huber(delta, r)))
+    # An empty set of residuals has objective 0; anything else must be finite real numbers.
+    r = np.zeros(0) if isinstance(residuals, (list, tuple, np.ndarray)) and np.size(residuals) == 0 \
+        else as_float_array(residuals, "residuals", ndim=max(1, np.ndim(residuals)))
+    delta = finite_scalar(delta, "delta", low=0.0, low_open=True, example=1e-3)
+    return float(finite_output(np.sum(_scipy_huber(delta, r)), "huber_objective", inputs="residuals"))
 
 
 def chinchilla_design(
@@ -537,18 +558,26 @@ def chinchilla_design(
     >>> len(runs), bool(((6 * runs.N * runs.D / runs.C).round(9) == 1).all())
     (240, True)
     """
+    E = finite_scalar(E, "E", low=0.0, example=1.69)  # noqa: N806
+    # The design is centred on the compute-optimal size, which exists only for positive scales and exponents.
+    A, B = (finite_scalar(v, n, low=0.0, low_open=True, example=ex) for v, n, ex in ((A, "A", 406.4), (B, "B", 410.7)))  # noqa: N806
+    alpha = finite_scalar(alpha, "alpha", low=0.0, low_open=True, example=0.34)
+    beta = finite_scalar(beta, "beta", low=0.0, low_open=True, example=0.28)
     truth = ChinchillaFit(E, A, B, alpha, beta, n=0, huber_delta=np.nan, objective=np.nan, ci={})
     budgets = np.geomspace(1e18, 1e22, 10) if budgets is None else as_positive_array(budgets, "budgets")
-    k = positive_int(models_per_budget, "models_per_budget", minimum=2)
-    if not (np.isfinite(span) and span > 1):
-        raise ValueError(f"span must be a finite ratio > 1; got {span!r}.")
-    if not (np.isfinite(noise_sd) and noise_sd >= 0):
-        raise ValueError(f"noise_sd must be finite and >= 0; got {noise_sd!r}.")
+    # 10,000 models per budget is far beyond any real sweep and keeps the design's memory small.
+    k = positive_int(models_per_budget, "models_per_budget", minimum=2, maximum=10_000)
+    if budgets.size * k > 10_000_000:
+        raise ValueError(f"The design would have {budgets.size * k:,} runs; pass fewer budgets or models_per_budget.")
+    span = finite_scalar(span, "span", low=1.0, low_open=True, example=30.0)
+    noise_sd = finite_scalar(noise_sd, "noise_sd", low=0.0, example=0.02)
+    seed = _seed(seed)
     centre = truth.compute_optimal(budgets)["N_opt"].to_numpy()
-    factors = np.geomspace(span**-0.5, span**0.5, k)
+    factors = np.exp(np.linspace(-0.5, 0.5, k) * np.log(span))  # span**0.5 overflows for a huge span
     C = np.repeat(budgets, k)  # noqa: N806
     N = (centre[:, None] * factors[None, :]).ravel()  # noqa: N806
     D = C / (6 * N)  # noqa: N806
+    finite_output(np.concatenate([N, D]), "The design's model and data sizes", inputs="constants, budgets and span")
     true = truth.predict(N, D)
     noise = np.random.default_rng(seed).normal(0.0, noise_sd, size=true.size) if noise_sd else 0.0
     return pd.DataFrame({"C": C, "N": N, "D": D, "loss": true * np.exp(noise), "true_loss": true})
@@ -557,23 +586,12 @@ def chinchilla_design(
 # --------------------------------------------------------------------------- validation helpers
 
 
-def _finite(value: Any, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {value!r}.") from None
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite; got {value!r}.")
-    return v
-
-
 def _options(loss: str, huber_delta: float, n_boot: int, seed: int) -> dict[str, Any]:
     one_of(loss, LOSSES, "loss")
-    delta = _finite(huber_delta, "huber_delta")
-    if delta <= 0:
-        raise ValueError(f"huber_delta must be > 0 (it is the Huber threshold on log residuals); got {delta:g}.")
-    n_boot = positive_int(n_boot, "n_boot", minimum=0)
-    seed = positive_int(seed, "seed", minimum=0)
+    # huber_delta is the Huber threshold on log residuals.
+    delta = finite_scalar(huber_delta, "huber_delta", low=0.0, low_open=True, example=1e-3)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=100_000)
+    seed = _seed(seed)
     return {"delta": delta if loss == "huber" else None, "n_boot": n_boot, "seed": seed}
 
 
