@@ -7,7 +7,7 @@ messages read the same across the library, and each module stays short.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,8 @@ import pandas as pd
 
 def _reject_non_numeric(values: Any, name: str) -> None:
     """Refuse text, complex numbers and missing markers before numpy quietly converts or drops them."""
+    if isinstance(values, (bool, np.bool_)):
+        raise ValueError(f"{name} must be numbers; got the single truth value {values!r}.")
     if isinstance(values, (str, bytes)):
         raise ValueError(
             f"{name} must be numeric; got the text {values!r}. Pass numbers (convert text with float() or "
@@ -96,14 +98,34 @@ def min_points(n: int, needed: int, what: str) -> None:
 def one_of(value: Any, allowed: Iterable[Any], name: str) -> None:
     """Raise unless ``value`` is one of ``allowed``."""
     allowed = list(allowed)
-    if value not in allowed:
+    try:
+        found = any(value is a or (type(value) is type(a) or isinstance(value, str)) and bool(value == a)
+                    for a in allowed)
+    except (TypeError, ValueError):  # pd.NA and arrays have no single truth value: they match nothing
+        found = False
+    if not found:
         raise ValueError(f"Unknown {name} {value!r}; choose one of {allowed}.")
+
+
+def flag(value: Any, name: str) -> bool:
+    """A yes/no option: ``True`` or ``False`` (numpy booleans too), never a number or text that looks like one."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
 
 
 def has_columns(df: pd.DataFrame, columns: Iterable[str], *, what: str = "the data frame") -> None:
     """Raise when any of ``columns`` is missing from ``df``, listing what exists."""
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"Expected a pandas DataFrame for {what}; got {type(df).__name__}.")
+    columns = list(columns)
+    for c in columns:
+        try:
+            hash(c)
+        except TypeError:
+            raise ValueError(
+                f"Column names must be labels such as strings; got {c!r} for {what}. Pass the name of a column."
+            ) from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(
@@ -169,7 +191,9 @@ def positive_int(value: Any, name: str, *, minimum: int = 1, maximum: int | None
     ``1.5``, ``2.0``, ``True`` and ``"3"`` are refused: a count is a whole number given as an integer.
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}. Pass a whole number such as {max(minimum, 1)}.")
+        raise ValueError(
+            f"{name} must be an integer >= {minimum}; got {value!r}. Pass a whole number such as {max(minimum, 1)}."
+        )
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}.")
     if maximum is not None and value > maximum:
@@ -226,3 +250,34 @@ def finite_output(values: Any, what: str, *, inputs: str) -> Any:
             f"extreme magnitude."
         )
     return values
+
+
+def label(value: Any, name: str, *, allow_none: bool = False) -> Any:
+    """A single group label (a string, number or other hashable value), not a list, array or missing value."""
+    if value is None and allow_none:
+        return None
+    missing = value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+    try:
+        hash(value)
+    except TypeError:
+        missing = True
+    if missing or isinstance(value, (np.ndarray, pd.Series, tuple)):
+        raise ValueError(f"{name} must be a single group label, e.g. {name}='F'; got {value!r}.")
+    return value
+
+
+def sequence(values: Any, name: str, *, example: str, hashable: bool = False) -> list[Any]:
+    """A list of values given as a list, tuple, array or Series (a lone string or number is refused).
+
+    With ``hashable=True`` every entry must be a label (column names, group labels, answer options).
+    """
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, (Sequence, np.ndarray, pd.Series, pd.Index)):
+        raise ValueError(f"{name} must be a list, e.g. {name}={example}; got {values!r}.")
+    out = list(values)
+    if hashable:
+        for v in out:
+            try:
+                hash(v)
+            except TypeError:
+                raise ValueError(f"{name} must list labels (e.g. {name}={example}); found {v!r}.") from None
+    return out

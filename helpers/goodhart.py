@@ -63,12 +63,17 @@ _BLOCK = 2_000_000
 # --------------------------------------------------------------------------- checks
 
 
-def _integer_values(values: Any, name: str) -> np.ndarray:
-    """Integers >= 1, given as ints or integer-valued floats."""
+def _integer_values(values: Any, name: str, *, maximum: float = 10**7) -> np.ndarray:
+    """Integers in [1, maximum], given as ints or integer-valued floats.
+
+    The default cap is for simulations, which draw ``n`` candidates per trial; a formula can allow up to 2**53.
+    """
     arr = as_float_array(values, name)
     if (arr != np.round(arr)).any() or (arr < 1).any():
         bad = arr[(arr != np.round(arr)) | (arr < 1)][0]
         raise ValueError(f"{name} must hold whole numbers >= 1 (numbers of candidates); found {bad:g}.")
+    if (arr > maximum).any():
+        raise ValueError(f"{name} must hold numbers of candidates <= {maximum:.0f}; found {arr.max():g}.")
     return arr.astype(np.int64)
 
 
@@ -119,7 +124,7 @@ def best_of_n_kl(n: int | ArrayLike) -> float | np.ndarray:
     """
     scalar = np.ndim(n) == 0
     arr = np.asarray(n)
-    flat = _integer_values(arr.ravel() if arr.size else arr, "n").astype(float)
+    flat = _integer_values(arr.ravel() if arr.size else arr, "n", maximum=2.0**53).astype(float)
     kl = (np.log(flat) - (flat - 1) / flat).reshape(arr.shape)
     return float(kl) if scalar else kl
 

@@ -45,12 +45,14 @@ from helpers._validate import (
     binary_array,
     finite_output,
     finite_scalar,
+    flag,
     has_columns,
     min_points,
     nonnegative_weights,
     one_of,
     positive_int,
     same_length,
+    sequence,
 )
 from helpers._validate import seed as _seed
 
@@ -103,11 +105,15 @@ def _check_py_params(theta: float, discount: float) -> tuple[float, float]:
     return theta, discount
 
 
-def _whole_numbers(values: Any, name: str, *, minimum: int = 1) -> np.ndarray:
+def _whole_numbers(values: Any, name: str, *, minimum: int = 1, maximum: float | None = 2.0**53) -> np.ndarray:
+    """Whole numbers as floats; ``maximum`` (default 2**53, the last exactly representable integer) keeps a later
+    cast to int64 from wrapping around."""
     arr = as_float_array(values, name)
     if (arr < minimum).any() or (arr != np.round(arr)).any():
         bad = arr[(arr < minimum) | (arr != np.round(arr))][0]
         raise ValueError(f"{name} must be whole numbers >= {minimum}; found {bad:g}. Pass counts of items.")
+    if maximum is not None and (arr > maximum).any():
+        raise ValueError(f"{name} must be at most {maximum:.0f}; found {arr.max():g}. Pass counts of items.")
     return arr
 
 
@@ -144,6 +150,8 @@ def _codes(values: Any, name: str) -> tuple[np.ndarray, int]:
 
 def _shares(values: Any, name: str) -> pd.Series:
     """A target-share Series: finite, non-negative, unique keys, summing to 1."""
+    if not isinstance(values, (pd.Series, Mapping)):
+        raise ValueError(f"{name} must be a mapping {{category: share}}, e.g. {{'x': 0.5, 'y': 0.5}}; got {values!r}.")
     shares = values.copy() if isinstance(values, pd.Series) else pd.Series(dict(values), dtype=float)
     if shares.empty:
         raise ValueError(f"{name} is empty; give at least one category with its share.")
@@ -260,7 +268,7 @@ def expected_distinct_groups(n: Any, *, theta: float, discount: float = 0.0) -> 
     >>> round(float(expected_distinct_groups(10_000, theta=5.0, discount=0.5)[0]), 1)
     448.6
     """
-    n = _whole_numbers(n, "n")
+    n = _whole_numbers(n, "n", maximum=None)  # the formula holds for any n; no integer cast follows
     theta, discount = _check_py_params(theta, discount)
     if discount == 0.0:
         # theta (psi(theta + n) - psi(theta)), written so that n = 1 gives exactly 1
@@ -435,9 +443,9 @@ def _curve_arrays(curve: Any, distinct: Any) -> tuple[np.ndarray, np.ndarray]:
         curve, distinct = curve["size"], curve["mean"]
     elif distinct is None:
         raise ValueError("Pass a DataFrame from accumulation_curve, or sizes together with distinct counts.")
-    sizes = _whole_numbers(curve, "sizes")
+    sizes = _whole_numbers(curve, "curve (the sample sizes)")
     k = as_float_array(distinct, "distinct")
-    same_length(sizes=sizes, distinct=k)
+    same_length(curve=sizes, distinct=k)
     # Slack of 1e-9 lets exact expectations (E[K_1] = 1 up to rounding) through.
     if (k < 1 - 1e-9).any() or (k > sizes * (1 + 1e-9)).any():
         raise ValueError(
@@ -635,6 +643,7 @@ def chao1(counts: Any, *, bias_corrected: bool = True) -> Chao1Result:
     (7.5, 1.5)
     """
     c = _observed_counts(counts)
+    bias_corrected = flag(bias_corrected, "bias_corrected")
     f1, f2 = int((c == 1).sum()), int((c == 2).sum())
     if bias_corrected or f2 == 0:
         extra, used = f1 * (f1 - 1) / (2 * (f2 + 1)), True
@@ -776,7 +785,7 @@ def poststratify(df: pd.DataFrame, *, cells: str | Sequence[str], population_sha
     >>> poststratify(df, cells="g", population_shares={"a": 0.5, "b": 0.5}).round(4).tolist()
     [0.6667, 0.6667, 0.6667, 2.0]
     """
-    cells = [cells] if isinstance(cells, str) else list(cells)
+    cells = [cells] if isinstance(cells, str) else sequence(cells, "cells", example="['race', 'age']")
     if not cells:
         raise ValueError("cells is empty; name at least one column that defines the cells.")
     has_columns(df, cells)

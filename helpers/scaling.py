@@ -49,6 +49,7 @@ from helpers._validate import (
     as_positive_array,
     finite_output,
     finite_scalar,
+    flag,
     min_points,
     one_of,
     positive_int,
@@ -147,7 +148,7 @@ def chinchilla_loss(N: Any, D: Any, *, E: float, A: float, B: float, alpha: floa
         # A zero coefficient contributes nothing, whatever its size term does (0 / 0 would be NaN).
         tn = A / N**alpha if A > 0 else np.zeros_like(N)
         td = B / D**beta if B > 0 else np.zeros_like(D)
-    return finite_output(E + tn + td, "chinchilla_loss", inputs="sizes and constants")
+    return finite_output(E + tn + td, "chinchilla_loss", inputs="N, D, E, A, B, alpha and beta")
 
 
 # --------------------------------------------------------------------------- results
@@ -328,7 +329,7 @@ class ChinchillaFit:
             d_opt = (C / 6) / n_opt
             ratio = d_opt / n_opt
         finite_output(np.concatenate([n_opt, d_opt, ratio]), "The compute-optimal split",
-                      inputs="budgets C and fitted constants")
+                      inputs="budgets C and constants A, B, alpha and beta")
         return pd.DataFrame({"C": C, "N_opt": n_opt, "D_opt": d_opt, "tokens_per_parameter": ratio,
                              "loss": self.predict(n_opt, d_opt)})
 
@@ -398,6 +399,7 @@ def fit_power_law(
     x = as_positive_array(x, "x")
     y = as_positive_array(y, "y")
     same_length(x=x, y=y)
+    irreducible = flag(irreducible, "irreducible")
     opts = _options(loss, huber_delta, n_boot, seed)
     min_points(len(x), 3 if irreducible else 2, f"fit_power_law(irreducible={irreducible})")
     if np.unique(x).size < 2:
@@ -501,9 +503,7 @@ def huber_objective(residuals: Any, *, delta: float = 1e-3) -> float:
     >>> huber_objective([0.0005, -0.01], delta=1e-3)  # 0.0005**2/2 + 1e-3*(0.01 - 0.0005)
     9.625e-06
     """
-    # An empty set of residuals has objective 0; anything else must be finite real numbers.
-    r = np.zeros(0) if isinstance(residuals, (list, tuple, np.ndarray)) and np.size(residuals) == 0 \
-        else as_float_array(residuals, "residuals", ndim=max(1, np.ndim(residuals)))
+    r = as_float_array(residuals, "residuals", ndim=max(1, np.ndim(residuals)))
     delta = finite_scalar(delta, "delta", low=0.0, low_open=True, example=1e-3)
     return float(finite_output(np.sum(_scipy_huber(delta, r)), "huber_objective", inputs="residuals"))
 
@@ -560,7 +560,8 @@ def chinchilla_design(
     """
     E = finite_scalar(E, "E", low=0.0, example=1.69)  # noqa: N806
     # The design is centred on the compute-optimal size, which exists only for positive scales and exponents.
-    A, B = (finite_scalar(v, n, low=0.0, low_open=True, example=ex) for v, n, ex in ((A, "A", 406.4), (B, "B", 410.7)))  # noqa: N806
+    A = finite_scalar(A, "A", low=0.0, low_open=True, example=406.4)  # noqa: N806
+    B = finite_scalar(B, "B", low=0.0, low_open=True, example=410.7)  # noqa: N806
     alpha = finite_scalar(alpha, "alpha", low=0.0, low_open=True, example=0.34)
     beta = finite_scalar(beta, "beta", low=0.0, low_open=True, example=0.28)
     truth = ChinchillaFit(E, A, B, alpha, beta, n=0, huber_delta=np.nan, objective=np.nan, ci={})
