@@ -515,3 +515,56 @@ if __name__ == "__main__":
     for outcome, n in counts.most_common():
         print(f"{n:6d}  {outcome}")
     sys.exit(0)
+
+
+# --------------------------------------------------------------------------- the cases named in issues 15 and 16
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: importlib.import_module("helpers.sampling").sample_partition(10, theta=1.0, seed=1.5), "seed"),
+    (lambda: importlib.import_module("helpers.scaling").chinchilla_loss(1e9, 1e10, **{**_CHIN, "E": "2"}), "E must"),
+    (lambda: importlib.import_module("helpers.scaling").chinchilla_design(**{**_CHIN, "A": None}), "A must"),
+    (lambda: importlib.import_module("helpers.scaling").chinchilla_design(**{**_CHIN, "A": 1e308}), "not finite"),
+    (lambda: importlib.import_module("helpers.scaling").chinchilla_design(**_CHIN, models_per_budget=2**63 - 1),
+     "models_per_budget must be <="),
+    (lambda: importlib.import_module("helpers.scaling").power_law([5e-324], a=2.0, b=1.0), "not finite"),
+    (lambda: importlib.import_module("helpers.scaling").power_law([1.0], a="2", b=1.0), "a must"),
+    (lambda: importlib.import_module("helpers.scaling").power_law([1.0], a=True, b=1.0), "a must"),
+])
+def test_issue_cases_raise_the_library_error(call, match):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no numpy overflow warning on the way
+        with pytest.raises(ValueError, match=match) as info:
+            call()
+    assert _raised_in_helpers(info.value)
+
+
+def test_validators_agree_on_what_a_number_is():
+    from helpers import _validate as v
+    for bad in (True, "2", 1 + 2j, None, pd.NA, float("nan"), float("inf"), [1.0]):
+        with pytest.raises(ValueError, match="x must"):
+            v.finite_scalar(bad, "x")
+    assert v.finite_scalar(np.float32(0.5), "x") == 0.5 and v.finite_scalar(np.array(2), "x") == 2.0
+    assert v.finite_scalar(10**400 - 10**400 + 3, "x") == 3.0
+    with pytest.raises(ValueError, match="x must be finite"):
+        v.finite_scalar(10**400, "x")  # an int too large for a float is infinite, not an OverflowError
+    with pytest.raises(ValueError, match=r"p must be <= 1"):
+        v.probability(1.5, "p")
+    for bad in (1.5, 2.0, True, "3", -1):
+        with pytest.raises(ValueError, match="n must"):
+            v.positive_int(bad, "n")
+    with pytest.raises(ValueError, match="n must be <= 10"):
+        v.positive_int(2**63 - 1, "n", maximum=10)
+    assert v.seed(np.int64(3)) == 3 and v.seed(None, allow_none=True) is None
+    for bad in (1.5, -1, None, True):
+        with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+            v.seed(bad)
+    for bad in (pd.NA, np.ones((2, 2)), None, 1):
+        with pytest.raises(ValueError, match="Unknown loss"):
+            v.one_of(bad, ("huber", "squared"), "loss")
+    with pytest.raises(ValueError, match="Column names must be labels"):
+        v.has_columns(pd.DataFrame({"a": [1]}), [[]])
+    for bad in (["1", "2"], [1 + 2j], [1.0, pd.NA], "3"):
+        with pytest.raises(ValueError, match="y must"):
+            v.as_float_array(bad, "y")
+    np.testing.assert_array_equal(v.binary_array([True, False, 1], "b"), [1, 0, 1])
