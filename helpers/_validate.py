@@ -180,13 +180,15 @@ def confidence_level(value: Any, name: str = "confidence") -> float:
     return probability(value, name, strict=True, example=0.95)
 
 
-#: Default cap on counts of resamples, draws, permutations, waves and iterations: far above any useful value,
+#: Cap for counts of resamples, draws, permutations, waves and iterations: far above any useful value,
 #: and low enough that an accidental 2**63 - 1 is refused before it tries to allocate.
 MAX_COUNT = 10**7
 
 
-def positive_int(value: Any, name: str, *, minimum: int = 1, maximum: int | None = MAX_COUNT) -> int:
-    """Return ``value`` as an int in ``[minimum, maximum]`` or raise (``maximum=None``: no upper bound).
+def positive_int(value: Any, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an int in ``[minimum, maximum]`` or raise (``maximum=None``, the default: no upper bound).
+
+    Pass ``maximum`` (e.g. :data:`MAX_COUNT`) for a count that sizes an allocation or a loop.
 
     ``1.5``, ``2.0``, ``True`` and ``"3"`` are refused: a count is a whole number given as an integer.
     """

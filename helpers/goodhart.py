@@ -39,6 +39,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from helpers._validate import (
+    MAX_COUNT,
     as_float_array,
     confidence_level,
     finite_scalar,
@@ -248,7 +249,7 @@ def simulate_best_of_n(
     True
     """
     n_grid = _n_grid(n_values)
-    n_trials = positive_int(n_trials, "n_trials", minimum=2)
+    n_trials = positive_int(n_trials, "n_trials", minimum=2, maximum=MAX_COUNT)
     proxy_noise = finite_scalar(proxy_noise, "proxy_noise", low=0, example=0.5)
     one_of(noise, NOISE_KINDS, "noise")
     if noise == "student_t":
@@ -438,7 +439,7 @@ def fit_overoptimization(
     one_of(form, FIT_FORMS, "form")
     if len(np.unique(x[x > 0])) < 2:
         raise ValueError("d needs at least 2 distinct values > 0 to identify alpha and beta; add more distances.")
-    n_boot = positive_int(n_boot, "n_boot", minimum=0)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
     confidence, seed = confidence_level(confidence), _seed(seed)
     X = _design(x, form)
     # Both forms are linear in (alpha, beta), so ordinary least squares (numpy lstsq) gives the exact optimum:
@@ -607,7 +608,7 @@ def simulate_goodhart(variant: str, **params: Any) -> pd.DataFrame:
     strengths = as_float_array(params.get("strengths", _COMMON["strengths"]), "strengths")
     if (strengths < 0).any():
         raise ValueError(f"strengths must be >= 0 (0 = no optimisation pressure); found {strengths.min():g}.")
-    n_units = positive_int(params.get("n_units", _COMMON["n_units"]), "n_units", minimum=100)
+    n_units = positive_int(params.get("n_units", _COMMON["n_units"]), "n_units", minimum=100, maximum=MAX_COUNT)
     if variant != "causal" and (np.round(n_units * 10.0 ** -strengths) < 1).any():
         raise ValueError(f"With n_units={n_units}, the largest strength {strengths.max():g} keeps no unit; "
                          f"use strengths <= {np.log10(n_units):.2f} or more units.")
@@ -692,7 +693,7 @@ def simulate_group_goodhart(
     True
     """
     n_grid = _n_grid(n_values)
-    n_prompts = positive_int(n_prompts, "n_prompts", minimum=4)
+    n_prompts = positive_int(n_prompts, "n_prompts", minimum=4, maximum=MAX_COUNT)
     share = finite_scalar(minority_share, "minority_share", low=0, high=1, low_open=True, example=0.2)
     n_min = int(round(share * n_prompts))
     if n_min < 2 or n_prompts - n_min < 2:

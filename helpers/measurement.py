@@ -46,6 +46,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from helpers._validate import (
+    MAX_COUNT,
     as_float_array,
     as_positive_array,
     confidence_level,
@@ -205,7 +206,7 @@ def cronbach_alpha(
     True
     """
     x, _, n_dropped = _item_matrix(items, missing)
-    n_boot = positive_int(n_boot, "n_boot", minimum=0)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
     confidence, seed = confidence_level(confidence), _seed(seed)
     n, k = x.shape
     total = x.sum(axis=1)
@@ -750,7 +751,7 @@ def score_gap(
         raise ValueError(f"items contains repeated names {items}; list each item once.")
     has_columns(responses, [*items, group], what="responses")
     one_of(missing, MISSING_POLICIES, "missing policy")
-    n_boot = positive_int(n_boot, "n_boot", minimum=0)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
     confidence, seed = confidence_level(confidence), _seed(seed)
     complete, n_dropped = _complete_rows(responses, [*items, group], missing)
     df, is_focal, ref_label = _two_groups(complete, group, focal, reference)
@@ -899,7 +900,7 @@ def exact_match_from_token_accuracy(p: ArrayLike, *, length: int) -> np.ndarray:
     >>> exact_match_from_token_accuracy([0.5, 0.9], length=2).round(3).tolist()
     [0.25, 0.81]
     """
-    length = positive_int(length, "length")
+    length = positive_int(length, "length", maximum=MAX_COUNT)
     return _probabilities(p) ** length
 
 
@@ -931,7 +932,7 @@ def edit_distance_from_token_accuracy(p: ArrayLike, *, length: int) -> np.ndarra
     >>> edit_distance_from_token_accuracy([0.5, 0.9], length=10).round(3).tolist()
     [5.0, 1.0]
     """
-    length = positive_int(length, "length")
+    length = positive_int(length, "length", maximum=MAX_COUNT)
     return length * (1 - _probabilities(p))
 
 
@@ -1124,7 +1125,7 @@ def rank_agreement(
     (0.667, 1, 0.167)
     """
     x, y = _paired_scores(a, b)
-    n_boot = positive_int(n_boot, "n_boot", minimum=0)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
     confidence, seed = confidence_level(confidence), _seed(seed)
     tau, p_value = stats.kendalltau(x, y)
     sa, sb = np.sign(x[:, None] - x[None, :]), np.sign(y[:, None] - y[None, :])

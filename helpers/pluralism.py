@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers._validate import as_float_array, flag, has_columns, min_points, one_of, positive_int, same_length, sequence
+from helpers._validate import MAX_COUNT, as_float_array, flag, has_columns, min_points, one_of, positive_int, same_length, sequence
 
 __all__ = [
     "AggregateResult",
@@ -534,7 +534,7 @@ def coverage_curve(
     thr = float(as_float_array(threshold, "threshold")[0])
     if not 0 <= thr <= 1:
         raise ValueError(f"threshold must be in [0, 1] (a representativeness); got {thr:g}.")
-    n_perm = positive_int(n_perm, "n_perm")
+    n_perm = positive_int(n_perm, "n_perm", maximum=MAX_COUNT)
     seed = positive_int(seed, "seed", minimum=0)
     counts = _counts(df, item, group, weight, options)
     min_points(len(counts.options), 2, "representativeness (a distance between ordered options)")
@@ -720,7 +720,7 @@ def representativeness_null(
     >>> out["representativeness"].tolist(), out["p_value"].tolist()
     ([0.5, 0.5], [0.01, 0.01])
     """
-    n_perm = positive_int(n_perm, "n_perm")
+    n_perm = positive_int(n_perm, "n_perm", maximum=MAX_COUNT)
     seed = positive_int(seed, "seed", minimum=0)
     q = float(as_float_array(quantile, "quantile")[0])
     if not 0 < q <= 0.5:
@@ -801,7 +801,7 @@ def coverage_null(
     thr = float(as_float_array(threshold, "threshold")[0])
     if not 0 <= thr <= 1:
         raise ValueError(f"threshold must be in [0, 1] (a representativeness); got {thr:g}.")
-    n_perm = positive_int(n_perm, "n_perm")
+    n_perm = positive_int(n_perm, "n_perm", maximum=MAX_COUNT)
     seed = positive_int(seed, "seed", minimum=0)
     counts = _counts(df, item, group, None, options)
     min_points(len(counts.options), 2, "representativeness (a distance between ordered options)")
@@ -1349,7 +1349,7 @@ def disagreement_curve(
     i, j = np.triu_indices(len(prof.candidates), k=1)
     signs = np.sign(prof.order[:, j] - prof.order[:, i])  # (groups, candidate pairs)
     n_groups = len(prof.voters)
-    n_perm, seed = positive_int(n_perm, "n_perm"), positive_int(seed, "seed", minimum=0)  # checked even when unused
+    n_perm, seed = positive_int(n_perm, "n_perm", maximum=MAX_COUNT), positive_int(seed, "seed", minimum=0)  # checked
     fixed = not (isinstance(order, str) and order == "random")
     if isinstance(order, str):
         one_of(order, ["given", "random"], "order")

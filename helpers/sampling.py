@@ -41,6 +41,7 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from helpers._validate import (
+    MAX_COUNT,
     as_float_array,
     binary_array,
     finite_output,
@@ -314,7 +315,7 @@ def sample_partition(n: int, *, theta: float, discount: float = 0.0, seed: int =
     >>> len(labels), int(labels[0]), bool(labels.max() < 1000)
     (1000, 0, True)
     """
-    n = positive_int(n, "n")
+    n = positive_int(n, "n", maximum=MAX_COUNT)
     theta, discount = _check_py_params(theta, discount)
     rng = np.random.default_rng(_seed(seed))
     u = rng.random(n).tolist()
@@ -884,7 +885,7 @@ def rake(
     if len(df) == 0:
         raise ValueError("df has no rows; there is nobody to weight.")
     _no_missing(df, list(margins))
-    max_iter = positive_int(max_iter, "max_iter")
+    max_iter = positive_int(max_iter, "max_iter", maximum=MAX_COUNT)
     tol = finite_scalar(tol, "tol", low=0.0, low_open=True, example=1e-8)
     w = np.ones(len(df)) if weights is None else nonnegative_weights(weights, "weights").copy()
     same_length(df=df, weights=w)
@@ -998,7 +999,7 @@ def platform_growth_sample(
     _no_missing(df, [group])
     # Growth compounds over waves, so a few thousand waves already overflow any rate > 0.
     waves = positive_int(waves, "waves", maximum=1_000)
-    first_wave = positive_int(first_wave, "first_wave")
+    first_wave = positive_int(first_wave, "first_wave", maximum=MAX_COUNT)
     groups = pd.Index(pd.unique(df[group].to_numpy()))
     if not isinstance(growth, Mapping):
         raise ValueError(f"growth must be a mapping {{group: rate}}; got {type(growth).__name__}.")
@@ -1216,7 +1217,8 @@ def compare_on_mixes(
         raise ValueError("groups must be one label per row (a Series or 1-d array), not a DataFrame.")
     codes, _ = _codes(groups, "groups")
     same_length(correct_a=a, correct_b=b, groups=codes)
-    size, n_draws = positive_int(size, "size"), positive_int(n_draws, "n_draws", maximum=1_000_000)
+    size = positive_int(size, "size", maximum=MAX_COUNT)
+    n_draws = positive_int(n_draws, "n_draws", maximum=1_000_000)
     if isinstance(mixes, Mapping) or not isinstance(mixes, Sequence) or not mixes:
         raise ValueError("mixes must be a non-empty list of mappings {group: share}, e.g. [{'x': 0.5, 'y': 0.5}].")
     # _codes numbers labels in order of first appearance, as pd.unique lists them

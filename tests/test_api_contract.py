@@ -410,6 +410,7 @@ def _baseline(name: str) -> int:
 
 def classify(name: str, arg: str, label: str, value: Any) -> str:
     """The outcome of ``name`` with ``arg`` replaced by ``value``: 'ok', 'rejected' or a failure description."""
+    _fits()  # built once, outside the timed call
     valid = CALLS[name][1]
     kind = _kind(name, arg, valid[arg], valid)
     kwargs = {**valid, arg: value}
