@@ -7,18 +7,49 @@ messages read the same across the library, and each module stays short.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 
+def _reject_non_numeric(values: Any, name: str) -> None:
+    """Refuse text, complex numbers and missing markers before numpy quietly converts or drops them."""
+    if isinstance(values, (bool, np.bool_)):
+        raise ValueError(f"{name} must be numbers; got the single truth value {values!r}.")
+    if isinstance(values, (str, bytes)):
+        raise ValueError(
+            f"{name} must be numeric; got the text {values!r}. Pass numbers (convert text with float() or "
+            f"pandas.to_numeric first)."
+        )
+    raw = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values
+    try:
+        kind = np.asarray(raw).dtype.kind
+    except Exception:  # ragged or otherwise un-arrayable input: let the float conversion report it
+        return
+    if kind in "USc":
+        what = "complex numbers" if kind == "c" else "text"
+        raise ValueError(
+            f"{name} must hold real numbers; got {what}. Convert the values with pandas.to_numeric "
+            f"(or take the real part) before calling."
+        )
+    if kind == "O":
+        flat = np.asarray(raw, dtype=object).ravel()
+        for v in flat:
+            if isinstance(v, (str, bytes, complex)) or v is pd.NA:
+                raise ValueError(
+                    f"{name} must hold real numbers; found {v!r}. Convert the column with "
+                    f"pandas.to_numeric and drop missing values first."
+                )
+
+
 def as_float_array(values: Any, name: str, *, ndim: int = 1) -> np.ndarray:
     """Return ``values`` as a finite float array of dimension ``ndim``."""
+    _reject_non_numeric(values, name)
     try:
         arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(
             f"{name} must be numeric; got values that cannot be converted to float ({exc}). "
             f"Convert the column with pandas.to_numeric first."
@@ -67,14 +98,34 @@ def min_points(n: int, needed: int, what: str) -> None:
 def one_of(value: Any, allowed: Iterable[Any], name: str) -> None:
     """Raise unless ``value`` is one of ``allowed``."""
     allowed = list(allowed)
-    if value not in allowed:
+    try:
+        found = any(value is a or (type(value) is type(a) or isinstance(value, str)) and bool(value == a)
+                    for a in allowed)
+    except (TypeError, ValueError):  # pd.NA and arrays have no single truth value: they match nothing
+        found = False
+    if not found:
         raise ValueError(f"Unknown {name} {value!r}; choose one of {allowed}.")
+
+
+def flag(value: Any, name: str) -> bool:
+    """A yes/no option: ``True`` or ``False`` (numpy booleans too), never a number or text that looks like one."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
 
 
 def has_columns(df: pd.DataFrame, columns: Iterable[str], *, what: str = "the data frame") -> None:
     """Raise when any of ``columns`` is missing from ``df``, listing what exists."""
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"Expected a pandas DataFrame for {what}; got {type(df).__name__}.")
+    columns = list(columns)
+    for c in columns:
+        try:
+            hash(c)
+        except TypeError:
+            raise ValueError(
+                f"Column names must be labels such as strings; got {c!r} for {what}. Pass the name of a column."
+            ) from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(
@@ -82,10 +133,153 @@ def has_columns(df: pd.DataFrame, columns: Iterable[str], *, what: str = "the da
         )
 
 
-def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as an int >= ``minimum`` or raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+def _is_real_number(value: Any) -> bool:
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
+
+
+def finite_scalar(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    example: float | None = None,
+) -> float:
+    """Return ``value`` as a finite float, optionally inside ``[low, high]`` (``low_open``/``high_open``: strict).
+
+    Only real numbers count: ``True``, the text ``"2"``, complex numbers, ``None`` and ``pandas.NA`` are refused
+    rather than converted, because a silent conversion hides a bug in the caller.
+    """
+    hint = f" (e.g. {name}={example})" if example is not None else ""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not _is_real_number(value):
+        raise ValueError(f"{name} must be a single real number{hint}; got {value!r} of type {type(value).__name__}.")
+    try:
+        v = float(value)
+    except OverflowError:
+        v = float("inf")
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite{hint}; got {value!r}.")
+    if low is not None and (v < low or (low_open and v == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}{hint}; got {v:g}.")
+    if high is not None and (v > high or (high_open and v == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g}{hint}; got {v:g}.")
+    return v
+
+
+def probability(value: Any, name: str, *, strict: bool = False, example: float | None = None) -> float:
+    """A number in ``[0, 1]``, or in ``(0, 1)`` with ``strict=True`` (levels and test shares)."""
+    return finite_scalar(value, name, low=0.0, high=1.0, low_open=strict, high_open=strict, example=example)
+
+
+def confidence_level(value: Any, name: str = "confidence") -> float:
+    """An interval's coverage, strictly between 0 and 1 (1 would give an infinite interval)."""
+    return probability(value, name, strict=True, example=0.95)
+
+
+#: Cap for counts of resamples, draws, permutations, waves and iterations: far above any useful value,
+#: and low enough that an accidental 2**63 - 1 is refused before it tries to allocate.
+MAX_COUNT = 10**7
+
+
+def positive_int(value: Any, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an int in ``[minimum, maximum]`` or raise (``maximum=None``, the default: no upper bound).
+
+    Pass ``maximum`` (e.g. :data:`MAX_COUNT`) for a count that sizes an allocation or a loop.
+
+    ``1.5``, ``2.0``, ``True`` and ``"3"`` are refused: a count is a whole number given as an integer.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(
+            f"{name} must be an integer >= {minimum}; got {value!r}. Pass a whole number such as {max(minimum, 1)}."
+        )
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(
+            f"{name} must be <= {maximum:,}; got {value:,}, which is more than this function can compute in "
+            f"reasonable time and memory. Pass a smaller {name}."
+        )
     return int(value)
+
+
+#: Counts are also the name the rest of the library uses for positive_int.
+count = positive_int
+
+
+def seed(value: Any, name: str = "seed", *, allow_none: bool = False) -> int | None:
+    """A seed for ``numpy.random.default_rng``: an integer >= 0 (or ``None`` when ``allow_none``).
+
+    A float such as 1.5 is refused here, with the library's message, instead of numpy's TypeError.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
+        alt = " or None" if allow_none else ""
+        raise ValueError(f"{name} must be an integer >= 0{alt} (e.g. {name}=0); got {value!r}.")
+    return int(value)
+
+
+def nonnegative_weights(values: Any, name: str, *, require_positive: bool = True) -> np.ndarray:
+    """Finite weights >= 0 as a 1-d float array; with ``require_positive``, not all zero."""
+    w = as_float_array(values, name)
+    if (w < 0).any():
+        raise ValueError(f"{name} has {int((w < 0).sum())} negative value(s); weights must be >= 0.")
+    if require_positive and not w.any():
+        raise ValueError(f"{name} are all zero; at least one unit must carry weight.")
+    return w
+
+
+def binary_array(values: Any, name: str, *, meaning: str = "") -> np.ndarray:
+    """A 1-d array of 0/1 (``False``/``True`` accepted) as int64; ``meaning`` says what a 1 stands for."""
+    arr = as_float_array(values, name)
+    bad = ~np.isin(arr, (0.0, 1.0))
+    if bad.any():
+        what = f": {meaning}" if meaning else ""
+        raise ValueError(f"{name} must hold 0/1 (or False/True){what}; found {arr[bad][0]:g}.")
+    return arr.astype(np.int64)
+
+
+def finite_output(values: Any, what: str, *, inputs: str) -> Any:
+    """Raise when a computed result overflowed (inf) or became NaN for inputs that passed the checks."""
+    arr = np.asarray(values, dtype=float)
+    if not np.isfinite(arr).all():
+        raise ValueError(
+            f"{what} is not finite (it overflows the float range) for these {inputs}; use values of a less "
+            f"extreme magnitude."
+        )
+    return values
+
+
+def label(value: Any, name: str, *, allow_none: bool = False) -> Any:
+    """A single group label (a string, number or other hashable value), not a list, array or missing value."""
+    if value is None and allow_none:
+        return None
+    missing = value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+    try:
+        hash(value)
+    except TypeError:
+        missing = True
+    if missing or isinstance(value, (np.ndarray, pd.Series, tuple)):
+        raise ValueError(f"{name} must be a single group label, e.g. {name}='F'; got {value!r}.")
+    return value
+
+
+def sequence(values: Any, name: str, *, example: str, hashable: bool = False) -> list[Any]:
+    """A list of values given as a list, tuple, array or Series (a lone string or number is refused).
+
+    With ``hashable=True`` every entry must be a label (column names, group labels, answer options).
+    """
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, (Sequence, np.ndarray, pd.Series, pd.Index)):
+        raise ValueError(f"{name} must be a list, e.g. {name}={example}; got {values!r}.")
+    out = list(values)
+    if hashable:
+        for v in out:
+            try:
+                hash(v)
+            except TypeError:
+                raise ValueError(f"{name} must list labels (e.g. {name}={example}); found {v!r}.") from None
+    return out

@@ -38,7 +38,17 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from helpers._validate import as_float_array, min_points, one_of, positive_int, same_length
+from helpers._validate import (
+    MAX_COUNT,
+    as_float_array,
+    confidence_level,
+    finite_scalar,
+    min_points,
+    one_of,
+    positive_int,
+    same_length,
+)
+from helpers._validate import seed as _seed
 
 NOISE_KINDS = ("gaussian", "student_t")
 FIT_FORMS = ("bon", "rl")
@@ -54,27 +64,17 @@ _BLOCK = 2_000_000
 # --------------------------------------------------------------------------- checks
 
 
-def _number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
-            low_open: bool = False, example: float = 1.0) -> float:
-    """A finite real number, optionally inside bounds."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number (e.g. {example}); got {value!r}.")
-    value = float(value)
-    if low is not None and (value < low or (low_open and value == low)):
-        bound = ">" if low_open else ">="
-        raise ValueError(f"{name} must be {bound} {low:g} (e.g. {example}); got {value:g}.")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high:g} (e.g. {example}); got {value:g}.")
-    return value
+def _integer_values(values: Any, name: str, *, maximum: float = 10**7) -> np.ndarray:
+    """Integers in [1, maximum], given as ints or integer-valued floats.
 
-
-def _integer_values(values: Any, name: str) -> np.ndarray:
-    """Integers >= 1, given as ints or integer-valued floats."""
+    The default cap is for simulations, which draw ``n`` candidates per trial; a formula can allow up to 2**53.
+    """
     arr = as_float_array(values, name)
     if (arr != np.round(arr)).any() or (arr < 1).any():
         bad = arr[(arr != np.round(arr)) | (arr < 1)][0]
         raise ValueError(f"{name} must hold whole numbers >= 1 (numbers of candidates); found {bad:g}.")
+    if (arr > maximum).any():
+        raise ValueError(f"{name} must hold numbers of candidates <= {maximum:.0f}; found {arr.max():g}.")
     return arr.astype(np.int64)
 
 
@@ -83,17 +83,6 @@ def _n_grid(n_values: Any) -> np.ndarray:
     if len(np.unique(n)) != len(n):
         raise ValueError("n_values contains duplicates; pass each number of candidates once.")
     return np.sort(n)
-
-
-def _confidence(value: Any) -> float:
-    """A coverage strictly between 0 and 1 (1 would give an infinite interval)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 < float(value) < 1:
-        raise ValueError(f"confidence must be a number strictly between 0 and 1 (e.g. 0.95); got {value!r}.")
-    return float(value)
-
-
-def _seed(value: Any) -> int:
-    return positive_int(value, "seed", minimum=0)
 
 
 # --------------------------------------------------------------------------- best-of-n
@@ -136,7 +125,7 @@ def best_of_n_kl(n: int | ArrayLike) -> float | np.ndarray:
     """
     scalar = np.ndim(n) == 0
     arr = np.asarray(n)
-    flat = _integer_values(arr.ravel() if arr.size else arr, "n").astype(float)
+    flat = _integer_values(arr.ravel() if arr.size else arr, "n", maximum=2.0**53).astype(float)
     kl = (np.log(flat) - (flat - 1) / flat).reshape(arr.shape)
     return float(kl) if scalar else kl
 
@@ -260,16 +249,16 @@ def simulate_best_of_n(
     True
     """
     n_grid = _n_grid(n_values)
-    n_trials = positive_int(n_trials, "n_trials", minimum=2)
-    proxy_noise = _number(proxy_noise, "proxy_noise", low=0, example=0.5)
+    n_trials = positive_int(n_trials, "n_trials", minimum=2, maximum=MAX_COUNT)
+    proxy_noise = finite_scalar(proxy_noise, "proxy_noise", low=0, example=0.5)
     one_of(noise, NOISE_KINDS, "noise")
     if noise == "student_t":
         if df is None:
             raise ValueError("noise='student_t' needs df, the degrees of freedom (e.g. df=3; smaller = heavier tails).")
-        df = _number(df, "df", low=0, low_open=True, example=3)
+        df = finite_scalar(df, "df", low=0, low_open=True, example=3)
     elif df is not None:
         raise ValueError("df is only used with noise='student_t'; drop it or set noise='student_t'.")
-    z = float(stats.norm.ppf(0.5 + _confidence(confidence) / 2))
+    z = float(stats.norm.ppf(0.5 + confidence_level(confidence) / 2))
 
     def draw(rng: np.random.Generator, rows: int, m: int) -> tuple[np.ndarray, ...]:
         true = rng.standard_normal((rows, m))
@@ -450,8 +439,8 @@ def fit_overoptimization(
     one_of(form, FIT_FORMS, "form")
     if len(np.unique(x[x > 0])) < 2:
         raise ValueError("d needs at least 2 distinct values > 0 to identify alpha and beta; add more distances.")
-    n_boot = positive_int(n_boot, "n_boot", minimum=0)
-    confidence, seed = _confidence(confidence), _seed(seed)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
+    confidence, seed = confidence_level(confidence), _seed(seed)
     X = _design(x, form)
     # Both forms are linear in (alpha, beta), so ordinary least squares (numpy lstsq) gives the exact optimum:
     # no starting values and no iterative optimiser that could stop early.
@@ -536,15 +525,15 @@ def _variant_params(variant: str, params: dict[str, Any]) -> dict[str, float]:
     if unknown:
         raise ValueError(f"Unknown parameter(s) {unknown} for variant {variant!r}; valid parameters are {valid}.")
     out = {k: params.get(k, v) for k, v in model_defaults.items()}
-    out["noise"] = _number(out["noise"], "noise", low=0, example=model_defaults["noise"])
+    out["noise"] = finite_scalar(out["noise"], "noise", low=0, example=model_defaults["noise"])
     for name in ("causal_share", "adversary_share"):
         if name in out:
-            out[name] = _number(out[name], name, low=0, high=1, example=model_defaults[name])
+            out[name] = finite_scalar(out[name], name, low=0, high=1, example=model_defaults[name])
     for name in ("decline", "gaming_rate", "gaming_cost"):
         if name in out:
-            out[name] = _number(out[name], name, low=0, example=model_defaults[name])
+            out[name] = finite_scalar(out[name], name, low=0, example=model_defaults[name])
     if "breakpoint" in out:
-        out["breakpoint"] = _number(out["breakpoint"], "breakpoint", example=model_defaults["breakpoint"])
+        out["breakpoint"] = finite_scalar(out["breakpoint"], "breakpoint", example=model_defaults["breakpoint"])
     return out
 
 
@@ -619,7 +608,7 @@ def simulate_goodhart(variant: str, **params: Any) -> pd.DataFrame:
     strengths = as_float_array(params.get("strengths", _COMMON["strengths"]), "strengths")
     if (strengths < 0).any():
         raise ValueError(f"strengths must be >= 0 (0 = no optimisation pressure); found {strengths.min():g}.")
-    n_units = positive_int(params.get("n_units", _COMMON["n_units"]), "n_units", minimum=100)
+    n_units = positive_int(params.get("n_units", _COMMON["n_units"]), "n_units", minimum=100, maximum=MAX_COUNT)
     if variant != "causal" and (np.round(n_units * 10.0 ** -strengths) < 1).any():
         raise ValueError(f"With n_units={n_units}, the largest strength {strengths.max():g} keeps no unit; "
                          f"use strengths <= {np.log10(n_units):.2f} or more units.")
@@ -704,15 +693,15 @@ def simulate_group_goodhart(
     True
     """
     n_grid = _n_grid(n_values)
-    n_prompts = positive_int(n_prompts, "n_prompts", minimum=4)
-    share = _number(minority_share, "minority_share", low=0, high=1, low_open=True, example=0.2)
+    n_prompts = positive_int(n_prompts, "n_prompts", minimum=4, maximum=MAX_COUNT)
+    share = finite_scalar(minority_share, "minority_share", low=0, high=1, low_open=True, example=0.2)
     n_min = int(round(share * n_prompts))
     if n_min < 2 or n_prompts - n_min < 2:
         raise ValueError(f"minority_share={share:g} of n_prompts={n_prompts} leaves fewer than 2 prompts in a group; "
                          f"use more prompts or a share nearer 0.5.")
-    w_maj = _number(feature_weight_majority, "feature_weight_majority", example=1.0)
-    w_min = _number(feature_weight_minority, "feature_weight_minority", example=-1.5)
-    proxy_noise = _number(proxy_noise, "proxy_noise", low=0, example=0.5)
+    w_maj = finite_scalar(feature_weight_majority, "feature_weight_majority", example=1.0)
+    w_min = finite_scalar(feature_weight_minority, "feature_weight_minority", example=-1.5)
+    proxy_noise = finite_scalar(proxy_noise, "proxy_noise", low=0, example=0.5)
 
     def draw(rng: np.random.Generator, rows: int, m: int) -> tuple[np.ndarray, ...]:
         quality, feature = rng.standard_normal((rows, m)), rng.standard_normal((rows, m))

@@ -46,14 +46,23 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from helpers._validate import (
+    MAX_COUNT,
     as_float_array,
     as_positive_array,
+    confidence_level,
+    finite_output,
+    finite_scalar,
+    flag,
     has_columns,
     min_points,
     one_of,
     positive_int,
+    probability,
     same_length,
+    sequence,
 )
+from helpers._validate import label as _label
+from helpers._validate import seed as _seed
 
 #: ETS delta scale factor: MH D-DIF = -2.35 ln(alpha_MH) (Holland & Thayer 1988).
 ETS_DELTA_SCALE = 2.35
@@ -62,16 +71,6 @@ KRIPPENDORFF_LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
 
 # --------------------------------------------------------------------------- shared checks
-
-
-def _unit_interval(value: float, name: str, example: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 < float(value) < 1:
-        raise ValueError(f"{name} must be a number strictly between 0 and 1 (e.g. {example}); got {value!r}.")
-    return float(value)
-
-
-def _seed(value: Any) -> int:
-    return positive_int(value, "seed", minimum=0)
 
 
 def _percentile_interval(draws: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -207,8 +206,8 @@ def cronbach_alpha(
     True
     """
     x, _, n_dropped = _item_matrix(items, missing)
-    n_boot = positive_int(n_boot, "n_boot", minimum=0)
-    confidence, seed = _unit_interval(confidence, "confidence", 0.95), _seed(seed)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
+    confidence, seed = confidence_level(confidence), _seed(seed)
     n, k = x.shape
     total = x.sum(axis=1)
     total_var = total.var(ddof=1)
@@ -337,6 +336,7 @@ class DIFResult:
 
 def _dichotomous(values: pd.Series, name: str, threshold: float | None) -> np.ndarray:
     x = as_float_array(values.to_numpy(), f"item column {name!r}")
+    threshold = None if threshold is None else finite_scalar(threshold, "threshold", example=4)
     if threshold is not None:
         return (x >= threshold).astype(float)
     if not np.isin(x, (0.0, 1.0)).all():
@@ -365,6 +365,7 @@ def _complete_rows(responses: pd.DataFrame, columns: list[str], missing: str) ->
 
 def _two_groups(df: pd.DataFrame, group: str, focal: Any, reference: Any) -> tuple[pd.DataFrame, np.ndarray, str]:
     """Rows of the focal and reference groups, a focal mask over them, and the reference label."""
+    focal, reference = _label(focal, "focal"), _label(reference, "reference", allow_none=True)
     if reference is not None and reference == focal:
         raise ValueError(f"reference and focal are both {focal!r}; pick two different values of {group!r}.")
     is_focal = (df[group] == focal).to_numpy()
@@ -399,7 +400,8 @@ def _mh_statistics(score: np.ndarray, is_focal: np.ndarray, y: np.ndarray) -> di
     if big_r == 0 or big_s == 0:
         raise ValueError(
             "alpha_MH is 0 or infinite: within every stratum one group never (or always) scores 1. "
-            "DIF size cannot be estimated; use a coarser matching score or check the item and groups."
+            "DIF size cannot be estimated; use a coarser matching score, or check the item, the groups and (if "
+            "given) the threshold that dichotomises the answers."
         )
     p, q = (a + d) / n, (b + c) / n
     var_log = ((p * r).sum() / (2 * big_r**2) + (p * s + q * r).sum() / (2 * big_r * big_s)
@@ -526,7 +528,10 @@ def mantel_haenszel_dif(
             "Give exactly one matching criterion: matching='<score column>' or items=[<item columns to sum>]."
         )
     one_of(missing, MISSING_POLICIES, "missing policy")
-    significance = _unit_interval(significance, "significance", 0.05)
+    significance = probability(significance, "significance", strict=True, example=0.05)
+    include_studied = flag(include_studied, "include_studied")
+    if threshold is not None:
+        threshold = finite_scalar(threshold, "threshold", example=4)
     if matching is not None:
         has_columns(responses, [matching], what="responses")
         score_items: list[str] = []
@@ -535,7 +540,8 @@ def mantel_haenszel_dif(
         score_items = [c for c in dict.fromkeys(items) if c != item] + ([item] if include_studied else [])
         has_columns(responses, score_items, what="responses")
         min_points(len(score_items), 1, "the matching score (items to sum)")
-    df, n_dropped = _complete_rows(responses, [item, group, *([matching] if matching else score_items)], missing)
+    matched = [matching] if matching is not None else score_items
+    df, n_dropped = _complete_rows(responses, [item, group, *matched], missing)
 
     df, is_focal, ref_label = _two_groups(df, group, focal, reference)
     y = _dichotomous(df[item], item, threshold)
@@ -612,14 +618,15 @@ def dif_table(
     min_points(len(items), 2, "dif_table (items)")
     if len(set(items)) != len(items):
         raise ValueError(f"items contains repeated names {items}; list each item once.")
-    has_columns(responses, [*items, group, *([matching] if matching else [])], what="responses")
+    matched = [matching] if matching is not None else []
+    has_columns(responses, [*items, group, *matched], what="responses")
     one_of(missing, MISSING_POLICIES, "missing policy")
-    complete, n_dropped = _complete_rows(responses, [*items, group, *([matching] if matching else [])], missing)
+    complete, n_dropped = _complete_rows(responses, [*items, group, *matched], missing)
     rows = []
     for it in items:
         res = mantel_haenszel_dif(
             complete, item=it, group=group, focal=focal, reference=reference, matching=matching,
-            items=None if matching else items, include_studied=include_studied, threshold=threshold,
+            items=None if matching is not None else items, include_studied=include_studied, threshold=threshold,
             missing="raise", significance=significance,
         )
         rows.append({**asdict(res), "n_dropped": n_dropped})
@@ -744,8 +751,8 @@ def score_gap(
         raise ValueError(f"items contains repeated names {items}; list each item once.")
     has_columns(responses, [*items, group], what="responses")
     one_of(missing, MISSING_POLICIES, "missing policy")
-    n_boot = positive_int(n_boot, "n_boot", minimum=0)
-    confidence, seed = _unit_interval(confidence, "confidence", 0.95), _seed(seed)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
+    confidence, seed = confidence_level(confidence), _seed(seed)
     complete, n_dropped = _complete_rows(responses, [*items, group], missing)
     df, is_focal, ref_label = _two_groups(complete, group, focal, reference)
     score = as_float_array(df[items].to_numpy(dtype=float), "items", ndim=2).mean(axis=1)
@@ -893,7 +900,7 @@ def exact_match_from_token_accuracy(p: ArrayLike, *, length: int) -> np.ndarray:
     >>> exact_match_from_token_accuracy([0.5, 0.9], length=2).round(3).tolist()
     [0.25, 0.81]
     """
-    length = positive_int(length, "length")
+    length = positive_int(length, "length", maximum=MAX_COUNT)
     return _probabilities(p) ** length
 
 
@@ -925,7 +932,7 @@ def edit_distance_from_token_accuracy(p: ArrayLike, *, length: int) -> np.ndarra
     >>> edit_distance_from_token_accuracy([0.5, 0.9], length=10).round(3).tolist()
     [5.0, 1.0]
     """
-    length = positive_int(length, "length")
+    length = positive_int(length, "length", maximum=MAX_COUNT)
     return length * (1 - _probabilities(p))
 
 
@@ -977,9 +984,11 @@ def metric_curves(N: ArrayLike, *, c: float, alpha: float, lengths: Sequence[int
             f"alpha must be a single negative number so that loss (N/c)**alpha falls with N; got {alpha!r}. "
             f"For a Kaplan-style (c/N)**a pass alpha=-a."
         )
-    lengths = [positive_int(v, "each length") for v in lengths]
+    lengths = [positive_int(v, "each length", maximum=10**6) for v in sequence(lengths, "lengths", example="[1, 5]")]
     min_points(len(lengths), 1, "metric_curves (lengths)")
-    p = token_accuracy_from_loss((n / c_arr[0]) ** a_arr[0])
+    with np.errstate(over="ignore", under="ignore"):
+        loss = (n / c_arr[0]) ** a_arr[0]
+    p = token_accuracy_from_loss(finite_output(loss, "The loss (N / c)**alpha", inputs="N, c and alpha"))
     frames = []
     for L in lengths:
         for metric, value in (
@@ -1116,8 +1125,8 @@ def rank_agreement(
     (0.667, 1, 0.167)
     """
     x, y = _paired_scores(a, b)
-    n_boot = positive_int(n_boot, "n_boot", minimum=0)
-    confidence, seed = _unit_interval(confidence, "confidence", 0.95), _seed(seed)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
+    confidence, seed = confidence_level(confidence), _seed(seed)
     tau, p_value = stats.kendalltau(x, y)
     sa, sb = np.sign(x[:, None] - x[None, :]), np.sign(y[:, None] - y[None, :])
     n = len(x)
@@ -1257,11 +1266,13 @@ def threshold_sensitivity(
         raise ValueError(f"Missing values in {df[used].columns[df[used].isna().any()].tolist()}; drop them first.")
     if isinstance(quantiles, (str, float, int)):
         raise ValueError(f"quantiles must be a list of levels in (0, 1), e.g. [0.5, 0.9]; got {quantiles!r}.")
-    levels = [_unit_interval(q, "each quantile", 0.75) for q in quantiles]
+    quantiles = sequence(quantiles, "quantiles", example="[0.5, 0.9]")
+    levels = [probability(q, "each quantile", strict=True, example=0.75) for q in quantiles]
     min_points(len(levels), 1, "threshold_sensitivity (quantiles)")
     if len(set(levels)) != len(levels):
         raise ValueError(f"quantiles contains repeated levels {levels}; list each once.")
-    test_size, confidence = _unit_interval(test_size, "test_size", 0.3), _unit_interval(confidence, "confidence", 0.95)
+    test_size = probability(test_size, "test_size", strict=True, example=0.3)
+    confidence = confidence_level(confidence)
     y_all = as_float_array(df[outcome].to_numpy(), f"outcome column {outcome!r}")
     if np.ptp(y_all) == 0:
         raise ValueError(f"The outcome {outcome!r} is constant, so no cut-off separates two classes.")

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers._validate import as_float_array, has_columns, min_points, one_of, positive_int, same_length
+from helpers._validate import MAX_COUNT, as_float_array, flag, has_columns, min_points, one_of, positive_int, same_length, sequence
 
 __all__ = [
     "AggregateResult",
@@ -100,7 +100,7 @@ class _Counts:
 
 
 def _group_columns(group: str | Sequence[str]) -> list[str]:
-    cols = [group] if isinstance(group, str) else list(group)
+    cols = [group] if isinstance(group, str) else sequence(group, "group", example="['state', 'race']", hashable=True)
     if not cols:
         raise ValueError("group is empty; pass a column name or a list of column names, e.g. ['state', 'race'].")
     if len(set(cols)) != len(cols):
@@ -110,7 +110,7 @@ def _group_columns(group: str | Sequence[str]) -> list[str]:
 
 def _default_options(values: pd.Series, options: Sequence[Any] | None) -> list[Any]:
     if options is not None:
-        opts = list(options)
+        opts = sequence(options, "options", example="['agree', 'disagree']", hashable=True)
         if not opts:
             raise ValueError("options is empty; pass the ordered list of answer options.")
         if len(set(opts)) != len(opts):
@@ -513,7 +513,7 @@ def _group_order(order: Any, counts: _Counts, n_perm: int, seed: int) -> np.ndar
         return np.argsort(rng.random((n_perm, n_groups)), axis=1)
     if not isinstance(order, (list, tuple, pd.Index, np.ndarray, pd.Series)) or len(order) == 0:
         raise ValueError(f"order must be 'size', 'random' or a non-empty list of group labels; got {order!r}.")
-    pos = counts.labels.get_indexer(list(order))
+    pos = counts.labels.get_indexer(sequence(order, "order", example="['a', 'b']", hashable=True))
     if (pos < 0).any():
         bad = [lab for lab, p in zip(order, pos, strict=True) if p < 0][:5]
         raise ValueError(f"order names unknown group(s) {bad}; known groups include {list(counts.labels[:5])}.")
@@ -614,7 +614,7 @@ def coverage_curve(
     thr = float(as_float_array(threshold, "threshold")[0])
     if not 0 <= thr <= 1:
         raise ValueError(f"threshold must be in [0, 1] (a representativeness); got {thr:g}.")
-    n_perm = positive_int(n_perm, "n_perm")
+    n_perm = positive_int(n_perm, "n_perm", maximum=MAX_COUNT)
     seed = positive_int(seed, "seed", minimum=0)
     counts = _counts(df, item, group, weight, options)
     min_points(len(counts.options), 2, "representativeness (a distance between ordered options)")
@@ -707,7 +707,7 @@ def representativeness_matrix(
     else:
         by = _counts(df, item, candidates, weight, counts.options)
         names, shares = list(by.labels), list(by.shares)
-    if pooled:
+    if flag(pooled, "pooled"):
         if "pooled" in names:
             raise ValueError(
                 "A candidate is called 'pooled' and pooled=True adds another; rename it or pass pooled=False."
@@ -803,7 +803,7 @@ def representativeness_null(
     >>> out["representativeness"].tolist(), out["p_value"].tolist()
     ([0.5, 0.5], [0.01, 0.01])
     """
-    n_perm = positive_int(n_perm, "n_perm")
+    n_perm = positive_int(n_perm, "n_perm", maximum=MAX_COUNT)
     seed = positive_int(seed, "seed", minimum=0)
     q = float(as_float_array(quantile, "quantile")[0])
     if not 0 < q <= 0.5:
@@ -884,7 +884,7 @@ def coverage_null(
     thr = float(as_float_array(threshold, "threshold")[0])
     if not 0 <= thr <= 1:
         raise ValueError(f"threshold must be in [0, 1] (a representativeness); got {thr:g}.")
-    n_perm = positive_int(n_perm, "n_perm")
+    n_perm = positive_int(n_perm, "n_perm", maximum=MAX_COUNT)
     seed = positive_int(seed, "seed", minimum=0)
     counts = _counts(df, item, group, None, options)
     min_points(len(counts.options), 2, "representativeness (a distance between ordered options)")
@@ -988,7 +988,7 @@ def _profile(rankings: pd.DataFrame, weights: Any, higher_is_better: bool) -> _P
         same_length(weights=w, rankings=values)
         if (w < 0).any() or w.sum() <= 0:
             raise ValueError("weights must be >= 0 with a positive total (one weight per voter).")
-    order = -values if higher_is_better else values
+    order = -values if flag(higher_is_better, "higher_is_better") else values
     return _Profile(values, order, w / w.sum(), rankings.columns, rankings.index)
 
 
@@ -1432,6 +1432,7 @@ def disagreement_curve(
     i, j = np.triu_indices(len(prof.candidates), k=1)
     signs = np.sign(prof.order[:, j] - prof.order[:, i])  # (groups, candidate pairs)
     n_groups = len(prof.voters)
+    n_perm, seed = positive_int(n_perm, "n_perm", maximum=MAX_COUNT), positive_int(seed, "seed", minimum=0)  # checked
     fixed = not (isinstance(order, str) and order == "random")
     if isinstance(order, str):
         one_of(order, ["given", "random"], "order")
@@ -1441,7 +1442,7 @@ def disagreement_curve(
             rng = np.random.default_rng(positive_int(seed, "seed", minimum=0))
             perms = np.argsort(rng.random((positive_int(n_perm, "n_perm"), n_groups)), axis=1)
     else:
-        pos = prof.voters.get_indexer(list(order))
+        pos = prof.voters.get_indexer(sequence(order, "order", example="['x', 'y']", hashable=True))
         if (pos < 0).any() or len(set(pos)) != len(pos):
             raise ValueError("order must list known row labels of rankings, each once; "
                              f"got unknown or repeated labels among {list(order)[:5]}.")

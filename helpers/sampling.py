@@ -41,13 +41,21 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from helpers._validate import (
+    MAX_COUNT,
     as_float_array,
+    binary_array,
+    finite_output,
+    finite_scalar,
+    flag,
     has_columns,
     min_points,
+    nonnegative_weights,
     one_of,
     positive_int,
     same_length,
+    sequence,
 )
+from helpers._validate import seed as _seed
 
 __all__ = [
     "Chao1Result",
@@ -82,15 +90,8 @@ _STIRLING_FROM = 10.0
 # ---------------------------------------------------------------------------
 
 
-def _scalar(value: Any, name: str) -> float:
-    arr = as_float_array(value, name)
-    if arr.size != 1:
-        raise ValueError(f"{name} must be a single number; got {arr.size} values.")
-    return float(arr[0])
-
-
 def _check_py_params(theta: float, discount: float) -> tuple[float, float]:
-    theta, discount = _scalar(theta, "theta"), _scalar(discount, "discount")
+    theta, discount = finite_scalar(theta, "theta", example=1.0), finite_scalar(discount, "discount", example=0.0)
     if not 0.0 <= discount < 1.0:
         raise ValueError(
             f"discount must be in [0, 1); got {discount:g}. Use 0 for the Chinese restaurant "
@@ -105,11 +106,15 @@ def _check_py_params(theta: float, discount: float) -> tuple[float, float]:
     return theta, discount
 
 
-def _whole_numbers(values: Any, name: str, *, minimum: int = 1) -> np.ndarray:
+def _whole_numbers(values: Any, name: str, *, minimum: int = 1, maximum: float | None = 2.0**53) -> np.ndarray:
+    """Whole numbers as floats; ``maximum`` (default 2**53, the last exactly representable integer) keeps a later
+    cast to int64 from wrapping around."""
     arr = as_float_array(values, name)
     if (arr < minimum).any() or (arr != np.round(arr)).any():
         bad = arr[(arr < minimum) | (arr != np.round(arr))][0]
         raise ValueError(f"{name} must be whole numbers >= {minimum}; found {bad:g}. Pass counts of items.")
+    if maximum is not None and (arr > maximum).any():
+        raise ValueError(f"{name} must be at most {maximum:.0f}; found {arr.max():g}. Pass counts of items.")
     return arr
 
 
@@ -146,6 +151,8 @@ def _codes(values: Any, name: str) -> tuple[np.ndarray, int]:
 
 def _shares(values: Any, name: str) -> pd.Series:
     """A target-share Series: finite, non-negative, unique keys, summing to 1."""
+    if not isinstance(values, (pd.Series, Mapping)):
+        raise ValueError(f"{name} must be a mapping {{category: share}}, e.g. {{'x': 0.5, 'y': 0.5}}; got {values!r}.")
     shares = values.copy() if isinstance(values, pd.Series) else pd.Series(dict(values), dtype=float)
     if shares.empty:
         raise ValueError(f"{name} is empty; give at least one category with its share.")
@@ -262,7 +269,7 @@ def expected_distinct_groups(n: Any, *, theta: float, discount: float = 0.0) -> 
     >>> round(float(expected_distinct_groups(10_000, theta=5.0, discount=0.5)[0]), 1)
     448.6
     """
-    n = _whole_numbers(n, "n")
+    n = _whole_numbers(n, "n", maximum=None)  # the formula holds for any n; no integer cast follows
     theta, discount = _check_py_params(theta, discount)
     if discount == 0.0:
         # theta (psi(theta + n) - psi(theta)), written so that n = 1 gives exactly 1
@@ -308,9 +315,9 @@ def sample_partition(n: int, *, theta: float, discount: float = 0.0, seed: int =
     >>> len(labels), int(labels[0]), bool(labels.max() < 1000)
     (1000, 0, True)
     """
-    n = positive_int(n, "n")
+    n = positive_int(n, "n", maximum=MAX_COUNT)
     theta, discount = _check_py_params(theta, discount)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_seed(seed))
     u = rng.random(n).tolist()
     v = rng.random(n).tolist()
     labels = [0]
@@ -385,8 +392,8 @@ def accumulation_curve(labels: Any, *, sizes: Any, n_perm: int = 20, seed: int =
     sizes = np.unique(_whole_numbers(sizes, "sizes")).astype(np.int64)
     if sizes[-1] > n_items:
         raise ValueError(f"sizes go up to {sizes[-1]} but there are only {n_items} items; drop the larger sizes.")
-    n_perm = positive_int(n_perm, "n_perm")
-    rng = np.random.default_rng(seed)
+    n_perm = positive_int(n_perm, "n_perm", maximum=100_000)
+    rng = np.random.default_rng(_seed(seed))
     # One vectorised pass per ordering; orderings are few (tens).
     counts = np.stack([_running_distinct(codes[rng.permutation(n_items)])[sizes - 1] for _ in range(n_perm)])
     low, high = np.percentile(counts, [2.5, 97.5], axis=0)
@@ -437,9 +444,9 @@ def _curve_arrays(curve: Any, distinct: Any) -> tuple[np.ndarray, np.ndarray]:
         curve, distinct = curve["size"], curve["mean"]
     elif distinct is None:
         raise ValueError("Pass a DataFrame from accumulation_curve, or sizes together with distinct counts.")
-    sizes = _whole_numbers(curve, "sizes")
+    sizes = _whole_numbers(curve, "curve (the sample sizes)")
     k = as_float_array(distinct, "distinct")
-    same_length(sizes=sizes, distinct=k)
+    same_length(curve=sizes, distinct=k)
     # Slack of 1e-9 lets exact expectations (E[K_1] = 1 up to rounding) through.
     if (k < 1 - 1e-9).any() or (k > sizes * (1 + 1e-9)).any():
         raise ValueError(
@@ -637,6 +644,7 @@ def chao1(counts: Any, *, bias_corrected: bool = True) -> Chao1Result:
     (7.5, 1.5)
     """
     c = _observed_counts(counts)
+    bias_corrected = flag(bias_corrected, "bias_corrected")
     f1, f2 = int((c == 1).sum()), int((c == 2).sum())
     if bias_corrected or f2 == 0:
         extra, used = f1 * (f1 - 1) / (2 * (f2 + 1)), True
@@ -679,18 +687,9 @@ def kish_ess(weights: Any) -> float:
     >>> kish_ess([1, 1, 1, 1]), round(kish_ess([1, 2, 3]), 4)  # 36 / 14
     (4.0, 2.5714)
     """
-    w = _weights(weights, "weights")
+    w = nonnegative_weights(weights, "weights")
     w = w / w.max()  # ESS is scale-free; rescaling avoids underflow of w**2
     return float(w.sum() ** 2 / np.sum(w**2))
-
-
-def _weights(weights: Any, name: str) -> np.ndarray:
-    w = as_float_array(weights, name)
-    if (w < 0).any():
-        raise ValueError(f"{name} has {int((w < 0).sum())} negative value(s); weights must be >= 0.")
-    if not w.any():
-        raise ValueError(f"{name} are all zero; at least one unit must carry weight.")
-    return w
 
 
 def ipw(propensity: Any) -> np.ndarray:
@@ -787,7 +786,7 @@ def poststratify(df: pd.DataFrame, *, cells: str | Sequence[str], population_sha
     >>> poststratify(df, cells="g", population_shares={"a": 0.5, "b": 0.5}).round(4).tolist()
     [0.6667, 0.6667, 0.6667, 2.0]
     """
-    cells = [cells] if isinstance(cells, str) else list(cells)
+    cells = [cells] if isinstance(cells, str) else sequence(cells, "cells", example="['race', 'age']")
     if not cells:
         raise ValueError("cells is empty; name at least one column that defines the cells.")
     has_columns(df, cells)
@@ -886,11 +885,9 @@ def rake(
     if len(df) == 0:
         raise ValueError("df has no rows; there is nobody to weight.")
     _no_missing(df, list(margins))
-    max_iter = positive_int(max_iter, "max_iter")
-    tol = _scalar(tol, "tol")
-    if tol <= 0:
-        raise ValueError(f"tol must be > 0; got {tol:g}.")
-    w = np.ones(len(df)) if weights is None else _weights(weights, "weights").copy()
+    max_iter = positive_int(max_iter, "max_iter", maximum=MAX_COUNT)
+    tol = finite_scalar(tol, "tol", low=0.0, low_open=True, example=1e-8)
+    w = np.ones(len(df)) if weights is None else nonnegative_weights(weights, "weights").copy()
     same_length(df=df, weights=w)
     total = w.sum()
     targets = {col: _shares(shares, f"margin {col!r}") for col, shares in margins.items()}
@@ -1000,8 +997,9 @@ def platform_growth_sample(
     if "wave" in df.columns:
         raise ValueError("df already has a 'wave' column; rename it first (the result adds one).")
     _no_missing(df, [group])
-    waves = positive_int(waves, "waves")
-    first_wave = positive_int(first_wave, "first_wave")
+    # Growth compounds over waves, so a few thousand waves already overflow any rate > 0.
+    waves = positive_int(waves, "waves", maximum=1_000)
+    first_wave = positive_int(first_wave, "first_wave", maximum=MAX_COUNT)
     groups = pd.Index(pd.unique(df[group].to_numpy()))
     if not isinstance(growth, Mapping):
         raise ValueError(f"growth must be a mapping {{group: rate}}; got {type(growth).__name__}.")
@@ -1018,9 +1016,17 @@ def platform_growth_sample(
         raise ValueError(f"growth rates must be > -1 (a group cannot shrink by 100% or more); got {rates.min():g}.")
     codes = groups.get_indexer(df[group].to_numpy())
     available = np.bincount(codes, minlength=len(groups))
-    intensity = (available / len(df)) * (1.0 + rates) ** np.arange(waves)[:, None]
-    wave_sizes = np.round(first_wave * intensity.sum(axis=1)).astype(np.int64)
-    rng = np.random.default_rng(seed)
+    with np.errstate(over="ignore", invalid="ignore"):
+        intensity = (available / len(df)) * (1.0 + rates) ** np.arange(waves)[:, None]
+        expected = first_wave * intensity.sum(axis=1)
+    finite_output(expected, "The expected wave sizes", inputs="growth rates, waves and first_wave")
+    if expected.sum() > 1e15:  # beyond whole-number precision; the per-group check below would fail anyway
+        raise ValueError(
+            f"The waves need about {expected.sum():.3g} units in total but df has only {len(df)} rows; lower "
+            "first_wave, waves or the growth rates, or pass a larger population."
+        )
+    wave_sizes = np.round(expected).astype(np.int64)
+    rng = np.random.default_rng(_seed(seed))
     counts = rng.multinomial(wave_sizes, intensity / intensity.sum(axis=1, keepdims=True))
     needed = counts.sum(axis=0)
     short = np.flatnonzero(needed > available)
@@ -1125,16 +1131,6 @@ def composition_by_size(
 # ---------------------------------------------------------------------------
 
 
-def _binary(values: Any, name: str) -> np.ndarray:
-    arr = as_float_array(values, name)
-    if not np.isin(arr, (0.0, 1.0)).all():
-        raise ValueError(
-            f"{name} must hold 0/1 (or False/True): whether the model got each row right; "
-            f"found {arr[~np.isin(arr, (0.0, 1.0))][0]:g}. Compare predictions with labels first."
-        )
-    return arr.astype(np.int64)
-
-
 def _allocate(shares: np.ndarray, size: int) -> np.ndarray:
     """Whole counts summing to ``size``, each within 1 of ``share * size`` (largest remainders)."""
     exact = shares * size
@@ -1215,12 +1211,14 @@ def compare_on_mixes(
     >>> float(res["p_a_better"].iloc[0])
     1.0
     """
-    a, b = _binary(correct_a, "correct_a"), _binary(correct_b, "correct_b")
+    right = "whether the model got each row right (compare predictions with labels first)"
+    a, b = binary_array(correct_a, "correct_a", meaning=right), binary_array(correct_b, "correct_b", meaning=right)
     if isinstance(groups, pd.DataFrame):
         raise ValueError("groups must be one label per row (a Series or 1-d array), not a DataFrame.")
     codes, _ = _codes(groups, "groups")
     same_length(correct_a=a, correct_b=b, groups=codes)
-    size, n_draws = positive_int(size, "size"), positive_int(n_draws, "n_draws")
+    size = positive_int(size, "size", maximum=MAX_COUNT)
+    n_draws = positive_int(n_draws, "n_draws", maximum=1_000_000)
     if isinstance(mixes, Mapping) or not isinstance(mixes, Sequence) or not mixes:
         raise ValueError("mixes must be a non-empty list of mappings {group: share}, e.g. [{'x': 0.5, 'y': 0.5}].")
     # _codes numbers labels in order of first appearance, as pd.unique lists them
@@ -1228,7 +1226,7 @@ def compare_on_mixes(
     # outcome type per row: 0 neither, 1 only B, 2 only A, 3 both
     types = np.bincount(codes * 4 + 2 * a + b, minlength=4 * len(levels)).reshape(len(levels), 4)
     probs = types / types.sum(axis=1, keepdims=True)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_seed(seed))
     rows = []
     for i, mix in enumerate(mixes):
         shares = _shares(mix, f"mixes[{i}]")

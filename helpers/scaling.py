@@ -22,13 +22,15 @@ a grid of about 4,500 starting values and keeps the best. This module does less 
    squares problem for the coefficients on the relative residual ``prediction / observed - 1`` (a first-order
    approximation of the log residual). A problem with three coefficients has only seven active sets, so the
    non-negative solution is found exactly by solving all seven and keeping the best feasible one; numpy does
-   this for thousands of grid points in one batched call.
+   this for thousands of grid points in one batched call. Each design column depends on one exponent only, so
+   the normal equations are summed once per exponent (and per pair of exponents) and gathered for the grid.
 2. *Polish on the real objective.* The best few grid points start a batched Levenberg-Marquardt iteration with
    iteratively reweighted least squares for the Huber loss (each step minimises a quadratic that majorises the
    Huber loss at the current residuals, so accepted steps always lower the real objective), with the analytic
    Jacobian of the log-sum-exp model. The fixed points of this iteration are exactly the stationary points of
    the Huber objective, so it does not stop early the way a first-order method can on an almost piecewise-linear
-   loss. All starts are iterated together as one array.
+   loss. All starts are iterated together as one array, and the evaluation of an accepted step is reused as the
+   next step's Jacobian.
 3. *Bootstrap as weights.* A bootstrap resample is the same problem with integer weights on the points, so
    ``n_boot`` resamples are polished together, warm-started at the full-data fit, in the same batched solver.
 
@@ -38,13 +40,25 @@ The benchmark ``tests/benchmarks/bench_chinchilla.py`` compares this with the re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import huber as _scipy_huber
 
-from helpers._validate import as_positive_array, min_points, one_of, positive_int, same_length
+from helpers._validate import (
+    as_float_array,
+    as_positive_array,
+    finite_output,
+    finite_scalar,
+    flag,
+    min_points,
+    one_of,
+    positive_int,
+    same_length,
+)
+from helpers._validate import seed as _seed
 
 LOSSES = ("huber", "squared")
 #: Percentile interval reported in ``ci``.
@@ -90,12 +104,12 @@ def power_law(x: Any, *, a: float, b: float, c: float = 0.0) -> np.ndarray:
     array([2.5 , 0.7 , 0.52])
     """
     x = as_positive_array(x, "x")
-    a, b, c = _finite(a, "a"), _finite(b, "b"), _finite(c, "c")
-    if a <= 0:
-        raise ValueError(f"a must be > 0 (the scale of the reducible term); got {a:g}.")
-    if c < 0:
-        raise ValueError(f"c must be >= 0 (an irreducible loss cannot be negative); got {c:g}.")
-    return a * x ** (-b) + c
+    a = finite_scalar(a, "a", low=0.0, low_open=True, example=2.0)  # the scale of the reducible term
+    b = finite_scalar(b, "b", example=0.3)
+    c = finite_scalar(c, "c", low=0.0, example=0.0)  # an irreducible loss cannot be negative
+    with np.errstate(over="ignore"):  # an overflow is reported below, by name, instead of as a numpy warning
+        y = a * x ** (-b) + c
+    return finite_output(y, "power_law", inputs="x, a, b and c")
 
 
 def chinchilla_loss(N: Any, D: Any, *, E: float, A: float, B: float, alpha: float, beta: float) -> np.ndarray:  # noqa: N803
@@ -126,12 +140,18 @@ def chinchilla_loss(N: Any, D: Any, *, E: float, A: float, B: float, alpha: floa
     >>> chinchilla_loss(70e9, 1.4e12, E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28).round(3)
     array([1.937])
     """
-    N, D = np.broadcast_arrays(as_positive_array(N, "N"), as_positive_array(D, "D"))  # noqa: N806
-    for name, value in (("E", E), ("A", A), ("B", B)):
-        if _finite(value, name) < 0:
-            raise ValueError(f"{name} must be >= 0; got {value:g}.")
-    alpha, beta = _finite(alpha, "alpha"), _finite(beta, "beta")
-    return E + A / N**alpha + B / D**beta
+    N, D = as_positive_array(N, "N"), as_positive_array(D, "D")  # noqa: N806
+    if N.size != D.size and 1 not in (N.size, D.size):
+        raise ValueError(f"N and D must have the same length or one of them a single value; got {N.size} and {D.size}.")
+    N, D = np.broadcast_arrays(N, D)  # noqa: N806
+    E, A, B = (finite_scalar(v, name, low=0.0, example=ex)  # noqa: N806
+               for v, name, ex in ((E, "E", 1.69), (A, "A", 406.4), (B, "B", 410.7)))
+    alpha, beta = finite_scalar(alpha, "alpha", example=0.34), finite_scalar(beta, "beta", example=0.28)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        # A zero coefficient contributes nothing, whatever its size term does (0 / 0 would be NaN).
+        tn = A / N**alpha if A > 0 else np.zeros_like(N)
+        td = B / D**beta if B > 0 else np.zeros_like(D)
+    return finite_output(E + tn + td, "chinchilla_loss", inputs="N, D, E, A, B, alpha and beta")
 
 
 # --------------------------------------------------------------------------- results
@@ -297,16 +317,23 @@ class ChinchillaFit:
         '3.22e+10 parameters, 2.98e+12 tokens'
         """
         C = as_positive_array(C, "C")  # noqa: N806
-        if self.A <= 0 or self.B <= 0 or self.alpha <= 0 or self.beta <= 0:
+        A, B, alpha, beta = (finite_scalar(getattr(self, p), p) for p in ("A", "B", "alpha", "beta"))  # noqa: N806
+        if A <= 0 or B <= 0 or alpha <= 0 or beta <= 0:
             raise ValueError(
                 "No finite compute-optimal split: it needs A, B, alpha and beta all > 0, but the fit has "
-                f"A={self.A:g}, B={self.B:g}, alpha={self.alpha:g}, beta={self.beta:g}."
+                f"A={A:g}, B={B:g}, alpha={alpha:g}, beta={beta:g}."
             )
-        s = self.alpha + self.beta
-        g = (self.alpha * self.A / (self.beta * self.B)) ** (1 / s)
-        n_opt = g * (C / 6) ** (self.beta / s)
-        d_opt = (C / 6) / n_opt
-        return pd.DataFrame({"C": C, "N_opt": n_opt, "D_opt": d_opt, "tokens_per_parameter": d_opt / n_opt,
+        s = alpha + beta
+        # In logs: alpha A / (beta B) overflows a float for extreme constants long before N_opt does.
+        log_half = np.log(C / 6)
+        log_n = (np.log(alpha) + np.log(A) - np.log(beta) - np.log(B)) / s + (beta / s) * log_half
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            n_opt = np.exp(log_n)
+            d_opt = (C / 6) / n_opt
+            ratio = d_opt / n_opt
+        finite_output(np.concatenate([n_opt, d_opt, ratio]), "The compute-optimal split",
+                      inputs="budgets C and constants A, B, alpha and beta")
+        return pd.DataFrame({"C": C, "N_opt": n_opt, "D_opt": d_opt, "tokens_per_parameter": ratio,
                              "loss": self.predict(n_opt, d_opt)})
 
     def to_frame(self) -> pd.DataFrame:
@@ -375,6 +402,7 @@ def fit_power_law(
     x = as_positive_array(x, "x")
     y = as_positive_array(y, "y")
     same_length(x=x, y=y)
+    irreducible = flag(irreducible, "irreducible")
     opts = _options(loss, huber_delta, n_boot, seed)
     min_points(len(x), 3 if irreducible else 2, f"fit_power_law(irreducible={irreducible})")
     if np.unique(x).size < 2:
@@ -478,13 +506,9 @@ def huber_objective(residuals: Any, *, delta: float = 1e-3) -> float:
     >>> huber_objective([0.0005, -0.01], delta=1e-3)  # 0.0005**2/2 + 1e-3*(0.01 - 0.0005)
     9.625e-06
     """
-    r = np.asarray(residuals, dtype=float)
-    if not np.isfinite(r).all():
-        raise ValueError("residuals contain NaN or inf; compute them from finite, positive predictions and data.")
-    delta = _finite(delta, "delta")
-    if delta <= 0:
-        raise ValueError(f"delta must be > 0; got {delta:g}.")
-    return float(np.sum(_scipy_huber(delta, r)))
+    r = as_float_array(residuals, "residuals", ndim=max(1, np.ndim(residuals)))
+    delta = finite_scalar(delta, "delta", low=0.0, low_open=True, example=1e-3)
+    return float(finite_output(np.sum(_scipy_huber(delta, r)), "huber_objective", inputs="residuals"))
 
 
 def chinchilla_design(
@@ -537,18 +561,27 @@ def chinchilla_design(
     >>> len(runs), bool(((6 * runs.N * runs.D / runs.C).round(9) == 1).all())
     (240, True)
     """
+    E = finite_scalar(E, "E", low=0.0, example=1.69)  # noqa: N806
+    # The design is centred on the compute-optimal size, which exists only for positive scales and exponents.
+    A = finite_scalar(A, "A", low=0.0, low_open=True, example=406.4)  # noqa: N806
+    B = finite_scalar(B, "B", low=0.0, low_open=True, example=410.7)  # noqa: N806
+    alpha = finite_scalar(alpha, "alpha", low=0.0, low_open=True, example=0.34)
+    beta = finite_scalar(beta, "beta", low=0.0, low_open=True, example=0.28)
     truth = ChinchillaFit(E, A, B, alpha, beta, n=0, huber_delta=np.nan, objective=np.nan, ci={})
     budgets = np.geomspace(1e18, 1e22, 10) if budgets is None else as_positive_array(budgets, "budgets")
-    k = positive_int(models_per_budget, "models_per_budget", minimum=2)
-    if not (np.isfinite(span) and span > 1):
-        raise ValueError(f"span must be a finite ratio > 1; got {span!r}.")
-    if not (np.isfinite(noise_sd) and noise_sd >= 0):
-        raise ValueError(f"noise_sd must be finite and >= 0; got {noise_sd!r}.")
+    # 10,000 models per budget is far beyond any real sweep and keeps the design's memory small.
+    k = positive_int(models_per_budget, "models_per_budget", minimum=2, maximum=10_000)
+    if budgets.size * k > 10_000_000:
+        raise ValueError(f"The design would have {budgets.size * k:,} runs; pass fewer budgets or models_per_budget.")
+    span = finite_scalar(span, "span", low=1.0, low_open=True, example=30.0)
+    noise_sd = finite_scalar(noise_sd, "noise_sd", low=0.0, example=0.02)
+    seed = _seed(seed)
     centre = truth.compute_optimal(budgets)["N_opt"].to_numpy()
-    factors = np.geomspace(span**-0.5, span**0.5, k)
+    factors = np.exp(np.linspace(-0.5, 0.5, k) * np.log(span))  # span**0.5 overflows for a huge span
     C = np.repeat(budgets, k)  # noqa: N806
     N = (centre[:, None] * factors[None, :]).ravel()  # noqa: N806
     D = C / (6 * N)  # noqa: N806
+    finite_output(np.concatenate([N, D]), "The design's model and data sizes", inputs="constants, budgets and span")
     true = truth.predict(N, D)
     noise = np.random.default_rng(seed).normal(0.0, noise_sd, size=true.size) if noise_sd else 0.0
     return pd.DataFrame({"C": C, "N": N, "D": D, "loss": true * np.exp(noise), "true_loss": true})
@@ -557,23 +590,12 @@ def chinchilla_design(
 # --------------------------------------------------------------------------- validation helpers
 
 
-def _finite(value: Any, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {value!r}.") from None
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite; got {value!r}.")
-    return v
-
-
 def _options(loss: str, huber_delta: float, n_boot: int, seed: int) -> dict[str, Any]:
     one_of(loss, LOSSES, "loss")
-    delta = _finite(huber_delta, "huber_delta")
-    if delta <= 0:
-        raise ValueError(f"huber_delta must be > 0 (it is the Huber threshold on log residuals); got {delta:g}.")
-    n_boot = positive_int(n_boot, "n_boot", minimum=0)
-    seed = positive_int(seed, "seed", minimum=0)
+    # huber_delta is the Huber threshold on log residuals.
+    delta = finite_scalar(huber_delta, "huber_delta", low=0.0, low_open=True, example=1e-3)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=100_000)
+    seed = _seed(seed)
     return {"delta": delta if loss == "huber" else None, "n_boot": n_boot, "seed": seed}
 
 
@@ -608,14 +630,6 @@ class _Problem:
     def p(self) -> int:
         return 2 * self.k + int(self.const)
 
-    def terms(self, theta: np.ndarray) -> np.ndarray:
-        """(B, n, k[+1]) log of each additive term."""
-        k = self.k
-        t = theta[:, None, :k] - theta[:, None, k:2 * k] * self.L[None, :, :]
-        if self.const:
-            t = np.concatenate([t, np.broadcast_to(theta[:, None, 2 * k:], t.shape[:2] + (1,))], axis=2)
-        return t
-
     def rho(self, r: np.ndarray) -> np.ndarray:
         return 0.5 * r**2 if self.delta is None else _scipy_huber(self.delta, r)
 
@@ -625,8 +639,32 @@ class _Problem:
             return np.ones_like(r)
         return np.minimum(1.0, self.delta / np.maximum(np.abs(r), 1e-300))
 
+    @cached_property
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """The centred log sizes as k contiguous rows (1, n): the hot loop reads them once per step."""
+        return tuple(np.ascontiguousarray(self.L[:, j])[None, :] for j in range(self.k))
+
+    def log_prediction(self, theta: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Log prediction (B, n) and the softmax weight of each term, k (+1) arrays of shape (B, n).
+
+        A stable log-sum-exp (shifted by the largest term), on one (B, n) array per term: scipy's logsumexp and
+        reductions over a trailing axis of length 2 or 3 are several times slower, and this is the fitting hot loop.
+        """
+        k = self.k
+        t = [theta[:, j, None] - theta[:, k + j, None] * self.columns[j] for j in range(k)]
+        if self.const:
+            t.append(np.broadcast_to(theta[:, 2 * k, None], t[0].shape))
+        m = t[0]
+        for tj in t[1:]:
+            m = np.maximum(m, tj)
+        e = [np.exp(tj - m) for tj in t]
+        total = e[0]
+        for ej in e[1:]:
+            total = total + ej
+        return m + np.log(total), [ej / total for ej in e]
+
     def objective(self, theta: np.ndarray, w: np.ndarray, logy: np.ndarray) -> np.ndarray:
-        r = _logsumexp(self.terms(theta))[0] - logy
+        r = self.log_prediction(theta)[0] - logy
         return np.sum(w * self.rho(r), axis=1)
 
 
@@ -674,22 +712,47 @@ def _exponent_grid() -> np.ndarray:
 
 
 def _projection_starts(prob: _Problem, w: np.ndarray, n_starts: int = 8, chunk: int = 32) -> np.ndarray:
-    """(R, n_starts, p): best exponent grid points per curve, coefficients by exact non-negative least squares."""
+    """(R, n_starts, p): best exponent grid points per curve, coefficients by exact non-negative least squares.
+
+    The design for grid point (e_1, ..., e_k) has the columns ``[1,] x_1**-e_1, ..., x_k**-e_k`` scaled by
+    ``sqrt(w) / y``, so its normal equations are sums over points of ``u a b`` with ``u = w / y**2`` for two basis
+    columns ``a`` and ``b``. A basis column depends on one exponent only, so those sums are formed per exponent
+    (and per pair of exponents for two sizes) and then gathered for the whole grid, instead of building the
+    (grid x points x columns) design itself.
+    """
     grid = _exponent_grid()
-    expo = np.stack(np.meshgrid(*[grid] * prob.k, indexing="ij"), axis=-1).reshape(-1, prob.k)  # (G, k)
+    k = prob.k
+    index = [ix.ravel() for ix in np.meshgrid(*[np.arange(len(grid))] * k, indexing="ij")]  # grid position per dim
+    expo = np.stack([grid[ix] for ix in index], axis=-1)  # (G, k)
     G = len(expo)  # noqa: N806
-    basis = np.exp(-expo[:, None, :] * prob.L[None, :, :])  # (G, n, k)
+    basis = [np.exp(-grid[:, None] * prob.L[None, :, j]) for j in range(k)]  # k arrays (len(grid), n)
+    m = k + int(prob.const)
     out = []
-    for lo in range(0, prob.logy.shape[0], chunk):  # chunks bound the memory of the (rows, G, n, m) design
+    for lo in range(0, prob.logy.shape[0], chunk):  # chunks bound the memory of the (rows, G, m, m) equations
         y = np.exp(prob.logy[lo:lo + chunk])  # (r, n)
-        sw = np.sqrt(w[lo:lo + chunk])
-        # Columns relative to y: the residual (X coef)/y - 1 is the log residual to first order.
-        scale = (sw / y)[:, None, :, None]  # (r, 1, n, 1)
-        cols = basis[None] * scale
-        if prob.const:
-            cols = np.concatenate([np.broadcast_to(scale, cols.shape[:3] + (1,)), cols], axis=3)
+        wr = w[lo:lo + chunk]
+        u, v = wr / y**2, wr / y
         r = len(y)
-        coef, sse = _nnls_batched(cols.reshape(r * G, *cols.shape[2:]), np.repeat(sw, G, axis=0))
+        # Columns in the order [const,] basis_1, ..., basis_k; entry (G, col) of each as a gather from small tables.
+        cols: list[tuple[str, int]] = ([("c", -1)] if prob.const else []) + [("b", j) for j in range(k)]
+        gram = np.empty((r, G, m, m))
+        rhs = np.empty((r, G, m))
+        for p_, (kind_p, jp) in enumerate(cols):
+            rhs[:, :, p_] = (v.sum(axis=1)[:, None] if kind_p == "c" else (v @ basis[jp].T)[:, index[jp]])
+            for q_ in range(p_, m):
+                kind_q, jq = cols[q_]
+                if kind_p == "c" and kind_q == "c":
+                    val = np.broadcast_to(u.sum(axis=1)[:, None], (r, G))
+                elif kind_p == "c":
+                    val = (u @ basis[jq].T)[:, index[jq]]
+                elif jp == jq:
+                    val = (u @ (basis[jp] ** 2).T)[:, index[jp]]
+                else:
+                    cross = np.matmul(u[:, None, :] * basis[jp][None], basis[jq].T)  # (r, len(grid), len(grid))
+                    val = cross[:, index[jp], index[jq]]
+                gram[:, :, p_, q_] = gram[:, :, q_, p_] = val
+        tt = np.repeat(wr.sum(axis=1), G)
+        coef, sse = _nnls_normal(gram.reshape(r * G, m, m), rhs.reshape(r * G, m), tt)
         order = np.argsort(sse.reshape(r, G), axis=1)[:, :n_starts]  # (r, S)
         best = coef.reshape(r, G, -1)[np.arange(r)[:, None], order]  # (r, S, m)
         floor = 1e-12 * y.min(axis=1)[:, None, None]
@@ -700,17 +763,15 @@ def _projection_starts(prob: _Problem, w: np.ndarray, n_starts: int = 8, chunk: 
     return np.concatenate(out, axis=0)
 
 
-def _nnls_batched(X: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # noqa: N803
-    """min ||X b - t||^2 with b >= 0, for a batch X of shape (G, n, m) and t (G, n), by enumerating active sets.
+def _nnls_normal(gram: np.ndarray, rhs: np.ndarray, tt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-negative least squares from the normal equations ``X'X`` (G, m, m), ``X't`` (G, m) and ``t't`` (G,),
+    by enumerating active sets.
 
     For m <= 3 there are at most seven candidate supports, and the non-negative solution is the best
     least-squares solution among the supports whose coefficients are all positive (KKT), so enumerating them
     is exact and fully vectorised, unlike a loop over scipy.optimize.nnls.
     """
-    G, n, m = X.shape  # noqa: N806
-    gram = np.matmul(X.transpose(0, 2, 1), X)
-    rhs = np.einsum("gni,gn->gi", X, t)
-    tt = np.einsum("gn,gn->g", t, t)
+    G, m = rhs.shape  # noqa: N806
     best_sse = np.full(G, np.inf)
     best = np.zeros((G, m))
     for mask in range(1, 2**m):
@@ -727,31 +788,16 @@ def _nnls_batched(X: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return best, best_sse
 
 
-def _logsumexp(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Log-sum-exp over the last axis and the softmax weights, in one pass.
+def _jacobian(prob: _Problem, soft: np.ndarray) -> np.ndarray:
+    """Transposed Jacobian (B, p, n) of the log prediction, from the softmax weights ``soft`` (B, k[+1], n).
 
-    scipy.special.logsumexp handles complex input, weights and signs; on this hot path (two or three terms)
-    that generality costs most of the fitting time, so the stable formula is written out.
+    The parameter axis comes before the points so that each row of the Jacobian is contiguous.
     """
-    # Reductions over a trailing axis of length 2 or 3 are slow in numpy; pairwise ufuncs are not.
-    m = t[..., 0]
-    for j in range(1, t.shape[-1]):
-        m = np.maximum(m, t[..., j])
-    e = np.exp(t - m[..., None])
-    total = e[..., 0]
-    for j in range(1, t.shape[-1]):
-        total = total + e[..., j]
-    return m + np.log(total), e / total[..., None]
-
-
-def _jacobian(prob: _Problem, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Log prediction (B, n) and its Jacobian (B, n, p) for the log-sum-exp model."""
-    pred, s = _logsumexp(prob.terms(theta))
     k = prob.k
-    parts = [s[:, :, :k], -s[:, :, :k] * prob.L[None, :, :]]
+    rows = [soft[:, j] for j in range(k)] + [-soft[:, j] * prob.columns[j] for j in range(k)]
     if prob.const:
-        parts.append(s[:, :, k:])
-    return pred, np.concatenate(parts, axis=2)
+        rows.append(soft[:, k])
+    return np.stack(rows, axis=1)
 
 
 def _clip(prob: _Problem, theta: np.ndarray) -> np.ndarray:
@@ -776,7 +822,11 @@ def _polish(
     """
     theta = _clip(prob, np.array(theta, dtype=float))
     logy = np.broadcast_to(logy, w.shape)
-    obj = prob.objective(theta, w, logy)
+    # The prediction and softmax weights at each row's current theta are kept, so that an accepted step's
+    # evaluation also serves as the next step's Jacobian: one log-sum-exp per iteration instead of two.
+    pred, soft = prob.log_prediction(theta)
+    soft = np.stack(soft, axis=1)
+    obj = np.sum(w * prob.rho(pred - logy), axis=1)
     lam = np.full(len(theta), 1e-3)
     active = np.ones(len(theta), dtype=bool)
     eye = np.eye(prob.p)
@@ -784,21 +834,25 @@ def _polish(
         if not active.any():
             break
         i = np.flatnonzero(active)
-        pred, J = _jacobian(prob, theta[i])  # noqa: N806
-        r = pred - logy[i]
+        JT = _jacobian(prob, soft[i])  # noqa: N806
+        r = pred[i] - logy[i]
         omega = w[i] * prob.irls_weights(r)
-        Jw = J * omega[:, :, None]  # noqa: N806
-        H = np.matmul(Jw.transpose(0, 2, 1), J)  # noqa: N806  (batched BLAS; einsum is several times slower)
-        g = np.einsum("bni,bn->bi", Jw, r)
+        JTw = JT * omega[:, None, :]  # noqa: N806
+        H = np.einsum("bpn,bqn->bpq", JTw, JT)  # noqa: N806  (faster than batched matmul on these small matrices)
+        g = np.matmul(JTw, r[:, :, None])[:, :, 0]
         diag = np.einsum("bii->bi", H)
         damp = lam[i, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
         step = -np.linalg.solve(H + damp, g[:, :, None])[:, :, 0]
         cand = _clip(prob, theta[i] + step)
-        new = prob.objective(cand, w[i], logy[i])
+        cand_pred, cand_soft = prob.log_prediction(cand)
+        new = np.sum(w[i] * prob.rho(cand_pred - logy[i]), axis=1)
         better = new < obj[i]
         gain = np.where(better, (obj[i] - new) / np.maximum(obj[i], 1e-300), 0.0)
-        theta[i[better]] = cand[better]
-        obj[i[better]] = new[better]
+        rows = i[better]
+        theta[rows] = cand[better]
+        obj[rows] = new[better]
+        pred[rows] = cand_pred[better]
+        soft[rows] = np.stack(cand_soft, axis=1)[better]
         lam[i] = np.where(better, np.maximum(lam[i] / 3, 1e-12), lam[i] * 4)
         done = (better & (gain < rtol)) | (lam[i] > 1e12)
         active[i[done]] = False

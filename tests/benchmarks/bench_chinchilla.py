@@ -15,6 +15,17 @@ Not part of the default test run. From the repository root::
 
 It prints both wall-clock times, both objectives and the speed ratio, and exits with status 1 if
 ``fit_chinchilla`` is worse than the reference or less than 20 times faster.
+
+Against scipy's ``curve_fit`` on the published points (issue 15, item 5)::
+
+    python tests/benchmarks/bench_chinchilla.py --curve-fit --points PATH/chinchilla_figure4_points.csv
+
+reads the 245 points digitised from Hoffmann et al.'s Figure 4 by Besiroglu et al. (2024) from a local copy (the
+file is not part of the book; it is read, never copied), drops the 5 with the highest loss as they did (240 left),
+sets ``D = C / (6 N)``, and times ``fit_chinchilla`` next to ``curve_fit(method="trf", loss="huber",
+f_scale=1e-3)`` on the log loss from six generic starts, side by side in the same process. It passes when
+``fit_chinchilla`` is no slower than curve_fit's median start at an objective no worse than curve_fit's best, and
+its 1,000-resample bootstrap takes at most 1 s.
 """
 
 from __future__ import annotations
@@ -25,7 +36,8 @@ import sys
 import time
 
 import numpy as np
-from scipy.optimize import minimize
+import pandas as pd
+from scipy.optimize import curve_fit, minimize
 from scipy.special import huber, logsumexp
 
 from helpers.scaling import chinchilla_design, fit_chinchilla, huber_objective
@@ -65,6 +77,52 @@ def reference_fit(log_n, log_d, log_y, *, delta=1e-3, jac=False, max_starts=None
     return best, len(grid)
 
 
+#: Generic starts (a, b, e, alpha, beta) for curve_fit: round numbers, not tuned to the answer.
+CURVE_FIT_STARTS = [(5, 5, 0.5, 0.3, 0.3), (10, 10, 0.0, 0.5, 0.5), (0, 0, 1.0, 0.1, 0.1),
+                    (15, 15, 0.5, 1.0, 1.0), (5, 10, 0.0, 0.3, 0.5), (10, 5, 0.5, 0.5, 0.3)]
+
+
+def _log_model(X, a, b, e, alpha, beta):  # noqa: N803
+    log_n, log_d = X
+    return logsumexp(np.stack([a - alpha * log_n, b - beta * log_d, np.full_like(log_n, e)]), axis=0)
+
+
+def compare_with_curve_fit(path: str, reps: int = 7) -> int:
+    pts = pd.read_csv(path).nsmallest(240, "loss")  # Besiroglu et al. drop the 5 points with the highest loss
+    N = pts["Model Size"].to_numpy()  # noqa: N806
+    D = pts["Training FLOP"].to_numpy() / (6 * N)  # noqa: N806
+    y = pts["loss"].to_numpy()
+    log_n, log_d, log_y = np.log(N), np.log(D), np.log(y)
+    t_cf, obj_cf = [], []
+    for start in CURVE_FIT_STARTS:
+        t0 = time.perf_counter()
+        p, _ = curve_fit(_log_model, (log_n, log_d), log_y, p0=start, method="trf", loss="huber", f_scale=1e-3,
+                         maxfev=20_000)
+        t_cf.append(time.perf_counter() - t0)
+        obj_cf.append(huber_objective(_log_model((log_n, log_d), *p) - log_y, delta=1e-3))
+    t_ours = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        ours = fit_chinchilla(N, D, y)
+        t_ours.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    boot = fit_chinchilla(N, D, y, n_boot=1000, seed=1)
+    t_boot = time.perf_counter() - t0
+    med = float(np.median(t_cf))
+    print(f"data: {len(y)} points from {path}")
+    print(f"curve_fit (trf, Huber f_scale=1e-3), {len(CURVE_FIT_STARTS)} starts: times "
+          f"{', '.join(f'{t * 1e3:.0f}' for t in t_cf)} ms (median {med * 1e3:.0f} ms); best objective "
+          f"{min(obj_cf):.10g}")
+    print(f"fit_chinchilla: median {np.median(t_ours) * 1e3:.0f} ms, best {min(t_ours) * 1e3:.0f} ms of {reps}; "
+          f"objective {ours.objective:.10g}")
+    print(f"           E={ours.E:.4f} A={ours.A:.2f} B={ours.B:.2f} alpha={ours.alpha:.4f} beta={ours.beta:.4f}")
+    print(f"fit_chinchilla(n_boot=1000): {t_boot:.2f} s; alpha 95% interval {boot.ci['alpha']}")
+    ok = (np.median(t_ours) <= med and ours.objective <= min(obj_cf) * (1 + 1e-9) and t_boot <= 1.0)
+    print("PASS" if ok else "FAIL: fit_chinchilla must be no slower than curve_fit's median start at an objective no "
+          "worse than its best, with a 1,000-resample bootstrap in <= 1 s")
+    return 0 if ok else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jac", choices=["numeric", "analytic"], default="numeric")
@@ -72,7 +130,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-starts", type=int, default=None, help="subsample the reference grid (quick look)")
     parser.add_argument("--bootstrap", action="store_true", help="also time fit_chinchilla(n_boot=1000)")
+    parser.add_argument("--curve-fit", action="store_true", help="compare with scipy curve_fit on --points")
+    parser.add_argument("--points", help="local copy of chinchilla_figure4_points.csv (Besiroglu et al. 2024)")
     args = parser.parse_args(argv)
+    if args.curve_fit:
+        if not args.points:
+            parser.error("--curve-fit needs --points PATH to the digitised Chinchilla points")
+        return compare_with_curve_fit(args.points)
 
     runs = chinchilla_design(**TRUTH, noise_sd=args.noise, seed=args.seed)
     log_n, log_d, log_y = np.log(runs["N"].to_numpy()), np.log(runs["D"].to_numpy()), np.log(runs["loss"].to_numpy())
