@@ -226,6 +226,8 @@ CALLS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any], dict[str, str]
     "pluralism.representativeness_by_group": (None, {"df": _opinions(), "item": "x", "group": "g",
                                                      "reference": "pooled", "weight": None, "options": None},
                                               {"reference": "any", "options": "any"}),
+    "pluralism.majority_agreement": (None, {"df": _opinions(), "item": "x", "group": "g", "reference": "pooled",
+                                          "weight": "w", "options": None}, {}),
     "pluralism.coverage_curve": (None, {"df": _opinions(), "item": "x", "group": "g", "threshold": 0.7,
                                         "order": "size", "n_perm": 5, "seed": 0, "reference": "pooled",
                                         "weight": None, "options": None},
