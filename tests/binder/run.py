@@ -16,8 +16,9 @@ the executable ``postBuild``, as the notebook user, from the repository folder):
 1. a fresh virtual environment in a temporary folder; from inside the checkout ``pip install -r
    requirements.txt``, then ``pip install .`` (non-editable: it replaces the editable install of ``-e .``), then
    ``./postBuild`` with a fresh temporary ``HOME``, which the kernels and JupyterLab then use too. (repo2docker
-   passes ``--no-cache-dir``; here pip keeps the caller's configuration and cache, which changes how long the
-   install takes, not what gets installed.)
+   passes ``--no-cache-dir``; here pip keeps the caller's configuration and cache, and passes ``--no-compile``,
+   which skips writing bytecode for every installed file: both change how long the install takes, not what gets
+   installed.)
 2. every ``chapters/*.ipynb`` executed with nbclient in that environment, ``chapters/`` as working directory (as
    a Binder kernel started from the notebook has it), failing on any error output, and failing if ``helpers`` is
    imported from the checkout instead of the environment's site-packages;
@@ -131,11 +132,11 @@ def install(checkout: Path, work: Path, timer: Timer) -> tuple[Path, dict[str, s
     _run([*pip, "install", "-q", "--upgrade", "pip"], cwd=checkout, env=env, what="upgrading pip")
     timer.step("venv", t0)
     t0 = time.monotonic()
-    _run([*pip, "install", "-q", "-r", "requirements.txt"], cwd=checkout, env=env,
+    _run([*pip, "install", "-q", "--no-compile", "-r", "requirements.txt"], cwd=checkout, env=env,
          what="pip install -r requirements.txt")
     timer.step("pip install -r requirements.txt", t0)
     t0 = time.monotonic()
-    _run([*pip, "install", "-q", "."], cwd=checkout, env=env, what="pip install .")
+    _run([*pip, "install", "-q", "--no-compile", "."], cwd=checkout, env=env, what="pip install .")
     timer.step("pip install .", t0)
     env = reader_env(venv, home)
     post_build = checkout / "postBuild"
@@ -151,7 +152,16 @@ def install(checkout: Path, work: Path, timer: Timer) -> tuple[Path, dict[str, s
 # --------------------------------------------------------------------------- 2. execute every chapter
 
 
-# Runs inside the reader's environment: executes notebooks with nbclient, two at a time (one kernel each).
+# Runs inside the reader's environment: executes notebooks with nbclient, two at a time (one kernel each, so both
+# cores work).
+#
+# Why every reader notebook, to the end, although the book build has executed every chapter: the build ran the
+# chapters' MyST in the source tree, with the editable install and every repository file at hand. Only here do the
+# notebooks readers get (the glue shim instead of myst_nb, answer cells) run with what `pip install -r
+# requirements.txt` and `pip install .` put in site-packages and the notebooks branch beside them. A data file
+# missing from the package data, a path into the repository, or a module only requirements.txt lacks fails
+# wherever a chapter first touches it, often far past its import and loading cells; executing only those cells
+# (or chapter 01 alone, as JupyterLab does below) would not see it.
 _EXECUTE = textwrap.dedent('''
     import json, sys
     from concurrent.futures import ThreadPoolExecutor
