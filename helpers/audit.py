@@ -25,8 +25,11 @@ import dataclasses
 import difflib
 import html
 import json
+import os
 import shlex
 import sys
+import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,10 +41,17 @@ import pandas as pd
 
 from helpers import __version__, plots
 from helpers._validate import one_of, positive_int
-from helpers.disaggregate import OVERALL, GroupScalingFit, ThirdAxisResult, fit_by_group, third_axis
+from helpers.disaggregate import (
+    OVERALL,
+    GroupScalingFit,
+    NumericalWarning,
+    ThirdAxisResult,
+    fit_by_group,
+    third_axis,
+)
 from helpers.scaling import _EXPONENT_RANGE
 
-__all__ = ["AuditReport", "audit", "read_results", "main"]
+__all__ = ["AuditReport", "audit", "check_output", "read_results", "main"]
 
 #: Above this many rows the scaling chart shows the mean per group and size instead of every row.
 MAX_CHART_POINTS = 1500
@@ -57,12 +67,12 @@ def read_results(path: str | Path) -> pd.DataFrame:
 
     Spaces after the commas and around the column names are dropped, a UTF-8 byte-order mark (as Excel writes
     it) is accepted, and only empty cells count as missing, so a group called ``"NA"`` or ``"None"`` stays a
-    label.
+    label. A file whose header has no comma but semicolons, tabs or ``|`` is read with that separator.
 
     Parameters
     ----------
     path : str or Path
-        A comma-separated file with a header row.
+        A comma-separated file with a header row (or separated by ``;``, tabs or ``|``).
 
     Returns
     -------
@@ -89,7 +99,9 @@ def read_results(path: str | Path) -> pd.DataFrame:
     if p.is_dir():
         raise ValueError(f"{str(p)!r} is a folder; pass the CSV file inside it.")
     try:
-        df = pd.read_csv(p, skipinitialspace=True, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+        sep = _separator(p)
+        df = pd.read_csv(p, sep=sep, skipinitialspace=True, keep_default_na=False, na_values=[""],
+                         encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise ValueError(f"{str(p)!r} is empty (no header, no rows); write a header and one row per measured "
                          f"point.") from None
@@ -102,6 +114,27 @@ def read_results(path: str | Path) -> pd.DataFrame:
         raise ValueError(f"{str(p)!r} has a header ({', '.join(df.columns)}) but no rows; add one row per "
                          f"measured point.")
     return df
+
+
+#: Separators a results file may use besides the comma (European spreadsheets write ";", pasted tables tabs).
+_SEPARATORS = (";", "\t", "|")
+
+
+def _separator(path: Path) -> str:
+    """The header's separator: a comma unless the header has none and splits on ``;``, a tab or ``|``.
+
+    Only the header is looked at, so a comma inside a quoted value further down cannot fool it.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = fh.readline()
+    except (OSError, UnicodeDecodeError):
+        return ","  # pandas gives the precise error
+    if "," in header:
+        return ","
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
 
 
 def _check_columns(df: pd.DataFrame, roles: dict[str, str | None]) -> None:
@@ -121,7 +154,15 @@ def _check_columns(df: pd.DataFrame, roles: dict[str, str | None]) -> None:
             close = difflib.get_close_matches(col.casefold(), list(folded), n=1, cutoff=0.6)
             missing.append(f"{role}={col!r}" + (f" (did you mean {folded[close[0]]!r}?)" if close else ""))
     if missing:
-        raise ValueError(f"Column(s) not found: {', '.join(missing)}; the columns are {list(df.columns)}.")
+        hint = ""
+        if len(df.columns) == 1:
+            found = [name for sep, name in ((";", "';'"), ("\t", "a tab"), ("|", "'|'"), (",", "','"))
+                     if sep in str(df.columns[0])]
+            if found:
+                hint = (f" The file has one column whose name contains {found[0]}: it was probably meant to be "
+                        f"separated by {found[0]}; read it with pandas.read_csv(path, sep=...) or save it as "
+                        f"comma-separated.")
+        raise ValueError(f"Column(s) not found: {', '.join(missing)}; the columns are {list(df.columns)}.{hint}")
     cols = list(named.values())
     if len(set(cols)) != len(cols):
         raise ValueError(f"Each role needs its own column; got {named}.")
@@ -229,21 +270,99 @@ class AuditReport:
         """
         return _render(self)
 
-    def write(self, path: str | Path) -> Path:
+    def write(self, path: str | Path, *, force: bool = False) -> Path:
         """Write :meth:`to_html` to ``path`` (folders are created) and return the path.
+
+        The page is written to a temporary file in the same folder and then moved into place, so an
+        interrupted write never leaves half a report, and never a damaged earlier one.
+
+        Parameters
+        ----------
+        path : str or Path
+            The report file.
+        force : bool, default False
+            Replace ``path`` if it exists. The results file the report was made from is never replaced.
 
         Raises
         ------
         ValueError
-            If the file cannot be written.
+            If ``path`` is the source file, exists and ``force`` is not set, is a folder, or cannot be written.
         """
-        p = Path(path)
+        inputs = [self.source] if self.source != "a data frame" else []
+        p = check_output(path, inputs=inputs, force=force)
+        text = self.to_html()
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(self.to_html(), encoding="utf-8")
+            fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                os.replace(tmp, p)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
         except OSError as exc:
             raise ValueError(f"Cannot write the report to {str(p)!r}: {exc.strerror or exc}.") from None
         return p
+
+
+def check_output(path: str | Path, *, inputs: Sequence[str | Path] = (), force: bool = False) -> Path:
+    """Check, before any work is done, that a report may be written to ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The intended report file.
+    inputs : sequence of str or Path
+        Files the report is made from; ``path`` may not be (or resolve to) any of them.
+    force : bool, default False
+        Allow replacing an existing file that is not an input.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is an input, an existing file without ``force``, a folder, or inside something that is not
+        a folder or not writable.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from helpers.audit import check_output
+    >>> csv = pathlib.Path(tempfile.mkdtemp()) / "r.csv"
+    >>> _ = csv.write_text("n,err,g\\n")
+    >>> check_output(csv, inputs=[csv], force=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: The report would replace its own input ...r.csv'; choose another --out (e.g. ...r-audit.html').
+    """
+    p = Path(path)
+    if str(path).strip() == "":
+        raise ValueError("The report path is empty; give a file name such as report.html.")
+    for source in inputs:
+        src = Path(source)
+        same = p.resolve() == src.resolve()
+        if not same and p.exists() and src.exists():
+            same = os.path.samefile(p, src)
+        if same:
+            raise ValueError(f"The report would replace its own input {str(src)!r}; choose another --out "
+                             f"(e.g. {str(src.with_name(src.stem + '-audit.html'))!r}).")
+    if p.is_dir():
+        raise ValueError(f"Cannot write the report to {str(p)!r}: it is a folder; give a file name inside it.")
+    if p.exists() and not force:
+        raise ValueError(f"{str(p)!r} exists already; pass --force (force=True) to replace it, or choose another "
+                         f"--out.")
+    ancestor = p.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ValueError(f"Cannot write the report to {str(p)!r}: {str(ancestor)!r} is a file, not a folder.")
+    if not os.access(ancestor, os.W_OK):
+        raise ValueError(f"Cannot write the report to {str(p)!r}: no permission to write in {str(ancestor)!r}.")
+    return p
 
 
 def audit(
@@ -338,8 +457,10 @@ def audit(
     columns = [c for c in dict.fromkeys((group, size, metric, n_examples)) if c is not None]
     rows = df[columns]
     try:
-        fit = fit_by_group(rows, size=size, metric=metric, group=group, n_examples=n_examples, overall=overall,
-                           n_boot=n_boot, seed=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NumericalWarning)  # kept in fit.notes, shown in the report
+            fit = fit_by_group(rows, size=size, metric=metric, group=group, n_examples=n_examples,
+                               overall=overall, n_boot=n_boot, seed=seed)
     except ValueError as exc:
         # The two "too few points" failures are the ones a table of counts helps to fix.
         if str(exc).startswith(("No group has enough points", "The aggregate curve cannot be fitted")):
@@ -352,8 +473,10 @@ def audit(
         notes.append("The third axis needs at least two groups; there is one.")
     else:
         try:
-            third = third_axis(communities, size=size, metric=metric, group=group, n_examples=n_examples,
-                               order=order, tolerance=tolerance, n_boot=n_boot, seed=seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NumericalWarning)
+                third = third_axis(communities, size=size, metric=metric, group=group, n_examples=n_examples,
+                                   order=order, tolerance=tolerance, n_boot=n_boot, seed=seed)
         except ValueError as exc:
             notes.append(f"The third axis could not be computed: {exc}")
     if len(fit.fits) < 2:
@@ -378,7 +501,7 @@ def _command(*, source: str, size: str, metric: str, group: str, n_examples: str
 
 
 def _notes(fit: GroupScalingFit) -> list[str]:
-    notes = []
+    notes = list(fit.notes)
     unfitted = fit.by_group[fit.by_group["status"] != "ok"]
     if len(unfitted):
         listed = "; ".join(f"{r.group} ({r.status})" for r in unfitted.itertuples())
@@ -718,6 +841,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--order", choices=("size", "random"), default="size",
                         help="order in which the third axis adds groups (default: largest first)")
     parser.add_argument("--out", help="report file (default: <csv name>-audit.html in the current folder)")
+    parser.add_argument("--force", action="store_true", help="replace the report file if it exists (never the "
+                                                             "input)")
     return parser
 
 
@@ -751,6 +876,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed its usage message
         return int(exc.code or 0)
     try:
+        # The output is checked first: a refusal after minutes of bootstrap would waste them.
+        out = check_output(args.out or f"{Path(args.csv).stem}-audit.html", inputs=[args.csv], force=args.force)
         df = read_results(args.csv)
         if args.query:
             df = _filter(df, args.query)
@@ -759,10 +886,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                        order=args.order, source=args.csv)
         given = list(sys.argv[1:] if argv is None else argv)
         report = dataclasses.replace(report, command=shlex.join(["python", "-m", "helpers.audit", *given]))
-        out = report.write(args.out or f"{Path(args.csv).stem}-audit.html")
+        out = report.write(out, force=args.force)
     except ValueError as exc:
         print(f"audit: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
+    for note in report.group_fit.notes:
+        print(f"audit: warning: {' '.join(note.split())}", file=sys.stderr)
     fitted = len(report.group_fit.fits)
     print(f"audit: wrote {out} ({fitted} of {len(report.group_fit.by_group)} groups fitted, "
           f"{len(report.notes)} note(s))")

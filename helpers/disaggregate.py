@@ -14,6 +14,9 @@ positive (a loss or an error rate); convert accuracies to errors first.
 
 from __future__ import annotations
 
+import contextlib
+import unicodedata
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +65,7 @@ def _tidy_points(
             f"{int(df[group].isna().sum())} row(s) have no {group!r}; drop them or give them a group label."
         )
     out = pd.DataFrame({"group": df[group].astype(str).to_numpy()}, index=df.index)
+    _check_labels(out["group"], group)
     for col in (*sizes, metric) + ((n_examples,) if n_examples else ()):
         values = pd.to_numeric(df[col], errors="coerce")
         if values.isna().any():
@@ -72,19 +76,56 @@ def _tidy_points(
         if not np.isfinite(values).all():
             raise ValueError(f"Column {col!r} contains inf; pass finite values.")
         out[col] = values.astype(float)
-    for col in (*sizes, metric):
-        if (out[col] <= 0).any():
+    for col in sizes:
+        bad = out[col] <= 0
+        if bad.any():
+            first = out.index[bad.to_numpy()][0]
             raise ValueError(
-                f"Column {col!r} must be > 0 (laws are fitted on a log scale); found {int((out[col] <= 0).sum())} "
-                f"value(s) <= 0. A metric must be lower-is-better and positive: use an error or a loss."
+                f"Size column {col!r} must be > 0 (laws are fitted on log size); found {int(bad.sum())} value(s) "
+                f"<= 0, the first at row {first!r} ({out.at[first, col]:g}). Drop those rows or correct the sizes "
+                f"(a model or data size of 0 has no place on a log axis)."
             )
+    bad = out[metric] <= 0
+    if bad.any():
+        raise ValueError(
+            f"Column {metric!r} must be > 0 (laws are fitted on a log scale); found {int(bad.sum())} "
+            f"value(s) <= 0. A metric must be lower-is-better and positive: use an error or a loss."
+        )
     if n_examples:
-        if (out[n_examples] < 0).any():
-            raise ValueError(f"Column {n_examples!r} counts examples and cannot be negative.")
+        bad = out[n_examples] <= 0
+        if bad.any():
+            first = out.index[bad.to_numpy()][0]
+            raise ValueError(
+                f"Column n_examples={n_examples!r} counts the evaluation examples behind each value and must be "
+                f"> 0; found {int(bad.sum())} row(s) with {out[n_examples].min():g} or fewer, the first at row "
+                f"{first!r}. A value measured on no examples is not a measurement: drop those rows."
+            )
         out = out.rename(columns={n_examples: "n_examples"})
     else:
         out["n_examples"] = 1.0
     return out.reset_index(drop=True)
+
+
+def _visible(label: str) -> str:
+    """The label as a reader sees it: without control or format characters, without surrounding space."""
+    return "".join(ch for ch in label if unicodedata.category(ch) not in ("Cc", "Cf")).strip()
+
+
+def _check_labels(labels: pd.Series, group: str) -> None:
+    """Labels that print the same would silently become separate groups (``'A'`` and ``'A\\x00'``)."""
+    distinct = pd.unique(labels)
+    seen: dict[str, list[str]] = {}
+    for label in distinct:
+        seen.setdefault(_visible(label), []).append(label)
+    clashes = [raw for raw in seen.values() if len(raw) > 1]
+    if clashes:
+        shown = "; ".join(" and ".join(repr(r) for r in sorted(raw)) for raw in clashes[:5])
+        raise ValueError(
+            f"Group labels in column group={group!r} differ only by control characters or surrounding "
+            f"whitespace: {shown}. They would be fitted as separate groups that look identical in the report. "
+            f"Clean the column first, e.g. df[{group!r}] = df[{group!r}].str.replace(r'[\\x00-\\x1f\\x7f]', "
+            f"'', regex=True).str.strip(), or give the groups distinct names."
+        )
 
 
 def _group_labels(df: pd.DataFrame, group: str) -> list[str]:
@@ -93,6 +134,32 @@ def _group_labels(df: pd.DataFrame, group: str) -> list[str]:
     if isinstance(col.dtype, pd.CategoricalDtype):
         return [str(c) for c in col.cat.categories]
     return sorted(col.dropna().astype(str).unique())
+
+
+class NumericalWarning(UserWarning):
+    """The fit ran into floating-point overflow or invalid values (typically sizes spanning hundreds of decades)."""
+
+
+@contextlib.contextmanager
+def _numerics(where: str, sizes: tuple[str, ...], points: pd.DataFrame, notes: list[str]):
+    """Turn numpy's raw RuntimeWarnings inside a fit into one message that says what to do, kept in ``notes``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    raw = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    for w in caught:
+        if not issubclass(w.category, RuntimeWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if raw:
+        span = " and ".join(
+            f"{c} from {points[c].min():.3g} to {points[c].max():.3g} "
+            f"({np.log10(points[c].max()) - np.log10(points[c].min()):.0f} decades)" for c in sizes)
+        msg = (f"{where}: floating-point overflow or invalid values ({len(raw)} numpy warning(s), e.g. "
+               f"'{raw[0].message}'); the sizes run {span}. Treat the fitted laws with caution; rescaling the "
+               f"sizes (e.g. to millions) or dropping implausible rows usually removes this.")
+        if msg not in notes:
+            notes.append(msg)
+            warnings.warn(msg, NumericalWarning, stacklevel=4)
 
 
 def _pooled(points: pd.DataFrame, sizes: tuple[str, ...], metric: str) -> pd.DataFrame:
@@ -136,6 +203,9 @@ class GroupScalingFit:
         Bootstrap resamples behind the intervals (0 = none).
     points : DataFrame
         The points that were fitted, including the aggregate curve (``group == "overall"``).
+    notes : tuple of str
+        Numerical trouble met while fitting (floating-point overflow on extreme sizes), in words; also issued
+        once as a :class:`NumericalWarning`.
     """
 
     form: str
@@ -146,6 +216,7 @@ class GroupScalingFit:
     by_group: pd.DataFrame
     n_boot: int
     points: pd.DataFrame = field(repr=False)
+    notes: tuple[str, ...] = ()
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -414,9 +485,17 @@ def fit_by_group(
     Raises
     ------
     ValueError
-        On a missing column, an empty frame, rows without a group, non-numeric, non-finite or non-positive
-        sizes and metrics, a ``size`` that is neither one nor two columns, or an ``overall`` label that is not in
-        the data. Groups with too few points are not an error: they appear in ``by_group`` with their status.
+        On a missing column, an empty frame, rows without a group, group labels that differ only by control
+        characters or surrounding whitespace (``"A"`` and ``"A\\x00"``), non-numeric, non-finite or non-positive
+        sizes and metrics, example counts that are not > 0, a ``size`` that is neither one nor two columns, or an
+        ``overall`` label that is not in the data. Groups with too few points are not an error: they appear in
+        ``by_group`` with their status.
+
+    Warns
+    -----
+    NumericalWarning
+        Once, in words, when the fits meet floating-point overflow (sizes spanning hundreds of decades); the
+        message is also kept in :attr:`GroupScalingFit.notes`.
 
     Examples
     --------
@@ -456,21 +535,23 @@ def fit_by_group(
     reason = _too_few(agg, sizes, needed)
     if reason:
         raise ValueError(f"The aggregate curve cannot be fitted: {reason}. Measure more sizes.")
-    overall_fit = fit_one(agg, seeds[0])
+    notes: list[str] = []
     params = _POWER_PARAMS if form == "power_law" else _CHIN_PARAMS
     fits: dict[str, PowerLawFit | ChinchillaFit] = {}
     rows = []
-    for label, s in zip(labels, seeds[1:]):
-        pts = points[points["group"] == label]
-        reason = _too_few(pts, sizes, needed)
-        if reason is None:
-            fits[label] = fit_one(pts, s)
-        rows.append(_summary_row(label, fits.get(label), pts, sizes, params, status=reason or "ok"))
+    with _numerics("fit_by_group", sizes, points, notes):
+        overall_fit = fit_one(agg, seeds[0])
+        for label, s in zip(labels, seeds[1:]):
+            pts = points[points["group"] == label]
+            reason = _too_few(pts, sizes, needed)
+            if reason is None:
+                fits[label] = fit_one(pts, s)
+            rows.append(_summary_row(label, fits.get(label), pts, sizes, params, status=reason or "ok"))
     if not fits:
         raise ValueError(f"No group has enough points to fit a law (each needs {needed}); see the group sizes.")
     return GroupScalingFit(form=form, size=sizes, metric=metric, overall=overall_fit, fits=fits,
                            by_group=pd.DataFrame(rows), n_boot=n_boot,
-                           points=pd.concat([agg, points], ignore_index=True))
+                           points=pd.concat([agg, points], ignore_index=True), notes=tuple(notes))
 
 
 # --------------------------------------------------------------------------- the third axis
@@ -630,10 +711,11 @@ def third_axis(
         agg_w[p], agg_y[p] = cw, np.where(cw > 0, cy / np.where(cw > 0, cw, 1), 0.0)
     mask = agg_w > 0
     flat_y, flat_m = agg_y.reshape(-1, len(sizes)), mask.reshape(-1, len(sizes)).astype(float)
-    laws = _fit_power_curves(sizes, flat_y, flat_m, irreducible=irreducible, delta=1e-3)
-    a, b, c = (laws[col].to_numpy().reshape(len(perms), k_max) for col in ("a", "b", "c"))
-    pred = a[..., None] * sizes[None, None, :] ** (-b[..., None]) + c[..., None]  # (P, K, S)
-    resid = np.where(mask, np.log(np.where(mask, pred, 1)) - np.log(np.where(mask, agg_y, 1)), 0.0)
+    with _numerics("third_axis", (size,), points, list(fits.notes)):
+        laws = _fit_power_curves(sizes, flat_y, flat_m, irreducible=irreducible, delta=1e-3)
+        a, b, c = (laws[col].to_numpy().reshape(len(perms), k_max) for col in ("a", "b", "c"))
+        pred = a[..., None] * sizes[None, None, :] ** (-b[..., None]) + c[..., None]  # (P, K, S)
+        resid = np.where(mask, np.log(np.where(mask, pred, 1)) - np.log(np.where(mask, agg_y, 1)), 0.0)
     rmse = np.sqrt((resid**2).sum(axis=2) / mask.sum(axis=2))
 
     rows = []

@@ -370,7 +370,7 @@ def test_the_module_runs_as_a_command_without_a_traceback(tmp_path, digits_csv):
     assert (tmp_path / "digits learning curve-audit.html").exists()  # default name, in the current folder
     assert "10 of 10 groups fitted" in ok.stdout
     bad = subprocess.run([*run, str(digits_csv), "--size", "training examples", "--metric", "log loss (nats)",
-                          "--group", "digit class"], cwd=tmp_path, capture_output=True, text=True,
+                          "--group", "digit class", "--force"], cwd=tmp_path, capture_output=True, text=True,
                          env={**_env(), "PYTHONPATH": str(ROOT)})
     assert bad.returncode == 1
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
@@ -451,3 +451,85 @@ def test_a_hundred_and_one_groups_give_a_report_not_a_max_rows_error():
     assert "g100" in text
     with pytest.raises(alt.MaxRowsError):  # the reader's own guard is left as it was
         alt.Chart(df.head(0).reindex(range(5001))).mark_point().to_dict()
+
+
+# --------------------------------------------------------------------------- separators, output path, numerics
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_a_semicolon_tab_or_pipe_file_is_read_with_its_separator(tmp_path, sep):
+    csv = tmp_path / "r.csv"
+    csv.write_text(GOOD.replace(",", sep), encoding="utf-8")
+    df = au.read_results(csv)
+    assert list(df.columns) == ["n", "err", "g"] and len(df) == 6
+
+
+def test_a_one_column_frame_names_the_separator_it_probably_meant():
+    df = pd.read_csv(io.StringIO(GOOD.replace(",", ";")))  # read as comma-separated: one column
+    with pytest.raises(ValueError, match=r"probably meant to be separated by ';'"):
+        au.audit(df, size="n", metric="err", group="g", n_boot=0)
+
+
+def test_the_input_can_never_be_the_report(tmp_path, capsys):
+    csv = tmp_path / "good.csv"
+    csv.write_text(GOOD, encoding="utf-8")
+    for out in (csv, tmp_path / "." / "good.csv", Path(os.path.relpath(csv))):
+        assert au.main([str(csv), *ARGS, "--out", str(out), "--force"]) == 1
+        assert "would replace its own input" in capsys.readouterr().err
+    link = tmp_path / "link.html"
+    link.symlink_to(csv)
+    assert au.main([str(csv), *ARGS, "--out", str(link), "--force"]) == 1
+    assert csv.read_text(encoding="utf-8") == GOOD
+
+
+def test_an_existing_report_is_replaced_only_with_force(tmp_path, capsys):
+    csv, out = tmp_path / "good.csv", tmp_path / "r.html"
+    csv.write_text(GOOD, encoding="utf-8")
+    out.write_text("keep me")
+    assert au.main([str(csv), *ARGS, "--out", str(out)]) == 1
+    assert "exists already; pass --force" in capsys.readouterr().err and out.read_text() == "keep me"
+    assert au.main([str(csv), *ARGS, "--out", str(out), "--force"]) == 0
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []  # the atomic write leaves nothing
+
+
+def test_the_output_is_checked_before_the_analysis(tmp_path, capsys, monkeypatch):
+    csv, out = tmp_path / "good.csv", tmp_path / "r.html"
+    csv.write_text(GOOD, encoding="utf-8")
+    out.write_text("")
+    monkeypatch.setattr(au, "audit", lambda *a, **k: pytest.fail("the analysis ran before the output check"))
+    assert au.main([str(csv), *ARGS, "--out", str(out)]) == 1
+
+
+def test_a_failed_write_keeps_the_earlier_report(tmp_path, monkeypatch):
+    df = pd.read_csv(io.StringIO(GOOD))
+    report = au.audit(df, size="n", metric="err", group="g", n_boot=0)
+    out = tmp_path / "r.html"
+    out.write_text("earlier")
+
+    def broken(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(au.os, "replace", broken)
+    with pytest.raises(ValueError, match="No space left"):
+        report.write(out, force=True)
+    assert out.read_text() == "earlier" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_extreme_sizes_give_one_clear_note_not_raw_numpy_warnings(tmp_path, capsys):
+    sizes = np.geomspace(1e-200, 1e200, 6)
+    rows = [f"{float(x)!r},{e},{g}" for g, k in (("a", 1.0), ("b", 1.2), ("c", 1.4))
+            for x, e in zip(sizes, np.linspace(0.5, 0.3, 6) * k)]
+    csv = tmp_path / "wide.csv"
+    csv.write_text("n,err,g\n" + "\n".join(rows) + "\n")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = au.main([str(csv), "--size", "n", "--metric", "err", "--group", "g", "--n-boot", "20",
+                        "--out", str(tmp_path / "r.html")])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert "audit: warning: fit_by_group: floating-point overflow" in err and "400 decades" in err
+    assert "floating-point overflow" in (tmp_path / "r.html").read_text()

@@ -171,7 +171,7 @@ def test_curves_and_predict_shapes():
     (lambda d: d.assign(n=d["n"].where(d.index != 0, -5.0)), "must be > 0"),
     (lambda d: d.assign(group=d["group"].where(d.index != 2)), "no 'group'"),
     (lambda d: d.iloc[0:0], "empty"),
-    (lambda d: d.assign(m=-1.0), "cannot be negative"),
+    (lambda d: d.assign(m=-1.0), "must be > 0"),
 ])
 def test_bad_input_raises(mutate, message):
     df = simulate({"A": {"a": 2.0, "b": 0.5, "c": 0.05}, "B": {"a": 1.0, "b": 0.2, "c": 0.1}})
@@ -257,3 +257,46 @@ def test_third_axis_needs_two_communities():
     df = simulate({"x": {"a": 2.0, "b": 0.4, "c": 0.05}})
     with pytest.raises(ValueError, match="at least two"):
         third_axis(df, size="n", metric="error", group="group", n_boot=0)
+
+
+# --------------------------------------------------------------------------- labels, counts, sizes (issue 20)
+
+
+def _two_groups(**over):
+    n = np.logspace(2, 4, 5)
+    df = pd.concat([pd.DataFrame({"n": n, "err": 2 * n**-0.4 + 0.05, "g": "A", "k": 100}),
+                    pd.DataFrame({"n": n, "err": 2 * n**-0.2 + 0.05, "g": "B", "k": 100})], ignore_index=True)
+    for col, (row, value) in over.items():
+        df[col] = df[col].astype(object) if isinstance(value, str) else df[col]
+        df.loc[row, col] = value
+    return df
+
+
+@pytest.mark.parametrize("twin", ["A\x00", "A ", " A", "A\t", "\u200bA", "A\r\n"])
+def test_labels_that_differ_only_by_control_characters_or_spaces_are_rejected(twin):
+    df = _two_groups()
+    df.loc[df["g"] == "B", "g"] = twin
+    with pytest.raises(ValueError, match=r"group='g' differ only by control characters or surrounding whitespace"):
+        fit_by_group(df, size="n", metric="err", group="g")
+
+
+def test_a_label_with_inner_space_is_its_own_group():
+    df = _two_groups()
+    df.loc[df["g"] == "B", "g"] = "A A"
+    assert set(fit_by_group(df, size="n", metric="err", group="g").fits) == {"A", "A A"}
+
+
+@pytest.mark.parametrize("count", [0, -3])
+def test_zero_or_negative_example_counts_are_rejected(count):
+    df = _two_groups()
+    df.loc[df["g"] == "B", "k"] = count
+    with pytest.raises(ValueError, match=r"n_examples='k' counts the evaluation examples.*must be > 0.*drop"):
+        fit_by_group(df, size="n", metric="err", group="g", n_examples="k")
+
+
+@pytest.mark.parametrize("size", [0.0, -10.0])
+def test_a_zero_or_negative_size_is_a_message_about_sizes(size):
+    df = _two_groups(n=(3, size))
+    with pytest.raises(ValueError, match=r"Size column 'n' must be > 0.*row 3") as info:
+        fit_by_group(df, size="n", metric="err", group="g")
+    assert "lower-is-better" not in str(info.value)
