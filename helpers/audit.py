@@ -55,6 +55,8 @@ __all__ = ["AuditReport", "audit", "check_output", "read_results", "main"]
 
 #: Above this many rows the scaling chart shows the mean per group and size instead of every row.
 MAX_CHART_POINTS = 1500
+#: Charts draw at most this many groups (the largest) besides the aggregate; more cannot be told apart.
+MAX_CHART_GROUPS = 12
 #: Names the analysis uses for its own columns; a size or metric column may not carry them.
 _RESERVED = ("group", "n_examples", "low", "high")
 
@@ -378,6 +380,7 @@ def audit(
     tolerance: float = 0.1,
     order: str = "size",
     source: str = "a data frame",
+    progress: bool | None = None,
 ) -> AuditReport:
     """Run the disaggregated scaling analysis of the book on a tidy results table.
 
@@ -410,6 +413,8 @@ def audit(
         average over 20 random orders.
     source : str, default "a data frame"
         Where the rows came from, for the report.
+    progress : bool, optional
+        Progress bar on standard error while fitting; default only when standard error is a terminal.
 
     Returns
     -------
@@ -460,7 +465,7 @@ def audit(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NumericalWarning)  # kept in fit.notes, shown in the report
             fit = fit_by_group(rows, size=size, metric=metric, group=group, n_examples=n_examples,
-                               overall=overall, n_boot=n_boot, seed=seed)
+                               overall=overall, n_boot=n_boot, seed=seed, progress=progress)
     except ValueError as exc:
         # The two "too few points" failures are the ones a table of counts helps to fix.
         if str(exc).startswith(("No group has enough points", "The aggregate curve cannot be fitted")):
@@ -475,8 +480,10 @@ def audit(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NumericalWarning)
+                # The group fits (and their bootstrap) are the ones above: drawn once, not again.
                 third = third_axis(communities, size=size, metric=metric, group=group, n_examples=n_examples,
-                                   order=order, tolerance=tolerance, n_boot=n_boot, seed=seed)
+                                   order=order, tolerance=tolerance, n_boot=n_boot, seed=seed, group_fits=fit,
+                                   progress=progress)
         except ValueError as exc:
             notes.append(f"The third axis could not be computed: {exc}")
     if len(fit.fits) < 2:
@@ -518,6 +525,23 @@ def _notes(fit: GroupScalingFit) -> list[str]:
                      f"changes there, typically because the curve is flat, rises or sits at its floor over most "
                      f"sizes. Read the improvement table rather than the exponent for "
                      f"{'it' if len(stuck) == 1 else 'them'}.")
+    k = len(fit.parameters)
+    thin = table.loc[(table["status"] == "ok") & (table["n_points"] <= k + 1), "group"].tolist()
+    if thin:
+        notes.append(f"The law{'s' if len(thin) > 1 else ''} of {_join(thin)} rest{'' if len(thin) > 1 else 's'} "
+                     f"on at most {k + 1} points for {k} parameters: the fit can pass through almost every point, "
+                     f"so its exponent and intervals say little. Measure more sizes before reading them.")
+    fitted = table[(table["status"] == "ok") & (table["group"] != OVERALL)]
+    agg_row = table.iloc[0]
+    narrow = fitted.loc[(fitted["size_min"] > agg_row["size_min"] * (1 + 1e-9))
+                        | (fitted["size_max"] < agg_row["size_max"] * (1 - 1e-9)), "group"].tolist()
+    if narrow:
+        shown = _join(narrow[:8]) + (f" and {len(narrow) - 8} more" if len(narrow) > 8 else "")
+        notes.append(f"{shown} {'were' if len(narrow) > 1 else 'was'} measured over a narrower range of "
+                     f"{fit.size[0] if fit.form == 'power_law' else 'N x D'} than the aggregate "
+                     f"({_number(agg_row['size_min'])} to {_number(agg_row['size_max'])}): read at the aggregate's "
+                     f"sizes, {'their laws are extrapolations' if len(narrow) > 1 else 'its law is an extrapolation'}"
+                     f". Every law here is an extrapolation beyond its own measured range.")
     agg = fit.points[fit.points["group"] == OVERALL].sort_values(fit.size[0])
     if agg[fit.metric].iloc[-1] > agg[fit.metric].iloc[0]:
         notes.append(f"The aggregate {fit.metric} is higher at the largest size than at the smallest. The audit "
@@ -532,8 +556,8 @@ def _join(names: Sequence[object]) -> str:
 
 
 def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int) -> dict[str, pd.DataFrame]:
-    improvement = fit.improvement(seed=seed)
-    flat = fit.non_improving(seed=seed)  # same seed, so the two tables agree
+    improvement = fit.improvement()
+    flat = fit.non_improving()  # the same resamples as the laws, so every table agrees
     described = pd.DataFrame(columns=["group", "max_relative_error", "described", "exponent_consistent"])
     if third is not None:
         m = third.membership
@@ -560,53 +584,119 @@ def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int) -
 
 def _charts(fit: GroupScalingFit, third: ThirdAxisResult | None, tables: dict[str, pd.DataFrame], *, size: str,
             metric: str, tolerance: float, n_boot: int) -> dict[str, alt.TopLevelMixin]:
-    charts = {"scaling": _scaling_chart(fit, size=size, metric=metric, n_boot=n_boot),
-              "exponents": _exponent_chart(tables["by_group"], size=size, metric=metric, n_boot=n_boot)}
+    shown = _chart_groups(fit)
+    charts = {"scaling": _scaling_chart(fit, shown, size=size, metric=metric, n_boot=n_boot),
+              "exponents": _exponent_chart(tables["by_group"], shown, size=size, metric=metric, n_boot=n_boot)}
     if third is not None:
         charts["third_axis"] = _third_axis_chart(third, tolerance=tolerance)
     return charts
 
 
-def _scaling_chart(fit: GroupScalingFit, *, size: str, metric: str, n_boot: int) -> alt.LayerChart:
+def _chart_groups(fit: GroupScalingFit) -> list[str]:
+    """The fitted groups a chart can still tell apart: all of them, or the largest :data:`MAX_CHART_GROUPS`."""
+    fitted = fit.by_group[fit.by_group["status"] == "ok"]
+    if len(fitted) <= MAX_CHART_GROUPS:
+        return fitted["group"].tolist()
+    ranked = fitted.sort_values(["n_examples", "n_points", "group"], ascending=[False, False, True])
+    return sorted(ranked["group"].head(MAX_CHART_GROUPS).tolist())
+
+
+def _which(fit: GroupScalingFit, shown: list[str]) -> str:
+    n_fitted = len(fit.fits)
+    if len(shown) == n_fitted:
+        return f"{n_fitted} fitted groups"
+    return (f"the {len(shown)} largest of the {n_fitted} fitted groups (by evaluation examples; every group is in "
+            f"the tables)")
+
+
+def _readable_range(values: pd.Series) -> tuple[float, float]:
+    """A log-scale range around the measured values: as wide again as the data on each side, at least x1.5."""
+    lo, hi = float(values.min()), float(values.max())
+    pad = max(0.5 * np.log(hi / lo), np.log(1.5))
+    return lo * np.exp(-pad), hi * np.exp(pad)
+
+
+def _scaling_chart(fit: GroupScalingFit, shown: list[str], *, size: str, metric: str,
+                   n_boot: int) -> alt.LayerChart:
     # Neutral field names: Vega reads dots and brackets in a field name as nested access.
     names = {size: "size", metric: "metric"}
-    points = fit.points[["group", size, metric]].rename(columns=names)
-    shown = "every measured point"
+    keep = [OVERALL, *shown]
+    points = fit.points.loc[fit.points["group"].isin(keep), ["group", size, metric]].rename(columns=names)
+    what = "every measured point"
     if len(points) > MAX_CHART_POINTS:
         points = points.groupby(["group", "size"], as_index=False)["metric"].mean()
-        shown = "the mean of the measured points at each size"
-    curves = fit.curves().rename(columns=names)
+        what = "the mean of the measured points at each size"
+    frames = []
+    for label in keep:
+        law = fit.overall if label == OVERALL else fit.fits[label]
+        band = law.band(np.geomspace(*law.x_range, 50))
+        frames.append(pd.DataFrame({"group": label, "size": band["x"], "metric": band["fit"], "low": band["low"],
+                                    "high": band["high"]}))
+    curves = pd.concat(frames, ignore_index=True)
+    # A band that is not identified can reach 10^7 times the data; clipped, the measured points stay readable.
+    lo, hi = _readable_range(points["metric"])
+    clipped = bool(((curves[["metric", "low", "high"]] < lo) | (curves[["metric", "low", "high"]] > hi))
+                   .to_numpy().any())
+    curves[["metric", "low", "high"]] = curves[["metric", "low", "high"]].clip(lo, hi)
     band = f" with 95% bootstrap bands ({n_boot} resamples)" if n_boot else " (no bootstrap, so no bands)"
+    clip_note = (f" Curves and bands are cut at {lo:.3g} and {hi:.3g}, a range around the measured values; the "
+                 f"intervals in the tables are not cut." if clipped else "")
     return plots.scaling_chart(
         points, curves=curves, x="size", y="metric", group="group", lower="low" if n_boot else None,
         upper="high" if n_boot else None, x_title=size, y_title=metric,
         title=f"{metric} against {size}, by group",
         description=f"Log-log plot of {metric} against {size} for the aggregate (black) and "
-                    f"{len(fit.fits)} fitted groups, showing {shown} and each fitted power law{band}.",
+                    f"{_which(fit, shown)}, showing {what} and each fitted power law{band}.{clip_note}",
     )
 
 
-def _exponent_chart(by_group: pd.DataFrame, *, size: str, metric: str, n_boot: int) -> alt.LayerChart:
-    data = by_group[by_group["status"] == "ok"][["group", "b", "b_low", "b_high", "n_points"]].copy()
+def _not_identified(table: pd.DataFrame) -> pd.Series:
+    """Exponents whose estimate or interval reaches (or nearly reaches) a bound of the fitter."""
+    low, high = _EXPONENT_RANGE
+    return (table["b_high"].fillna(table["b"]) >= 0.9 * high) | (table["b_low"].fillna(table["b"]) <= 0.9 * low)
+
+
+def _exponent_chart(by_group: pd.DataFrame, shown: list[str], *, size: str, metric: str,
+                    n_boot: int) -> alt.LayerChart:
+    data = by_group[by_group["group"].isin([OVERALL, *shown]) & (by_group["status"] == "ok")][
+        ["group", "b", "b_low", "b_high", "n_points"]].copy()
+    data["identified"] = np.where(_not_identified(data), "no: interval reaches the fitter's bounds", "yes")
+    ok = data["identified"] == "yes"
+    # The axis covers the identified intervals; an unidentified group is drawn as a hollow mark at the edge.
+    span = pd.concat([data.loc[ok, "b_low"].fillna(data.loc[ok, "b"]), data.loc[ok, "b_high"].fillna(data.loc[ok, "b"]),
+                      data["b"].where(ok)]).dropna()
+    if span.empty:
+        span = pd.Series([0.0, 1.0])
+    pad = max(0.1 * float(span.max() - span.min()), 0.05)
+    x_lo, x_hi = float(span.min()) - pad, float(span.max()) + pad
+    data["b_shown"] = data["b"].clip(x_lo, x_hi)
     order = data["group"].tolist()
     colour = alt.Color("group:N", scale=plots.color_scale(data["group"]), legend=None)
     y = alt.Y("group:N", sort=order, title=None)
+    scale = alt.Scale(domain=[x_lo, x_hi], clamp=True)
     tips = [alt.Tooltip("group:N"), alt.Tooltip("b:Q", format=".3f"), alt.Tooltip("b_low:Q", format=".3f"),
-            alt.Tooltip("b_high:Q", format=".3f"), alt.Tooltip("n_points:Q")]
+            alt.Tooltip("b_high:Q", format=".3f"), alt.Tooltip("n_points:Q"),
+            alt.Tooltip("identified:N", title="exponent identified")]
     base = alt.Chart(data)
     layers = [alt.Chart(data[data["group"] == OVERALL]).mark_rule(strokeDash=[4, 3], color=plots.AGGREGATE_COLOR)
-              .encode(x="b:Q")]
+              .encode(x=alt.X("b:Q", scale=scale))]
     if n_boot:
-        layers.append(base.mark_rule(strokeWidth=2).encode(x=alt.X("b_low:Q", title="exponent b"), x2="b_high:Q",
-                                                           y=y, color=colour, tooltip=tips))
-    layers.append(base.mark_point(size=80).encode(x=alt.X("b:Q", title="exponent b"), y=y, color=colour,
-                                                  tooltip=tips))
+        layers.append(alt.Chart(data[ok]).mark_rule(strokeWidth=2).encode(
+            x=alt.X("b_low:Q", title="exponent b", scale=scale), x2="b_high:Q", y=y, color=colour, tooltip=tips))
+    layers.append(base.mark_point(size=80).encode(
+        x=alt.X("b_shown:Q", title="exponent b", scale=scale), y=y, color=colour, tooltip=tips,
+        shape=alt.Shape("identified:N", scale=alt.Scale(domain=["yes", "no: interval reaches the fitter's bounds"],
+                                                        range=["circle", "cross"]), legend=None),
+        fill=alt.condition(alt.datum.identified == "yes", alt.value("white"), alt.value("transparent"))))
     interval = " with its 95% bootstrap interval" if n_boot else ""
-    chart = alt.layer(*layers).properties(width=420, height=max(60, 24 * len(data)))
+    n_bad = int((~ok).sum())
+    unidentified = (f" {n_bad} group(s) whose exponent the data do not pin down (the interval reaches the "
+                    f"fitter's bounds) are marked with a cross, without an interval." if n_bad else "")
+    chart = alt.layer(*layers).properties(width=340, height=max(60, 24 * len(data)))
     return plots.require_text_alternative(
         chart, title=f"Exponent of {metric} in {size}, by group",
         description=f"Each fitted group's power-law exponent b{interval}, against the aggregate's (dashed line); "
-                    f"a larger b means {metric} falls faster with {size}.",
+                    f"a larger b means {metric} falls faster with {size}.{unidentified}",
     )
 
 
@@ -750,6 +840,41 @@ def _checklist(r: AuditReport) -> str:
     return f'<dl class="checklist">{body}</dl>'
 
 
+def _offline_bundle() -> str:
+    """:func:`helpers.plots.offline_bundle`, kept on disk between runs (building it takes seconds per process).
+
+    The file lives in ``$HELPERS_CACHE_DIR`` or ``~/.cache/helpers``, is named after every version that shapes
+    the bundle, and is used only if it still looks like the bundle; without a writable cache folder the bundle
+    is simply built.
+    """
+    import importlib.metadata
+
+    try:
+        vlc = importlib.metadata.version("vl-convert-python")
+    except importlib.metadata.PackageNotFoundError:
+        vlc = "unknown"
+    key = f"{__version__}-{alt.__version__}-{alt.VEGALITE_VERSION}-{vlc}"
+    folder = Path(os.environ.get("HELPERS_CACHE_DIR") or Path.home() / ".cache" / "helpers")
+    path = folder / f"offline-bundle-{key}.js"
+    try:
+        text = path.read_text(encoding="utf-8")
+        if "window.vegaEmbed" in text and "VEGA_DEBUG" in text and "</script" not in text.lower() \
+                and "<!--" not in text:
+            return text
+    except OSError:
+        pass
+    text = plots.offline_bundle()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home is fine: the bundle is rebuilt next time
+    return text
+
+
 def _render(r: AuditReport) -> str:
     esc = html.escape
     charts = {name: plots.chart_spec(chart) for name, chart in r.charts.items()}
@@ -811,7 +936,7 @@ def _render(r: AuditReport) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{esc(title)}</title>\n"
-        f"<style>{_CSS}</style>\n<script>\n{plots.offline_bundle()}\n</script>\n</head>\n<body>\n<main>\n"
+        f"<style>{_CSS}</style>\n<script>\n{_offline_bundle()}\n</script>\n</head>\n<body>\n<main>\n"
         + "\n".join(s for s in sections if s)
         + "\n<noscript><p>The charts need JavaScript; every number they show is in the tables.</p></noscript>\n"
         + f"</main>\n{embed}\n</body>\n</html>\n"
@@ -841,6 +966,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--order", choices=("size", "random"), default="size",
                         help="order in which the third axis adds groups (default: largest first)")
     parser.add_argument("--out", help="report file (default: <csv name>-audit.html in the current folder)")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bar on standard error (default: only when it is a terminal)")
     parser.add_argument("--force", action="store_true", help="replace the report file if it exists (never the "
                                                              "input)")
     return parser
@@ -883,7 +1010,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             df = _filter(df, args.query)
         report = audit(df, size=args.size, metric=args.metric, group=args.group, n_examples=args.n_examples,
                        overall=args.overall, n_boot=args.n_boot, seed=args.seed, tolerance=args.tolerance,
-                       order=args.order, source=args.csv)
+                       order=args.order, source=args.csv, progress=args.progress)
         given = list(sys.argv[1:] if argv is None else argv)
         report = dataclasses.replace(report, command=shlex.join(["python", "-m", "helpers.audit", *given]))
         out = report.write(out, force=args.force)

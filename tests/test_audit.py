@@ -533,3 +533,85 @@ def test_extreme_sizes_give_one_clear_note_not_raw_numpy_warnings(tmp_path, caps
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
     assert "audit: warning: fit_by_group: floating-point overflow" in err and "400 decades" in err
     assert "floating-point overflow" in (tmp_path / "r.html").read_text()
+
+
+# --------------------------------------------------------------------------- many groups, readable charts
+
+
+def _chart_rows(chart) -> list[dict]:
+    from helpers import plots
+
+    spec = plots.chart_spec(chart)
+    rows: list[dict] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            if node and all(isinstance(v, dict) and "group" in v for v in node):  # inlined data rows
+                rows.extend(node)
+            for v in node:
+                walk(v)
+
+    walk(spec.get("datasets", {}))
+    walk({k: v for k, v in spec.items() if k != "datasets"})
+    return rows
+
+
+def test_charts_of_many_groups_show_the_largest_and_the_tables_hold_all():
+    df = pd.concat([pd.DataFrame({"n": N, "err": (1 + i / 40) * N**-0.3 + 0.1, "g": f"g{i:02d}", "k": 10 + i})
+                    for i in range(40)])
+    report = au.audit(df, size="n", metric="err", group="g", n_examples="k", n_boot=0)
+    drawn = {r["group"] for r in _chart_rows(report.charts["scaling"]) if "group" in r}
+    largest = {f"g{i:02d}" for i in range(40 - au.MAX_CHART_GROUPS, 40)}
+    assert drawn == largest | {"overall"}
+    assert "the 12 largest of the 40 fitted groups" in report.charts["scaling"].to_dict()["description"]
+    assert len(report.tables["by_group"]) == 41 and len(report.tables["improvement"]) == 41
+
+
+def test_real_multilingual_results_give_a_chart_that_shows_the_data_not_the_bands():
+    # Published zero-shot accuracies of a real model family (read for the test, never copied into the project):
+    # five sizes from about 0.5B to 7B parameters, 11 languages, error = 1 - accuracy between about 0.29 and 0.54.
+    path = ROOT.parent / "shared" / "external" / "multilingual_evals.csv"
+    if not path.exists():
+        pytest.skip("the shared external results are not on this machine")
+    raw = pd.read_csv(path)
+    df = raw[(raw["family"] == "bloom") & (raw["task"] == "xstory_cloze")]
+    assert df["language"].nunique() == 11 and df["params"].nunique() == 5
+    report = au.audit(df, size="params", metric="error", group="language", n_examples="n_eval", n_boot=200)
+    rows = _chart_rows(report.charts["scaling"])
+    drawn = [v for r in rows for key in ("metric", "low", "high") if isinstance(v := r.get(key), (int, float))]
+    lo, hi = df["error"].min(), df["error"].max()
+    assert max(drawn) <= hi * (hi / lo) * 1.01 and min(drawn) >= lo / (hi / lo) / 1.01  # not 4 x 10^7
+    # Exponent chart: unidentified intervals are marked, not drawn out to the fitter's bound of 20.
+    spec = report.charts["exponents"].to_dict()
+    domains = [layer["encoding"]["x"]["scale"]["domain"] for layer in spec["layer"]]
+    assert all(d[1] < 5 for d in domains)
+    table = report.tables["by_group"]
+    stuck = table[(table["b_high"] >= 18) | (table["b_low"] <= -4.5)]
+    if len(stuck):
+        assert "marked with a cross" in spec["description"]
+
+
+def test_gets_worse_only_when_the_whole_interval_is_below_zero():
+    rng = np.random.default_rng(3)
+    sizes = np.repeat(N, 3)
+    df = pd.concat([pd.DataFrame({"n": sizes, "err": 2 * sizes**-0.4 + 0.1, "g": "fine"}),
+                    pd.DataFrame({"n": sizes, "err": 0.3 * np.exp(rng.normal(0, 0.05, sizes.size)), "g": "flat"}),
+                    pd.DataFrame({"n": sizes, "err": (0.2 + 0.02 * np.log(sizes))
+                                  * np.exp(rng.normal(0, 0.01, sizes.size)), "g": "worse"})])
+    report = au.audit(df, size="n", metric="err", group="g", n_boot=100)
+    flat = report.tables["non_improving"].set_index("group")
+    assert flat.loc["flat", "ci_low"] < 0 < flat.loc["flat", "ci_high"]
+    assert flat.loc["flat", "reason"] == "interval includes zero"
+    assert flat.loc["worse", "ci_high"] < 0 and flat.loc["worse", "reason"] == "gets worse"
+    assert "fine" not in flat.index
+
+
+def test_too_few_points_and_narrow_ranges_are_warned_about():
+    df = pd.concat([pd.DataFrame({"n": N, "err": 2 * N**-0.4 + 0.1, "g": "full"}),
+                    pd.DataFrame({"n": N[:4], "err": 2 * N[:4]**-0.3 + 0.1, "g": "thin"})])
+    notes = " ".join(au.audit(df, size="n", metric="err", group="g", n_boot=0).notes)
+    assert "The law of thin rests on at most 4 points for 3 parameters" in notes
+    assert "thin was measured over a narrower range" in notes and "extrapolation" in notes
