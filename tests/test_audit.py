@@ -277,6 +277,73 @@ def test_no_user_text_becomes_markup_in_any_position(position, tmp_path):
     assert "img" not in parser.tags and "onerror" not in parser.attributes
 
 
+# Each payload runs script (or fetches from elsewhere) if it reaches the page as markup, ends the chart script, or
+# is evaluated by a template; together they cover element, attribute, script and URL contexts.
+PAYLOADS = [
+    "<img src=x onerror=alert(1)>",
+    "</script><script>alert(2)</script>",
+    "\"><svg onload=alert(3)>",
+    "<iframe src=\"javascript:alert(4)\"></iframe><img src=\"https://example.invalid/leak.png\">",
+    "${alert(5)}{{constructor.constructor('alert(6)')()}}<!--",
+]
+
+
+def _hostile_report(evil: str) -> au.AuditReport:
+    """A report with the payload in every user-given position at once: the four column names (each made
+    distinct by a suffix), a group label, the aggregate's label and the file name."""
+    size, metric, group, k = (f"{evil} {role}" for role in ("size", "metric", "group", "k"))
+    df = pd.concat([pd.DataFrame({size: N, metric: (1.5 + i) * N**-0.3 + 0.1, group: g, k: 200})
+                    for i, g in enumerate(("A", evil))])
+    pooled = df.groupby(size, as_index=False)[metric].mean()
+    df = pd.concat([df, pooled.assign(**{group: evil + " all", k: 400})])
+    return au.audit(df, size=size, metric=metric, group=group, n_examples=k, overall=evil + " all", n_boot=0,
+                    source=evil + ".csv")
+
+
+def test_no_payload_in_any_position_runs_script_or_leaves_the_machine_in_a_browser(tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    pages = []
+    for i, evil in enumerate(PAYLOADS):
+        path = tmp_path / f"r{i}.html"
+        path.write_text(_hostile_report(evil).to_html(), encoding="utf-8")
+        pages.append(("every position", evil, path))
+    ran: list[str] = []
+    left: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                    args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                          "--disable-background-networking", "--disable-component-update"])
+        context = browser.new_context()
+        # Any dialog-like call counts as script the payload ran; the page's own code never calls them.
+        context.add_init_script("for (const f of ['alert', 'confirm', 'prompt']) { window[f] = (m) => { "
+                                "(window.__ran = window.__ran || []).push(String(m)); }; }")
+
+        def guard(route):
+            if route.request.url.startswith(("file:", "data:", "blob:")):
+                route.continue_()
+            else:
+                left.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", guard)
+        page = context.new_page()
+        page.on("dialog", lambda d: (ran.append(d.message), d.dismiss()))
+        for position, evil, path in pages:
+            page.goto(path.resolve().as_uri(), wait_until="load")
+            page.locator("#audit-chart-scaling svg").first.wait_for(state="visible", timeout=15000)
+            calls = page.evaluate("window.__ran || []")
+            ran.extend(f"{position}: {evil!r} -> alert({c})" for c in calls)
+            # Hovering every mark shows its tooltip, the one place text is rendered by the chart library.
+            for mark in page.locator("#audit-chart-exponents svg path[aria-roledescription]").all()[:4]:
+                mark.hover(force=True)
+            ran.extend(f"{position}: {evil!r} (tooltip) -> alert({c})"
+                       for c in page.evaluate("window.__ran || []")[len(calls):])
+        browser.close()
+    assert ran == [] and left == [], (ran, left)
+
+
 def test_same_seed_same_numbers(tmp_path):
     df = pd.read_csv(_exact_csv(tmp_path / "hand.csv"), skipinitialspace=True).rename(columns=str.strip)
     first, second = (au.audit(df, size="N train", metric="Error rate", group="Who", n_boot=30, seed=3)
