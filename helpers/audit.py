@@ -25,8 +25,11 @@ import dataclasses
 import difflib
 import html
 import json
+import os
 import shlex
 import sys
+import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,13 +41,22 @@ import pandas as pd
 
 from helpers import __version__, plots
 from helpers._validate import one_of, positive_int
-from helpers.disaggregate import OVERALL, GroupScalingFit, ThirdAxisResult, fit_by_group, third_axis
+from helpers.disaggregate import (
+    OVERALL,
+    GroupScalingFit,
+    NumericalWarning,
+    ThirdAxisResult,
+    fit_by_group,
+    third_axis,
+)
 from helpers.scaling import _EXPONENT_RANGE
 
-__all__ = ["AuditReport", "audit", "read_results", "main"]
+__all__ = ["AuditReport", "audit", "check_output", "read_results", "main"]
 
 #: Above this many rows the scaling chart shows the mean per group and size instead of every row.
 MAX_CHART_POINTS = 1500
+#: Charts draw at most this many groups (the largest) besides the aggregate; more cannot be told apart.
+MAX_CHART_GROUPS = 12
 #: Names the analysis uses for its own columns; a size or metric column may not carry them.
 _RESERVED = ("group", "n_examples", "low", "high")
 
@@ -57,12 +69,12 @@ def read_results(path: str | Path) -> pd.DataFrame:
 
     Spaces after the commas and around the column names are dropped, a UTF-8 byte-order mark (as Excel writes
     it) is accepted, and only empty cells count as missing, so a group called ``"NA"`` or ``"None"`` stays a
-    label.
+    label. A file whose header has no comma but semicolons, tabs or ``|`` is read with that separator.
 
     Parameters
     ----------
     path : str or Path
-        A comma-separated file with a header row.
+        A comma-separated file with a header row (or separated by ``;``, tabs or ``|``).
 
     Returns
     -------
@@ -89,7 +101,9 @@ def read_results(path: str | Path) -> pd.DataFrame:
     if p.is_dir():
         raise ValueError(f"{str(p)!r} is a folder; pass the CSV file inside it.")
     try:
-        df = pd.read_csv(p, skipinitialspace=True, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+        sep = _separator(p)
+        df = pd.read_csv(p, sep=sep, skipinitialspace=True, keep_default_na=False, na_values=[""],
+                         encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise ValueError(f"{str(p)!r} is empty (no header, no rows); write a header and one row per measured "
                          f"point.") from None
@@ -102,6 +116,27 @@ def read_results(path: str | Path) -> pd.DataFrame:
         raise ValueError(f"{str(p)!r} has a header ({', '.join(df.columns)}) but no rows; add one row per "
                          f"measured point.")
     return df
+
+
+#: Separators a results file may use besides the comma (European spreadsheets write ";", pasted tables tabs).
+_SEPARATORS = (";", "\t", "|")
+
+
+def _separator(path: Path) -> str:
+    """The header's separator: a comma unless the header has none and splits on ``;``, a tab or ``|``.
+
+    Only the header is looked at, so a comma inside a quoted value further down cannot fool it.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = fh.readline()
+    except (OSError, UnicodeDecodeError):
+        return ","  # pandas gives the precise error
+    if "," in header:
+        return ","
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
 
 
 def _check_columns(df: pd.DataFrame, roles: dict[str, str | None]) -> None:
@@ -121,7 +156,15 @@ def _check_columns(df: pd.DataFrame, roles: dict[str, str | None]) -> None:
             close = difflib.get_close_matches(col.casefold(), list(folded), n=1, cutoff=0.6)
             missing.append(f"{role}={col!r}" + (f" (did you mean {folded[close[0]]!r}?)" if close else ""))
     if missing:
-        raise ValueError(f"Column(s) not found: {', '.join(missing)}; the columns are {list(df.columns)}.")
+        hint = ""
+        if len(df.columns) == 1:
+            found = [name for sep, name in ((";", "';'"), ("\t", "a tab"), ("|", "'|'"), (",", "','"))
+                     if sep in str(df.columns[0])]
+            if found:
+                hint = (f" The file has one column whose name contains {found[0]}: it was probably meant to be "
+                        f"separated by {found[0]}; read it with pandas.read_csv(path, sep=...) or save it as "
+                        f"comma-separated.")
+        raise ValueError(f"Column(s) not found: {', '.join(missing)}; the columns are {list(df.columns)}.{hint}")
     cols = list(named.values())
     if len(set(cols)) != len(cols):
         raise ValueError(f"Each role needs its own column; got {named}.")
@@ -229,21 +272,99 @@ class AuditReport:
         """
         return _render(self)
 
-    def write(self, path: str | Path) -> Path:
+    def write(self, path: str | Path, *, force: bool = False) -> Path:
         """Write :meth:`to_html` to ``path`` (folders are created) and return the path.
+
+        The page is written to a temporary file in the same folder and then moved into place, so an
+        interrupted write never leaves half a report, and never a damaged earlier one.
+
+        Parameters
+        ----------
+        path : str or Path
+            The report file.
+        force : bool, default False
+            Replace ``path`` if it exists. The results file the report was made from is never replaced.
 
         Raises
         ------
         ValueError
-            If the file cannot be written.
+            If ``path`` is the source file, exists and ``force`` is not set, is a folder, or cannot be written.
         """
-        p = Path(path)
+        inputs = [self.source] if self.source != "a data frame" else []
+        p = check_output(path, inputs=inputs, force=force)
+        text = self.to_html()
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(self.to_html(), encoding="utf-8")
+            fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                os.replace(tmp, p)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
         except OSError as exc:
             raise ValueError(f"Cannot write the report to {str(p)!r}: {exc.strerror or exc}.") from None
         return p
+
+
+def check_output(path: str | Path, *, inputs: Sequence[str | Path] = (), force: bool = False) -> Path:
+    """Check, before any work is done, that a report may be written to ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The intended report file.
+    inputs : sequence of str or Path
+        Files the report is made from; ``path`` may not be (or resolve to) any of them.
+    force : bool, default False
+        Allow replacing an existing file that is not an input.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is an input, an existing file without ``force``, a folder, or inside something that is not
+        a folder or not writable.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from helpers.audit import check_output
+    >>> csv = pathlib.Path(tempfile.mkdtemp()) / "r.csv"
+    >>> _ = csv.write_text("n,err,g\\n")
+    >>> check_output(csv, inputs=[csv], force=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: The report would replace its own input ...r.csv'; choose another --out (e.g. ...r-audit.html').
+    """
+    p = Path(path)
+    if str(path).strip() == "":
+        raise ValueError("The report path is empty; give a file name such as report.html.")
+    for source in inputs:
+        src = Path(source)
+        same = p.resolve() == src.resolve()
+        if not same and p.exists() and src.exists():
+            same = os.path.samefile(p, src)
+        if same:
+            raise ValueError(f"The report would replace its own input {str(src)!r}; choose another --out "
+                             f"(e.g. {str(src.with_name(src.stem + '-audit.html'))!r}).")
+    if p.is_dir():
+        raise ValueError(f"Cannot write the report to {str(p)!r}: it is a folder; give a file name inside it.")
+    if p.exists() and not force:
+        raise ValueError(f"{str(p)!r} exists already; pass --force (force=True) to replace it, or choose another "
+                         f"--out.")
+    ancestor = p.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ValueError(f"Cannot write the report to {str(p)!r}: {str(ancestor)!r} is a file, not a folder.")
+    if not os.access(ancestor, os.W_OK):
+        raise ValueError(f"Cannot write the report to {str(p)!r}: no permission to write in {str(ancestor)!r}.")
+    return p
 
 
 def audit(
@@ -259,6 +380,7 @@ def audit(
     tolerance: float = 0.1,
     order: str = "size",
     source: str = "a data frame",
+    progress: bool | None = None,
 ) -> AuditReport:
     """Run the disaggregated scaling analysis of the book on a tidy results table.
 
@@ -291,6 +413,8 @@ def audit(
         average over 20 random orders.
     source : str, default "a data frame"
         Where the rows came from, for the report.
+    progress : bool, optional
+        Progress bar on standard error while fitting; default only when standard error is a terminal.
 
     Returns
     -------
@@ -338,8 +462,10 @@ def audit(
     columns = [c for c in dict.fromkeys((group, size, metric, n_examples)) if c is not None]
     rows = df[columns]
     try:
-        fit = fit_by_group(rows, size=size, metric=metric, group=group, n_examples=n_examples, overall=overall,
-                           n_boot=n_boot, seed=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NumericalWarning)  # kept in fit.notes, shown in the report
+            fit = fit_by_group(rows, size=size, metric=metric, group=group, n_examples=n_examples,
+                               overall=overall, n_boot=n_boot, seed=seed, progress=progress)
     except ValueError as exc:
         # The two "too few points" failures are the ones a table of counts helps to fix.
         if str(exc).startswith(("No group has enough points", "The aggregate curve cannot be fitted")):
@@ -352,8 +478,12 @@ def audit(
         notes.append("The third axis needs at least two groups; there is one.")
     else:
         try:
-            third = third_axis(communities, size=size, metric=metric, group=group, n_examples=n_examples,
-                               order=order, tolerance=tolerance, n_boot=n_boot, seed=seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NumericalWarning)
+                # The group fits (and their bootstrap) are the ones above: drawn once, not again.
+                third = third_axis(communities, size=size, metric=metric, group=group, n_examples=n_examples,
+                                   order=order, tolerance=tolerance, n_boot=n_boot, seed=seed, group_fits=fit,
+                                   progress=progress)
         except ValueError as exc:
             notes.append(f"The third axis could not be computed: {exc}")
     if len(fit.fits) < 2:
@@ -378,7 +508,7 @@ def _command(*, source: str, size: str, metric: str, group: str, n_examples: str
 
 
 def _notes(fit: GroupScalingFit) -> list[str]:
-    notes = []
+    notes = list(fit.notes)
     unfitted = fit.by_group[fit.by_group["status"] != "ok"]
     if len(unfitted):
         listed = "; ".join(f"{r.group} ({r.status})" for r in unfitted.itertuples())
@@ -395,6 +525,23 @@ def _notes(fit: GroupScalingFit) -> list[str]:
                      f"changes there, typically because the curve is flat, rises or sits at its floor over most "
                      f"sizes. Read the improvement table rather than the exponent for "
                      f"{'it' if len(stuck) == 1 else 'them'}.")
+    k = len(fit.parameters)
+    thin = table.loc[(table["status"] == "ok") & (table["n_points"] <= k + 1), "group"].tolist()
+    if thin:
+        notes.append(f"The law{'s' if len(thin) > 1 else ''} of {_join(thin)} rest{'' if len(thin) > 1 else 's'} "
+                     f"on at most {k + 1} points for {k} parameters: the fit can pass through almost every point, "
+                     f"so its exponent and intervals say little. Measure more sizes before reading them.")
+    fitted = table[(table["status"] == "ok") & (table["group"] != OVERALL)]
+    agg_row = table.iloc[0]
+    narrow = fitted.loc[(fitted["size_min"] > agg_row["size_min"] * (1 + 1e-9))
+                        | (fitted["size_max"] < agg_row["size_max"] * (1 - 1e-9)), "group"].tolist()
+    if narrow:
+        shown = _join(narrow[:8]) + (f" and {len(narrow) - 8} more" if len(narrow) > 8 else "")
+        notes.append(f"{shown} {'were' if len(narrow) > 1 else 'was'} measured over a narrower range of "
+                     f"{fit.size[0] if fit.form == 'power_law' else 'N x D'} than the aggregate "
+                     f"({_number(agg_row['size_min'])} to {_number(agg_row['size_max'])}): read at the aggregate's "
+                     f"sizes, {'their laws are extrapolations' if len(narrow) > 1 else 'its law is an extrapolation'}"
+                     f". Every law here is an extrapolation beyond its own measured range.")
     agg = fit.points[fit.points["group"] == OVERALL].sort_values(fit.size[0])
     if agg[fit.metric].iloc[-1] > agg[fit.metric].iloc[0]:
         notes.append(f"The aggregate {fit.metric} is higher at the largest size than at the smallest. The audit "
@@ -409,8 +556,8 @@ def _join(names: Sequence[object]) -> str:
 
 
 def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int) -> dict[str, pd.DataFrame]:
-    improvement = fit.improvement(seed=seed)
-    flat = fit.non_improving(seed=seed)  # same seed, so the two tables agree
+    improvement = fit.improvement()
+    flat = fit.non_improving()  # the same resamples as the laws, so every table agrees
     described = pd.DataFrame(columns=["group", "max_relative_error", "described", "exponent_consistent"])
     if third is not None:
         m = third.membership
@@ -437,53 +584,119 @@ def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int) -
 
 def _charts(fit: GroupScalingFit, third: ThirdAxisResult | None, tables: dict[str, pd.DataFrame], *, size: str,
             metric: str, tolerance: float, n_boot: int) -> dict[str, alt.TopLevelMixin]:
-    charts = {"scaling": _scaling_chart(fit, size=size, metric=metric, n_boot=n_boot),
-              "exponents": _exponent_chart(tables["by_group"], size=size, metric=metric, n_boot=n_boot)}
+    shown = _chart_groups(fit)
+    charts = {"scaling": _scaling_chart(fit, shown, size=size, metric=metric, n_boot=n_boot),
+              "exponents": _exponent_chart(tables["by_group"], shown, size=size, metric=metric, n_boot=n_boot)}
     if third is not None:
         charts["third_axis"] = _third_axis_chart(third, tolerance=tolerance)
     return charts
 
 
-def _scaling_chart(fit: GroupScalingFit, *, size: str, metric: str, n_boot: int) -> alt.LayerChart:
+def _chart_groups(fit: GroupScalingFit) -> list[str]:
+    """The fitted groups a chart can still tell apart: all of them, or the largest :data:`MAX_CHART_GROUPS`."""
+    fitted = fit.by_group[fit.by_group["status"] == "ok"]
+    if len(fitted) <= MAX_CHART_GROUPS:
+        return fitted["group"].tolist()
+    ranked = fitted.sort_values(["n_examples", "n_points", "group"], ascending=[False, False, True])
+    return sorted(ranked["group"].head(MAX_CHART_GROUPS).tolist())
+
+
+def _which(fit: GroupScalingFit, shown: list[str]) -> str:
+    n_fitted = len(fit.fits)
+    if len(shown) == n_fitted:
+        return f"{n_fitted} fitted groups"
+    return (f"the {len(shown)} largest of the {n_fitted} fitted groups (by evaluation examples; every group is in "
+            f"the tables)")
+
+
+def _readable_range(values: pd.Series) -> tuple[float, float]:
+    """A log-scale range around the measured values: as wide again as the data on each side, at least x1.5."""
+    lo, hi = float(values.min()), float(values.max())
+    pad = max(0.5 * np.log(hi / lo), np.log(1.5))
+    return lo * np.exp(-pad), hi * np.exp(pad)
+
+
+def _scaling_chart(fit: GroupScalingFit, shown: list[str], *, size: str, metric: str,
+                   n_boot: int) -> alt.LayerChart:
     # Neutral field names: Vega reads dots and brackets in a field name as nested access.
     names = {size: "size", metric: "metric"}
-    points = fit.points[["group", size, metric]].rename(columns=names)
-    shown = "every measured point"
+    keep = [OVERALL, *shown]
+    points = fit.points.loc[fit.points["group"].isin(keep), ["group", size, metric]].rename(columns=names)
+    what = "every measured point"
     if len(points) > MAX_CHART_POINTS:
         points = points.groupby(["group", "size"], as_index=False)["metric"].mean()
-        shown = "the mean of the measured points at each size"
-    curves = fit.curves().rename(columns=names)
+        what = "the mean of the measured points at each size"
+    frames = []
+    for label in keep:
+        law = fit.overall if label == OVERALL else fit.fits[label]
+        band = law.band(np.geomspace(*law.x_range, 50))
+        frames.append(pd.DataFrame({"group": label, "size": band["x"], "metric": band["fit"], "low": band["low"],
+                                    "high": band["high"]}))
+    curves = pd.concat(frames, ignore_index=True)
+    # A band that is not identified can reach 10^7 times the data; clipped, the measured points stay readable.
+    lo, hi = _readable_range(points["metric"])
+    clipped = bool(((curves[["metric", "low", "high"]] < lo) | (curves[["metric", "low", "high"]] > hi))
+                   .to_numpy().any())
+    curves[["metric", "low", "high"]] = curves[["metric", "low", "high"]].clip(lo, hi)
     band = f" with 95% bootstrap bands ({n_boot} resamples)" if n_boot else " (no bootstrap, so no bands)"
+    clip_note = (f" Curves and bands are cut at {lo:.3g} and {hi:.3g}, a range around the measured values; the "
+                 f"intervals in the tables are not cut." if clipped else "")
     return plots.scaling_chart(
         points, curves=curves, x="size", y="metric", group="group", lower="low" if n_boot else None,
         upper="high" if n_boot else None, x_title=size, y_title=metric,
         title=f"{metric} against {size}, by group",
         description=f"Log-log plot of {metric} against {size} for the aggregate (black) and "
-                    f"{len(fit.fits)} fitted groups, showing {shown} and each fitted power law{band}.",
+                    f"{_which(fit, shown)}, showing {what} and each fitted power law{band}.{clip_note}",
     )
 
 
-def _exponent_chart(by_group: pd.DataFrame, *, size: str, metric: str, n_boot: int) -> alt.LayerChart:
-    data = by_group[by_group["status"] == "ok"][["group", "b", "b_low", "b_high", "n_points"]].copy()
+def _not_identified(table: pd.DataFrame) -> pd.Series:
+    """Exponents whose estimate or interval reaches (or nearly reaches) a bound of the fitter."""
+    low, high = _EXPONENT_RANGE
+    return (table["b_high"].fillna(table["b"]) >= 0.9 * high) | (table["b_low"].fillna(table["b"]) <= 0.9 * low)
+
+
+def _exponent_chart(by_group: pd.DataFrame, shown: list[str], *, size: str, metric: str,
+                    n_boot: int) -> alt.LayerChart:
+    data = by_group[by_group["group"].isin([OVERALL, *shown]) & (by_group["status"] == "ok")][
+        ["group", "b", "b_low", "b_high", "n_points"]].copy()
+    data["identified"] = np.where(_not_identified(data), "no: interval reaches the fitter's bounds", "yes")
+    ok = data["identified"] == "yes"
+    # The axis covers the identified intervals; an unidentified group is drawn as a hollow mark at the edge.
+    span = pd.concat([data.loc[ok, "b_low"].fillna(data.loc[ok, "b"]), data.loc[ok, "b_high"].fillna(data.loc[ok, "b"]),
+                      data["b"].where(ok)]).dropna()
+    if span.empty:
+        span = pd.Series([0.0, 1.0])
+    pad = max(0.1 * float(span.max() - span.min()), 0.05)
+    x_lo, x_hi = float(span.min()) - pad, float(span.max()) + pad
+    data["b_shown"] = data["b"].clip(x_lo, x_hi)
     order = data["group"].tolist()
     colour = alt.Color("group:N", scale=plots.color_scale(data["group"]), legend=None)
     y = alt.Y("group:N", sort=order, title=None)
+    scale = alt.Scale(domain=[x_lo, x_hi], clamp=True)
     tips = [alt.Tooltip("group:N"), alt.Tooltip("b:Q", format=".3f"), alt.Tooltip("b_low:Q", format=".3f"),
-            alt.Tooltip("b_high:Q", format=".3f"), alt.Tooltip("n_points:Q")]
+            alt.Tooltip("b_high:Q", format=".3f"), alt.Tooltip("n_points:Q"),
+            alt.Tooltip("identified:N", title="exponent identified")]
     base = alt.Chart(data)
     layers = [alt.Chart(data[data["group"] == OVERALL]).mark_rule(strokeDash=[4, 3], color=plots.AGGREGATE_COLOR)
-              .encode(x="b:Q")]
+              .encode(x=alt.X("b:Q", scale=scale))]
     if n_boot:
-        layers.append(base.mark_rule(strokeWidth=2).encode(x=alt.X("b_low:Q", title="exponent b"), x2="b_high:Q",
-                                                           y=y, color=colour, tooltip=tips))
-    layers.append(base.mark_point(size=80).encode(x=alt.X("b:Q", title="exponent b"), y=y, color=colour,
-                                                  tooltip=tips))
+        layers.append(alt.Chart(data[ok]).mark_rule(strokeWidth=2).encode(
+            x=alt.X("b_low:Q", title="exponent b", scale=scale), x2="b_high:Q", y=y, color=colour, tooltip=tips))
+    layers.append(base.mark_point(size=80).encode(
+        x=alt.X("b_shown:Q", title="exponent b", scale=scale), y=y, color=colour, tooltip=tips,
+        shape=alt.Shape("identified:N", scale=alt.Scale(domain=["yes", "no: interval reaches the fitter's bounds"],
+                                                        range=["circle", "cross"]), legend=None),
+        fill=alt.condition(alt.datum.identified == "yes", alt.value("white"), alt.value("transparent"))))
     interval = " with its 95% bootstrap interval" if n_boot else ""
-    chart = alt.layer(*layers).properties(width=420, height=max(60, 24 * len(data)))
+    n_bad = int((~ok).sum())
+    unidentified = (f" {n_bad} group(s) whose exponent the data do not pin down (the interval reaches the "
+                    f"fitter's bounds) are marked with a cross, without an interval." if n_bad else "")
+    chart = alt.layer(*layers).properties(width=340, height=max(60, 24 * len(data)))
     return plots.require_text_alternative(
         chart, title=f"Exponent of {metric} in {size}, by group",
         description=f"Each fitted group's power-law exponent b{interval}, against the aggregate's (dashed line); "
-                    f"a larger b means {metric} falls faster with {size}.",
+                    f"a larger b means {metric} falls faster with {size}.{unidentified}",
     )
 
 
@@ -627,6 +840,41 @@ def _checklist(r: AuditReport) -> str:
     return f'<dl class="checklist">{body}</dl>'
 
 
+def _offline_bundle() -> str:
+    """:func:`helpers.plots.offline_bundle`, kept on disk between runs (building it takes seconds per process).
+
+    The file lives in ``$HELPERS_CACHE_DIR`` or ``~/.cache/helpers``, is named after every version that shapes
+    the bundle, and is used only if it still looks like the bundle; without a writable cache folder the bundle
+    is simply built.
+    """
+    import importlib.metadata
+
+    try:
+        vlc = importlib.metadata.version("vl-convert-python")
+    except importlib.metadata.PackageNotFoundError:
+        vlc = "unknown"
+    key = f"{__version__}-{alt.__version__}-{alt.VEGALITE_VERSION}-{vlc}"
+    folder = Path(os.environ.get("HELPERS_CACHE_DIR") or Path.home() / ".cache" / "helpers")
+    path = folder / f"offline-bundle-{key}.js"
+    try:
+        text = path.read_text(encoding="utf-8")
+        if "window.vegaEmbed" in text and "VEGA_DEBUG" in text and "</script" not in text.lower() \
+                and "<!--" not in text:
+            return text
+    except OSError:
+        pass
+    text = plots.offline_bundle()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home is fine: the bundle is rebuilt next time
+    return text
+
+
 def _render(r: AuditReport) -> str:
     esc = html.escape
     charts = {name: plots.chart_spec(chart) for name, chart in r.charts.items()}
@@ -688,7 +936,7 @@ def _render(r: AuditReport) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{esc(title)}</title>\n"
-        f"<style>{_CSS}</style>\n<script>\n{plots.offline_bundle()}\n</script>\n</head>\n<body>\n<main>\n"
+        f"<style>{_CSS}</style>\n<script>\n{_offline_bundle()}\n</script>\n</head>\n<body>\n<main>\n"
         + "\n".join(s for s in sections if s)
         + "\n<noscript><p>The charts need JavaScript; every number they show is in the tables.</p></noscript>\n"
         + f"</main>\n{embed}\n</body>\n</html>\n"
@@ -718,6 +966,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--order", choices=("size", "random"), default="size",
                         help="order in which the third axis adds groups (default: largest first)")
     parser.add_argument("--out", help="report file (default: <csv name>-audit.html in the current folder)")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bar on standard error (default: only when it is a terminal)")
+    parser.add_argument("--force", action="store_true", help="replace the report file if it exists (never the "
+                                                             "input)")
     return parser
 
 
@@ -751,18 +1003,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed its usage message
         return int(exc.code or 0)
     try:
+        # The output is checked first: a refusal after minutes of bootstrap would waste them.
+        out = check_output(args.out or f"{Path(args.csv).stem}-audit.html", inputs=[args.csv], force=args.force)
         df = read_results(args.csv)
         if args.query:
             df = _filter(df, args.query)
         report = audit(df, size=args.size, metric=args.metric, group=args.group, n_examples=args.n_examples,
                        overall=args.overall, n_boot=args.n_boot, seed=args.seed, tolerance=args.tolerance,
-                       order=args.order, source=args.csv)
+                       order=args.order, source=args.csv, progress=args.progress)
         given = list(sys.argv[1:] if argv is None else argv)
         report = dataclasses.replace(report, command=shlex.join(["python", "-m", "helpers.audit", *given]))
-        out = report.write(args.out or f"{Path(args.csv).stem}-audit.html")
+        out = report.write(out, force=args.force)
     except ValueError as exc:
         print(f"audit: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
+    for note in report.group_fit.notes:
+        print(f"audit: warning: {' '.join(note.split())}", file=sys.stderr)
     fitted = len(report.group_fit.fits)
     print(f"audit: wrote {out} ({fitted} of {len(report.group_fit.by_group)} groups fitted, "
           f"{len(report.notes)} note(s))")

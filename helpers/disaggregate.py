@@ -14,6 +14,9 @@ positive (a loss or an error rate); convert accuracies to errors first.
 
 from __future__ import annotations
 
+import contextlib
+import unicodedata
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers import _batchfit
 from helpers._validate import has_columns, one_of, positive_int
 from helpers.scaling import (
     CI_LEVEL,
@@ -28,11 +32,13 @@ from helpers.scaling import (
     PowerLawFit,
     _fit_power_curves,
     fit_chinchilla,
-    fit_power_law,
 )
 
 #: Label of the aggregate in every table this module returns.
 OVERALL = "overall"
+#: Above this many (order, k, community) combinations :func:`third_axis` keeps only ``k = 1`` and the full
+#: population in its ``membership`` table.
+MEMBERSHIP_ROWS = 200_000
 _TAIL = 100 * (1 - CI_LEVEL) / 2
 
 
@@ -62,6 +68,7 @@ def _tidy_points(
             f"{int(df[group].isna().sum())} row(s) have no {group!r}; drop them or give them a group label."
         )
     out = pd.DataFrame({"group": df[group].astype(str).to_numpy()}, index=df.index)
+    _check_labels(out["group"], group)
     for col in (*sizes, metric) + ((n_examples,) if n_examples else ()):
         values = pd.to_numeric(df[col], errors="coerce")
         if values.isna().any():
@@ -72,19 +79,56 @@ def _tidy_points(
         if not np.isfinite(values).all():
             raise ValueError(f"Column {col!r} contains inf; pass finite values.")
         out[col] = values.astype(float)
-    for col in (*sizes, metric):
-        if (out[col] <= 0).any():
+    for col in sizes:
+        bad = out[col] <= 0
+        if bad.any():
+            first = out.index[bad.to_numpy()][0]
             raise ValueError(
-                f"Column {col!r} must be > 0 (laws are fitted on a log scale); found {int((out[col] <= 0).sum())} "
-                f"value(s) <= 0. A metric must be lower-is-better and positive: use an error or a loss."
+                f"Size column {col!r} must be > 0 (laws are fitted on log size); found {int(bad.sum())} value(s) "
+                f"<= 0, the first at row {first!r} ({out.at[first, col]:g}). Drop those rows or correct the sizes "
+                f"(a model or data size of 0 has no place on a log axis)."
             )
+    bad = out[metric] <= 0
+    if bad.any():
+        raise ValueError(
+            f"Column {metric!r} must be > 0 (laws are fitted on a log scale); found {int(bad.sum())} "
+            f"value(s) <= 0. A metric must be lower-is-better and positive: use an error or a loss."
+        )
     if n_examples:
-        if (out[n_examples] < 0).any():
-            raise ValueError(f"Column {n_examples!r} counts examples and cannot be negative.")
+        bad = out[n_examples] <= 0
+        if bad.any():
+            first = out.index[bad.to_numpy()][0]
+            raise ValueError(
+                f"Column n_examples={n_examples!r} counts the evaluation examples behind each value and must be "
+                f"> 0; found {int(bad.sum())} row(s) with {out[n_examples].min():g} or fewer, the first at row "
+                f"{first!r}. A value measured on no examples is not a measurement: drop those rows."
+            )
         out = out.rename(columns={n_examples: "n_examples"})
     else:
         out["n_examples"] = 1.0
     return out.reset_index(drop=True)
+
+
+def _visible(label: str) -> str:
+    """The label as a reader sees it: without control or format characters, without surrounding space."""
+    return "".join(ch for ch in label if unicodedata.category(ch) not in ("Cc", "Cf")).strip()
+
+
+def _check_labels(labels: pd.Series, group: str) -> None:
+    """Labels that print the same would silently become separate groups (``'A'`` and ``'A\\x00'``)."""
+    distinct = pd.unique(labels)
+    seen: dict[str, list[str]] = {}
+    for label in distinct:
+        seen.setdefault(_visible(label), []).append(label)
+    clashes = [raw for raw in seen.values() if len(raw) > 1]
+    if clashes:
+        shown = "; ".join(" and ".join(repr(r) for r in sorted(raw)) for raw in clashes[:5])
+        raise ValueError(
+            f"Group labels in column group={group!r} differ only by control characters or surrounding "
+            f"whitespace: {shown}. They would be fitted as separate groups that look identical in the report. "
+            f"Clean the column first, e.g. df[{group!r}] = df[{group!r}].str.replace(r'[\\x00-\\x1f\\x7f]', "
+            f"'', regex=True).str.strip(), or give the groups distinct names."
+        )
 
 
 def _group_labels(df: pd.DataFrame, group: str) -> list[str]:
@@ -93,6 +137,32 @@ def _group_labels(df: pd.DataFrame, group: str) -> list[str]:
     if isinstance(col.dtype, pd.CategoricalDtype):
         return [str(c) for c in col.cat.categories]
     return sorted(col.dropna().astype(str).unique())
+
+
+class NumericalWarning(UserWarning):
+    """The fit ran into floating-point overflow or invalid values (typically sizes spanning hundreds of decades)."""
+
+
+@contextlib.contextmanager
+def _numerics(where: str, sizes: tuple[str, ...], points: pd.DataFrame, notes: list[str]):
+    """Turn numpy's raw RuntimeWarnings inside a fit into one message that says what to do, kept in ``notes``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    raw = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    for w in caught:
+        if not issubclass(w.category, RuntimeWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if raw:
+        span = " and ".join(
+            f"{c} from {points[c].min():.3g} to {points[c].max():.3g} "
+            f"({np.log10(points[c].max()) - np.log10(points[c].min()):.0f} decades)" for c in sizes)
+        msg = (f"{where}: floating-point overflow or invalid values ({len(raw)} numpy warning(s), e.g. "
+               f"'{raw[0].message}'); the sizes run {span}. Treat the fitted laws with caution; rescaling the "
+               f"sizes (e.g. to millions) or dropping implausible rows usually removes this.")
+        if msg not in notes:
+            notes.append(msg)
+            warnings.warn(msg, NumericalWarning, stacklevel=4)
 
 
 def _pooled(points: pd.DataFrame, sizes: tuple[str, ...], metric: str) -> pd.DataFrame:
@@ -136,6 +206,16 @@ class GroupScalingFit:
         Bootstrap resamples behind the intervals (0 = none).
     points : DataFrame
         The points that were fitted, including the aggregate curve (``group == "overall"``).
+    notes : tuple of str
+        Numerical trouble met while fitting (floating-point overflow on extreme sizes), in words; also issued
+        once as a :class:`NumericalWarning`.
+    seed : int
+        The seed of :func:`fit_by_group`; ``group_seeds`` holds the seed each fit (``"overall"`` included) drew
+        its resamples from.
+    loss, huber_delta, irreducible
+        The fitting options, reused by :func:`third_axis` when it is given this fit.
+    improvement_table : DataFrame or None
+        :meth:`improvement`, computed once from the same resamples as the laws.
     """
 
     form: str
@@ -146,6 +226,13 @@ class GroupScalingFit:
     by_group: pd.DataFrame
     n_boot: int
     points: pd.DataFrame = field(repr=False)
+    notes: tuple[str, ...] = ()
+    seed: int = 0
+    loss: str = "huber"
+    huber_delta: float = 1e-3
+    irreducible: bool = True
+    group_seeds: dict[str, int] = field(default_factory=dict, repr=False)
+    improvement_table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -203,19 +290,21 @@ class GroupScalingFit:
                                         draws[g] - draws[OVERALL] if have_draws else None))
         return pd.DataFrame(rows)
 
-    def improvement(self, *, seed: int = 0) -> pd.DataFrame:
+    def improvement(self, *, seed: int | None = None) -> pd.DataFrame:
         """How much each group improves over its own measured range, and whether that is distinguishable from zero.
 
         The question is about the data, not about the law's extrapolation, so it is answered with the simplest
-        model that can: a robust straight line of log metric on log size (``fit_power_law(irreducible=False)``;
-        for the Chinchilla form, on log ``N * D``), fitted to the group's points with the same number of bootstrap
-        resamples as the laws. A law with a floor is a poor judge here: fitted to a flat, noisy curve it can put
-        a tiny reducible term on the boundary and report a small, confidently positive "improvement".
+        model that can: a robust straight line of log metric on log size (``irreducible=False``, with the fit's
+        ``loss`` and ``huber_delta``; for the Chinchilla form, on log ``N * D``), fitted to the group's points.
+        Its interval comes from the *same* bootstrap resamples as the group's law (drawn once, from
+        :attr:`group_seeds`). A law with a floor is a poor judge here: fitted to a flat, noisy curve it can put a
+        tiny reducible term on the boundary and report a small, confidently positive "improvement".
 
         Parameters
         ----------
-        seed : int, default 0
-            Seed of the bootstrap of the lines.
+        seed : int, optional
+            Deprecated and ignored (it used to re-run the bootstrap with a seed the fit did not record): the
+            resamples are the fit's own, set by the ``seed`` of :func:`fit_by_group`.
 
         Returns
         -------
@@ -226,49 +315,39 @@ class GroupScalingFit:
             (``True`` when the interval reaches zero or below, or, without bootstrap, when the estimate is not
             positive; missing for groups that could not be fitted).
         """
-        rows = []
-        labels = [OVERALL, *self.by_group["group"]]
-        seeds = np.random.default_rng(positive_int(seed, "seed", minimum=0)).integers(0, 2**31 - 1, len(labels))
-        for label, s in zip(labels, seeds):
-            if label != OVERALL and label not in self.fits:
-                rows.append({"group": label, "improvement": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                             "relative_improvement": np.nan, "non_improving": pd.NA})
-                continue
-            pts = self.points[self.points["group"] == label]
-            x = pts[self.size[0]] if self.form == "power_law" else pts[self.size[0]] * pts[self.size[1]]
-            line = fit_power_law(x, pts[self.metric], irreducible=False, n_boot=self.n_boot, seed=int(s))
-            ends = np.array([x.min(), x.max()])
-            start, end = line.predict(ends)
-            low = high = np.nan
-            if line.boot is not None:
-                b = line.boot
-                vals = b["a"].to_numpy()[:, None] * ends[None, :] ** (-b["b"].to_numpy()[:, None])
-                low, high = np.percentile(vals[:, 0] - vals[:, 1], [_TAIL, 100 - _TAIL])
-            est = float(start - end)
-            rows.append({"group": label, "improvement": est, "ci_low": float(low), "ci_high": float(high),
-                         "relative_improvement": est / float(start),
-                         "non_improving": bool(est <= 0) if np.isnan(low) else bool(low <= 0)})
-        out = pd.DataFrame(rows)
+        if seed is not None:
+            warnings.warn("improvement(seed=...) is deprecated and ignored: the interval uses the fit's own "
+                          f"bootstrap resamples (fit_by_group(seed={self.seed})). Drop the argument.",
+                          DeprecationWarning, stacklevel=2)
+        if self.improvement_table is None:
+            raise ValueError("This fit has no improvement table; make it with fit_by_group().")
+        out = self.improvement_table.copy()
         out["non_improving"] = out["non_improving"].astype("boolean")
         return out
 
-    def non_improving(self, *, seed: int = 0) -> pd.DataFrame:
+    def non_improving(self, *, seed: int | None = None) -> pd.DataFrame:
         """The groups whose improvement over the measured range is negative or not distinguishable from zero.
 
         Parameters
         ----------
-        seed : int, default 0
-            Passed to :meth:`improvement`.
+        seed : int, optional
+            Deprecated and ignored, as in :meth:`improvement`.
 
         Returns
         -------
         DataFrame
             The rows of :meth:`improvement` for those groups (the aggregate is included if it qualifies), with a
-            ``reason``: ``"gets worse"`` or ``"interval includes zero"``.
+            ``reason``: ``"gets worse"`` when the whole interval lies below zero (without bootstrap: when the
+            estimate is negative), otherwise ``"interval includes zero"``: such a group is said neither to
+            improve nor to get worse.
         """
-        table = self.improvement(seed=seed)
+        if seed is not None:
+            warnings.warn("non_improving(seed=...) is deprecated and ignored: the fit's own bootstrap resamples "
+                          "are used. Drop the argument.", DeprecationWarning, stacklevel=2)
+        table = self.improvement()
         flat = table[table["non_improving"].fillna(False).astype(bool)].copy()
-        flat["reason"] = np.where(flat["improvement"] <= 0, "gets worse", "interval includes zero")
+        worse = np.where(flat["ci_high"].isna(), flat["improvement"] < 0, flat["ci_high"] < 0)
+        flat["reason"] = np.where(worse, "gets worse", "interval includes zero")
         return flat.reset_index(drop=True)
 
     def predict(self, x: Any, *, group: str | Sequence[str] | None = None) -> pd.DataFrame:
@@ -379,6 +458,7 @@ def fit_by_group(
     huber_delta: float = 1e-3,
     n_boot: int = 0,
     seed: int = 0,
+    progress: bool | None = None,
 ) -> GroupScalingFit:
     """Fit a scaling law to the aggregate and to every group of a tidy results table, in one call.
 
@@ -405,7 +485,12 @@ def fit_by_group(
     n_boot : int, default 0
         Bootstrap resamples, per group and for the aggregate.
     seed : int, default 0
-        Seed; each group gets its own stream derived from it.
+        Seed; each group gets its own stream derived from it (recorded in :attr:`GroupScalingFit.group_seeds`).
+        The resamples are drawn once: the law's intervals, :meth:`~GroupScalingFit.difference`,
+        :meth:`~GroupScalingFit.improvement` and :func:`third_axis` all use them.
+    progress : bool, optional
+        Show a progress bar on standard error; default only when it is a terminal (and the fit takes over a
+        second).
 
     Returns
     -------
@@ -414,9 +499,17 @@ def fit_by_group(
     Raises
     ------
     ValueError
-        On a missing column, an empty frame, rows without a group, non-numeric, non-finite or non-positive
-        sizes and metrics, a ``size`` that is neither one nor two columns, or an ``overall`` label that is not in
-        the data. Groups with too few points are not an error: they appear in ``by_group`` with their status.
+        On a missing column, an empty frame, rows without a group, group labels that differ only by control
+        characters or surrounding whitespace (``"A"`` and ``"A\\x00"``), non-numeric, non-finite or non-positive
+        sizes and metrics, example counts that are not > 0, a ``size`` that is neither one nor two columns, or an
+        ``overall`` label that is not in the data. Groups with too few points are not an error: they appear in
+        ``by_group`` with their status.
+
+    Warns
+    -----
+    NumericalWarning
+        Once, in words, when the fits meet floating-point overflow (sizes spanning hundreds of decades); the
+        message is also kept in :attr:`GroupScalingFit.notes`.
 
     Examples
     --------
@@ -430,47 +523,132 @@ def fit_by_group(
     [{'group': 'A', 'b': 0.5}, {'group': 'B', 'b': 0.1}]
     """
     sizes = _size_columns(size)
-    positive_int(n_boot, "n_boot", minimum=0)
-    positive_int(seed, "seed", minimum=0)
+    n_boot = positive_int(n_boot, "n_boot", minimum=0)
+    seed = positive_int(seed, "seed", minimum=0)
+    one_of(loss, ("huber", "squared"), "loss")
+    try:
+        huber_delta = float(huber_delta)
+    except (TypeError, ValueError):
+        raise ValueError(f"huber_delta must be a number such as 1e-3; got {huber_delta!r}.") from None
+    if not (np.isfinite(huber_delta) and huber_delta > 0):
+        raise ValueError(f"huber_delta must be > 0 (the Huber threshold on log residuals); got {huber_delta!r}.")
     points = _tidy_points(df, sizes, metric, group, n_examples)
     labels = _group_labels(df, group)
     if overall is not None:
         if overall not in set(points["group"]):
             raise ValueError(f"overall={overall!r} is not a label in {group!r}; labels are {sorted(set(points['group']))}.")
         agg = points[points["group"] == overall].assign(group=OVERALL)
-        points = points[points["group"] != overall]
+        points = points[points["group"] != overall].reset_index(drop=True)
         labels = [g for g in labels if g != overall]
     else:
         agg = _pooled(points, sizes, metric)
     form = "power_law" if len(sizes) == 1 else "chinchilla"
     needed = 5 if form == "chinchilla" else (3 if irreducible else 2)
     seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=len(labels) + 1)
-
-    def fit_one(pts: pd.DataFrame, s: int) -> PowerLawFit | ChinchillaFit:
-        if form == "chinchilla":
-            return fit_chinchilla(pts[sizes[0]], pts[sizes[1]], pts[metric], huber_delta=huber_delta,
-                                  n_boot=n_boot, seed=int(s))
-        return fit_power_law(pts[sizes[0]], pts[metric], irreducible=irreducible, loss=loss,
-                             huber_delta=huber_delta, n_boot=n_boot, seed=int(s))
+    delta = huber_delta if loss == "huber" else None
 
     reason = _too_few(agg, sizes, needed)
     if reason:
         raise ValueError(f"The aggregate curve cannot be fitted: {reason}. Measure more sizes.")
-    overall_fit = fit_one(agg, seeds[0])
+    notes: list[str] = []
     params = _POWER_PARAMS if form == "power_law" else _CHIN_PARAMS
-    fits: dict[str, PowerLawFit | ChinchillaFit] = {}
-    rows = []
+    # Positions of each group's rows, found once (a boolean mask per group is quadratic in the groups).
+    where = points.groupby("group", sort=False).indices
+    empty = np.array([], dtype=int)
+    cols = {c: points[c].to_numpy() for c in (*sizes, metric, "n_examples")}
+    todo: list[tuple[str, np.ndarray, int]] = [(OVERALL, np.arange(len(agg)), int(seeds[0]))]
+    status: dict[str, str] = {}
     for label, s in zip(labels, seeds[1:]):
-        pts = points[points["group"] == label]
-        reason = _too_few(pts, sizes, needed)
+        idx = where.get(label, empty)
+        reason = _too_few_arrays([cols[c][idx] for c in sizes], needed)
+        status[label] = reason or "ok"
         if reason is None:
-            fits[label] = fit_one(pts, s)
-        rows.append(_summary_row(label, fits.get(label), pts, sizes, params, status=reason or "ok"))
-    if not fits:
+            todo.append((label, idx, int(s)))
+    if len(todo) == 1:
         raise ValueError(f"No group has enough points to fit a law (each needs {needed}); see the group sizes.")
+
+    def values(label: str, idx: np.ndarray, col: str) -> np.ndarray:
+        return agg[col].to_numpy(dtype=float) if label == OVERALL else cols[col][idx]
+
+    def x_of(label: str, idx: np.ndarray) -> np.ndarray:
+        x = values(label, idx, sizes[0])
+        return x if form == "power_law" else x * values(label, idx, sizes[1])
+
+    with _numerics("fit_by_group", sizes, points, notes):
+        designs = [_batchfit.design(x_of(g, idx), values(g, idx, metric), s) for g, idx, s in todo]
+        lines = _batchfit.fit_groups(designs, irreducible=irreducible, loss=loss, delta=delta, n_boot=n_boot,
+                                     progress=progress, laws=form == "power_law")
+        laws: dict[str, PowerLawFit | ChinchillaFit] = {}
+        for (g, idx, s), res in zip(todo, lines):
+            if form == "power_law":
+                laws[g] = res.law
+            else:
+                laws[g] = fit_chinchilla(values(g, idx, sizes[0]), values(g, idx, sizes[1]), values(g, idx, metric),
+                                         huber_delta=huber_delta, n_boot=n_boot, seed=s)
+    compressed = [g for (g, _, _), d in zip(todo, designs) if d.compressed]
+    if compressed:
+        notes.append(f"{_count(compressed, 'group')} with more than {_batchfit.COMPRESS_ABOVE:,} rows "
+                     f"({', '.join(map(str, compressed[:5]))}{', ...' if len(compressed) > 5 else ''}) "
+                     f"{'was' if len(compressed) == 1 else 'were'} fitted to the mean log {metric} at each size, "
+                     f"weighted by its rows (the same law as all rows for the squared loss; for the Huber loss a "
+                     f"robust fit to the per-size means); the bootstrap still resamples rows.")
+    overall_fit = laws.pop(OVERALL)
+    fits = laws
+    rows = []
+    for label in labels:
+        idx = where.get(label, empty)
+        rows.append(_summary_row_arrays(label, fits.get(label), [cols[c][idx] for c in sizes],
+                                        cols["n_examples"][idx], params, status[label]))
+    improvement = pd.DataFrame([
+        {"group": g, "improvement": r.improvement, "ci_low": r.improvement_low, "ci_high": r.improvement_high,
+         "relative_improvement": r.improvement / r.start}
+        for (g, _, _), r in zip(todo, lines)])
+    improvement = (pd.DataFrame({"group": [OVERALL, *labels]})
+                   .merge(improvement, on="group", how="left"))
+    improvement["non_improving"] = _flag_non_improving(improvement)
     return GroupScalingFit(form=form, size=sizes, metric=metric, overall=overall_fit, fits=fits,
                            by_group=pd.DataFrame(rows), n_boot=n_boot,
-                           points=pd.concat([agg, points], ignore_index=True))
+                           points=pd.concat([agg, points], ignore_index=True), notes=tuple(notes),
+                           seed=seed, loss=loss, huber_delta=huber_delta, irreducible=bool(irreducible),
+                           group_seeds={g: s for g, _, s in todo}, improvement_table=improvement)
+
+
+def _count(items: Sequence[object], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _flag_non_improving(table: pd.DataFrame) -> pd.Series:
+    """True when the improvement interval reaches zero or below (without bootstrap: the estimate is not > 0)."""
+    est, low = table["improvement"], table["ci_low"]
+    flag = pd.Series(np.where(low.isna(), est <= 0, low <= 0), index=table.index).astype("boolean")
+    flag[est.isna()] = pd.NA
+    return flag
+
+
+def _too_few_arrays(size_values: list[np.ndarray], needed: int) -> str | None:
+    n = len(size_values[0])
+    if n == 0:
+        return "no points"
+    if n < needed:
+        return f"too few points ({n} < {needed})"
+    distinct = len(np.unique(np.column_stack(size_values), axis=0))
+    if distinct < (needed if len(size_values) == 2 else 2):
+        return f"too few distinct sizes ({distinct})"
+    return None
+
+
+def _summary_row_arrays(label: str, fit: PowerLawFit | ChinchillaFit | None, size_values: list[np.ndarray],
+                        n_ex: np.ndarray, params: tuple[str, ...], status: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"group": label}
+    for p in params:
+        row[p] = getattr(fit, p) if fit is not None else np.nan
+        low, high = fit.ci.get(p, (np.nan, np.nan)) if fit is not None else (np.nan, np.nan)
+        row[f"{p}_low"], row[f"{p}_high"] = low, high
+    x = size_values[0] if len(size_values) == 1 else size_values[0] * size_values[1]
+    row.update(n_points=int(len(x)), n_examples=float(n_ex.sum()),
+               size_min=float(x.min()) if len(x) else np.nan, size_max=float(x.max()) if len(x) else np.nan,
+               status=status)
+    return row
 
 
 # --------------------------------------------------------------------------- the third axis
@@ -542,6 +720,10 @@ def third_axis(
     irreducible: bool = True,
     n_boot: int = 200,
     seed: int = 0,
+    loss: str = "huber",
+    huber_delta: float = 1e-3,
+    group_fits: GroupScalingFit | None = None,
+    progress: bool | None = None,
 ) -> ThirdAxisResult:
     """Grow the evaluation population one community at a time and ask what the aggregate law still describes.
 
@@ -574,10 +756,19 @@ def third_axis(
         Bootstrap resamples for the communities' exponent intervals.
     seed : int, default 0
         Seed of the random orders and the bootstrap.
+    loss, huber_delta
+        Loss of every fit, the communities' and the aggregate curves' (see :func:`fit_by_group`).
+    group_fits : GroupScalingFit, optional
+        The communities' fits from :func:`fit_by_group` on the same rows; reused (its ``irreducible``, ``loss``
+        and ``huber_delta`` and its bootstrap intervals) instead of fitting and bootstrapping them again.
+    progress : bool, optional
+        Progress bar on standard error (default: only on a terminal).
 
     Returns
     -------
     ThirdAxisResult
+        With more than :data:`MEMBERSHIP_ROWS` (order, k, community) combinations, ``membership`` keeps only
+        ``k = 1`` and the full population, so that memory stays linear in the number of communities.
 
     Raises
     ------
@@ -600,8 +791,18 @@ def third_axis(
     tol = float(tolerance)
     if not (np.isfinite(tol) and tol > 0):
         raise ValueError(f"tolerance must be a positive relative error such as 0.1; got {tolerance!r}.")
-    fits = fit_by_group(df, size=size, metric=metric, group=group, n_examples=n_examples, irreducible=irreducible,
-                        n_boot=n_boot, seed=seed)
+    if group_fits is None:
+        fits = fit_by_group(df, size=size, metric=metric, group=group, n_examples=n_examples,
+                            irreducible=irreducible, loss=loss, huber_delta=huber_delta, n_boot=n_boot, seed=seed,
+                            progress=progress)
+    else:
+        if not isinstance(group_fits, GroupScalingFit) or group_fits.form != "power_law" \
+                or group_fits.size != (size,) or group_fits.metric != metric:
+            raise ValueError(f"group_fits must be the fit_by_group result of these rows with size={size!r} and "
+                             f"metric={metric!r} (a power law); pass group_fits=None to fit them here.")
+        fits = group_fits
+    irreducible, loss, huber_delta = fits.irreducible, fits.loss, fits.huber_delta
+    delta = huber_delta if loss == "huber" else None
     points = fits.points[fits.points["group"] != OVERALL]
     labels = sorted(points["group"].unique())
     if len(labels) < 2:
@@ -620,8 +821,8 @@ def third_axis(
     b_low, b_high = ci["b_low"].reindex(labels).to_numpy(), ci["b_high"].reindex(labels).to_numpy()
 
     # Every (order, k) aggregate curve is one row of one batched fit.
-    k_max = perms.shape[1]
-    agg_w = np.zeros((len(perms), k_max, len(sizes)))
+    n_perm_, k_max = perms.shape
+    agg_w = np.zeros((n_perm_, k_max, len(sizes)))
     agg_y = np.zeros_like(agg_w)
     Mz = np.nan_to_num(M)  # noqa: N806
     for p, perm in enumerate(perms):
@@ -630,32 +831,58 @@ def third_axis(
         agg_w[p], agg_y[p] = cw, np.where(cw > 0, cy / np.where(cw > 0, cw, 1), 0.0)
     mask = agg_w > 0
     flat_y, flat_m = agg_y.reshape(-1, len(sizes)), mask.reshape(-1, len(sizes)).astype(float)
-    laws = _fit_power_curves(sizes, flat_y, flat_m, irreducible=irreducible, delta=1e-3)
-    a, b, c = (laws[col].to_numpy().reshape(len(perms), k_max) for col in ("a", "b", "c"))
-    pred = a[..., None] * sizes[None, None, :] ** (-b[..., None]) + c[..., None]  # (P, K, S)
-    resid = np.where(mask, np.log(np.where(mask, pred, 1)) - np.log(np.where(mask, agg_y, 1)), 0.0)
+    notes = list(fits.notes)
+    with _numerics("third_axis", (size,), points, notes):
+        laws = _fit_power_curves(sizes, flat_y, flat_m, irreducible=irreducible, delta=delta)
+        a, b, c = (laws[col].to_numpy().reshape(n_perm_, k_max) for col in ("a", "b", "c"))
+        pred = a[..., None] * sizes[None, None, :] ** (-b[..., None]) + c[..., None]  # (P, K, S)
+        resid = np.where(mask, np.log(np.where(mask, pred, 1)) - np.log(np.where(mask, agg_y, 1)), 0.0)
     rmse = np.sqrt((resid**2).sum(axis=2) / mask.sum(axis=2))
 
-    rows = []
+    # Errors of every aggregate law on every community, a block of k at a time: memory stays linear in the
+    # number of communities (a full (order, k, community) table grows with its square).
+    n_groups = len(labels)
+    M_safe = np.where(present, M, 1.0)  # noqa: N806
+    have_ci = ~np.isnan(b_low)
+    share = np.zeros((n_perm_, k_max))
+    share_exp = np.full((n_perm_, k_max), np.nan)
+    full_membership = n_perm_ * k_max * (k_max + 1) // 2 <= MEMBERSHIP_ROWS
+    keep_k = np.arange(1, k_max + 1) if full_membership else np.unique([1, k_max])
+    rows: list[pd.DataFrame] = []
+    block = max(1, 2_000_000 // max(1, n_groups * len(sizes)))
     for p, perm in enumerate(perms):
-        for k in range(1, k_max + 1):
-            for g in perm[:k]:
-                rel = np.abs(pred[p, k - 1][present[g]] / M[g][present[g]] - 1)
-                rows.append({"order": p, "k": k, "group": labels[g], "max_relative_error": float(rel.max()),
-                             "described": bool(rel.max() <= tol),
-                             "exponent_consistent": bool(b_low[g] <= b[p, k - 1] <= b_high[g])
-                             if not np.isnan(b_low[g]) else np.nan})
-    membership = pd.DataFrame(rows)
-    per_order = membership.groupby(["order", "k"]).agg(
-        share_described=("described", "mean"),
-        share_exponent_consistent=("exponent_consistent", lambda s: s.astype(float).mean()),
-    ).reset_index()
-    per_order["aggregate_b"] = b[per_order["order"], per_order["k"] - 1]
-    per_order["aggregate_rmse"] = rmse[per_order["order"], per_order["k"] - 1]
+        rank = np.full(n_groups, k_max + 1)
+        rank[perm] = np.arange(k_max)  # position of each community in this order
+        for lo in range(0, k_max, block):
+            ks = np.arange(lo, min(lo + block, k_max))  # 0-based k - 1
+            rel = np.abs(pred[p, ks][:, None, :] / M_safe[None, :, :] - 1)  # (kb, G, S)
+            err = np.where(present[None], rel, -np.inf).max(axis=2)  # (kb, G)
+            included = rank[None, :] <= ks[:, None]
+            described = err <= tol
+            share[p, ks] = (described & included).sum(axis=1) / (ks + 1)
+            consistent = (b_low[None, :] <= b[p, ks][:, None]) & (b[p, ks][:, None] <= b_high[None, :])
+            valid = included & have_ci[None, :]
+            n_valid = valid.sum(axis=1)
+            share_exp[p, ks] = np.where(n_valid > 0, (consistent & valid).sum(axis=1) / np.maximum(n_valid, 1),
+                                        np.nan)
+            for j, k0 in enumerate(ks):
+                if k0 + 1 not in keep_k:
+                    continue
+                members = perm[:k0 + 1]
+                rows.append(pd.DataFrame({
+                    "order": p, "k": k0 + 1, "group": np.asarray(labels, dtype=object)[members],
+                    "max_relative_error": err[j, members], "described": described[j, members],
+                    "exponent_consistent": [bool(v) if h else np.nan
+                                            for v, h in zip(consistent[j, members], have_ci[members])]}))
+    membership = pd.concat(rows, ignore_index=True)
+    per_order = pd.DataFrame({
+        "order": np.repeat(np.arange(n_perm_), k_max), "k": np.tile(np.arange(1, k_max + 1), n_perm_),
+        "share_described": share.ravel(), "share_exponent_consistent": share_exp.ravel(),
+        "aggregate_b": b.ravel(), "aggregate_rmse": rmse.ravel()})
     curve = per_order.groupby("k").agg(
         share_described=("share_described", "mean"),
-        share_low=("share_described", lambda s: np.percentile(s, _TAIL)),
-        share_high=("share_described", lambda s: np.percentile(s, 100 - _TAIL)),
+        share_low=("share_described", lambda v: np.percentile(v, _TAIL)),
+        share_high=("share_described", lambda v: np.percentile(v, 100 - _TAIL)),
         share_exponent_consistent=("share_exponent_consistent", "mean"),
         aggregate_b=("aggregate_b", "mean"),
         aggregate_rmse=("aggregate_rmse", "mean"),

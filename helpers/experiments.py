@@ -862,9 +862,10 @@ def load_results(name: str, *, directory: str | Path | None = None) -> pd.DataFr
     Raises
     ------
     ValueError
-        Unknown experiment; missing cache; a cache whose file checksum, row count,
-        data checksum or grid differs from what its metadata and the registries say
-        (rerun ``python -m helpers.experiments <name>``).
+        Unknown experiment; missing cache; a sidecar that is not valid JSON or lacks an entry; a cache whose
+        file checksum, row count, data checksum or grid differs from what its metadata and the registries
+        say, or (in ``data/results``) whose file differs from the checksum registered in
+        :data:`helpers.data.RESULTS_SHA256` (rerun ``python -m helpers.experiments <name>``).
 
     Examples
     --------
@@ -879,11 +880,17 @@ def load_results(name: str, *, directory: str | Path | None = None) -> pd.DataFr
     rerun = f"Regenerate it with `python -m helpers.experiments {name} --n-jobs 2`."
     if not meta_path.exists():
         raise ValueError(f"No cached results for {name!r} at {meta_path}. {rerun}")
-    meta = json.loads(meta_path.read_text())
+    meta = _read_sidecar(meta_path, rerun)
     csv = meta_path.parent / meta["file"]
     problems = []
-    if not csv.exists() or _sha256(csv) != meta["file_sha256"]:
+    if not csv.exists() or not data.checksum_matches(csv, meta["file_sha256"]):
         problems.append(f"{csv.name} is missing or differs from the checksum in {meta_path.name}")
+    registered = data.RESULTS_SHA256.get(csv.name)
+    if registered and csv.exists() and meta_path.parent.resolve() == RESULTS_DIR.resolve() \
+            and not data.checksum_matches(csv, registered):
+        # The sidecar can be edited along with the CSV; the checksum in the library's code cannot be, silently.
+        problems.append(f"{csv.name} differs from the checksum registered in helpers/data.py (RESULTS_SHA256; "
+                        f"after a deliberate rerun, update that entry in the same commit)")
     if meta["data_sha256"] != data.REGISTRY[spec.dataset].sha256:
         problems.append("it was computed from a different version of the source data")
     if meta["grid"] != json.loads(json.dumps(spec.grid())):
@@ -895,6 +902,35 @@ def load_results(name: str, *, directory: str | Path | None = None) -> pd.DataFr
     if len(out) != meta["rows"] or list(out.columns) != meta["columns"]:
         raise ValueError(f"Cache for {name!r}: {len(out)} rows, columns {list(out.columns)}; not as recorded. {rerun}")
     return out
+
+
+#: What a results sidecar must record, with the type of each entry.
+_SIDECAR_KEYS = {"file": str, "file_sha256": str, "rows": int, "columns": list, "data_sha256": str, "grid": dict}
+
+
+def _read_sidecar(path: Path, rerun: str) -> dict[str, Any]:
+    """The JSON sidecar of a results file, or a ValueError that says what is wrong with it and how to fix it."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"The results sidecar {path} is not UTF-8 text; restore it (`git checkout {path.name}`) "
+                         f"or regenerate it. {rerun}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"The results sidecar {path} is not valid JSON ({exc.msg} at line {exc.lineno}, column "
+                         f"{exc.colno}); restore it (`git checkout {path.name}`) or regenerate it. {rerun}") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"The results sidecar {path} holds a JSON {type(meta).__name__}, not an object with the "
+                         f"run's metadata; restore or regenerate it. {rerun}")
+    wrong = [f"{key} ({'missing' if key not in meta else type(meta[key]).__name__ + ', not ' + kind.__name__})"
+             for key, kind in _SIDECAR_KEYS.items()
+             if key not in meta or not isinstance(meta[key], kind) or isinstance(meta[key], bool)]
+    if wrong:
+        raise ValueError(f"The results sidecar {path} lacks or garbles {', '.join(wrong)}; restore or regenerate "
+                         f"it. {rerun}")
+    if Path(meta["file"]).name != meta["file"]:
+        raise ValueError(f"The results sidecar {path} names the file {meta['file']!r}; it must be a file name in "
+                         f"the same folder. {rerun}")
+    return meta
 
 
 def _peak_memory_mb(n_jobs: int) -> dict[str, float | None]:
@@ -978,6 +1014,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     _cache_paths(args.name, args.out, quick=args.quick).write_text(json.dumps(meta, indent=2) + "\n")
     print(f"wrote {csv} ({len(res)} rows) in {seconds:.1f} s")
+    registered = data.RESULTS_SHA256.get(csv.name)
+    if registered and registered != meta["file_sha256"] and args.out.resolve() == RESULTS_DIR.resolve():
+        print(f"the results changed: set RESULTS_SHA256[{csv.name!r}] = {meta['file_sha256']!r} in helpers/data.py",
+              file=sys.stderr)
     return 0
 
 

@@ -119,3 +119,45 @@ def test_alpaca_eval_sizes_are_the_sizes_in_the_model_names():
     # Every model of the table is on the leaderboard, and each family has at least three sizes.
     assert set(sizes["model"]) <= set(data.load("alpaca_eval")["model"])
     assert (sizes.groupby("family")["params_billion"].nunique() >= 3).all()
+
+
+def test_a_file_changed_after_loading_is_checked_again(tmp_path, monkeypatch):
+    # The docstring promises a check on every load; the cache may not hide an edit made in the same process.
+    source = data.source_path("published_fits")
+    copy = tmp_path / source.name
+    shutil.copy(source, copy)
+    monkeypatch.setattr(data, "_source_path", lambda spec: copy)
+    data._load_checked.cache_clear()
+    assert len(data.load("published_fits")) == data.REGISTRY["published_fits"].n_rows
+    text = copy.read_text()
+    copy.write_text(text.replace("\n", "\n", 1) + text.splitlines()[-1] + "\n")  # one duplicated row
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        data.load("published_fits")
+    data._load_checked.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["published_fits", "alpaca_eval"])
+def test_crlf_line_endings_from_a_windows_checkout_still_pass(name, tmp_path, monkeypatch):
+    source = data.source_path(name)
+    crlf = tmp_path / source.name
+    crlf.write_bytes(source.read_bytes().replace(b"\n", b"\r\n"))
+    monkeypatch.setattr(data, "_source_path", lambda spec: crlf)
+    data._load_checked.cache_clear()
+    assert data.load(name).equals(data.load(name, verify=True))
+    data._load_checked.cache_clear()
+
+
+def test_csv_line_endings_are_pinned_for_git():
+    # core.autocrlf would rewrite LF to CRLF on a Windows checkout; .gitattributes must switch that off for CSVs.
+    import subprocess
+
+    out = subprocess.run(["git", "check-attr", "text", "--", "data/published_fits.csv", "data/results/cps1988.csv"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.count(": text: unset") == 2, out
+
+
+def test_registered_results_checksums_are_the_files_in_the_repository():
+    results = data.DATA_DIR / "results"
+    assert set(data.RESULTS_SHA256) == {p.name for p in results.glob("*.csv")}
+    for name, digest in data.RESULTS_SHA256.items():
+        assert data.checksum_matches(results / name, digest)

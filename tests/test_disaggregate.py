@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from helpers.disaggregate import OVERALL, GroupScalingFit, fit_by_group, third_axis
-from helpers.scaling import chinchilla_design, power_law
+from helpers.scaling import chinchilla_design, fit_power_law, power_law
 
 SIZES = np.logspace(2, 5, 8)
 
@@ -171,7 +171,7 @@ def test_curves_and_predict_shapes():
     (lambda d: d.assign(n=d["n"].where(d.index != 0, -5.0)), "must be > 0"),
     (lambda d: d.assign(group=d["group"].where(d.index != 2)), "no 'group'"),
     (lambda d: d.iloc[0:0], "empty"),
-    (lambda d: d.assign(m=-1.0), "cannot be negative"),
+    (lambda d: d.assign(m=-1.0), "must be > 0"),
 ])
 def test_bad_input_raises(mutate, message):
     df = simulate({"A": {"a": 2.0, "b": 0.5, "c": 0.05}, "B": {"a": 1.0, "b": 0.2, "c": 0.1}})
@@ -257,3 +257,105 @@ def test_third_axis_needs_two_communities():
     df = simulate({"x": {"a": 2.0, "b": 0.4, "c": 0.05}})
     with pytest.raises(ValueError, match="at least two"):
         third_axis(df, size="n", metric="error", group="group", n_boot=0)
+
+
+# --------------------------------------------------------------------------- labels, counts, sizes (issue 20)
+
+
+def _two_groups(**over):
+    n = np.logspace(2, 4, 5)
+    df = pd.concat([pd.DataFrame({"n": n, "err": 2 * n**-0.4 + 0.05, "g": "A", "k": 100}),
+                    pd.DataFrame({"n": n, "err": 2 * n**-0.2 + 0.05, "g": "B", "k": 100})], ignore_index=True)
+    for col, (row, value) in over.items():
+        df[col] = df[col].astype(object) if isinstance(value, str) else df[col]
+        df.loc[row, col] = value
+    return df
+
+
+@pytest.mark.parametrize("twin", ["A\x00", "A ", " A", "A\t", "\u200bA", "A\r\n"])
+def test_labels_that_differ_only_by_control_characters_or_spaces_are_rejected(twin):
+    df = _two_groups()
+    df.loc[df["g"] == "B", "g"] = twin
+    with pytest.raises(ValueError, match=r"group='g' differ only by control characters or surrounding whitespace"):
+        fit_by_group(df, size="n", metric="err", group="g")
+
+
+def test_a_label_with_inner_space_is_its_own_group():
+    df = _two_groups()
+    df.loc[df["g"] == "B", "g"] = "A A"
+    assert set(fit_by_group(df, size="n", metric="err", group="g").fits) == {"A", "A A"}
+
+
+@pytest.mark.parametrize("count", [0, -3])
+def test_zero_or_negative_example_counts_are_rejected(count):
+    df = _two_groups()
+    df.loc[df["g"] == "B", "k"] = count
+    with pytest.raises(ValueError, match=r"n_examples='k' counts the evaluation examples.*must be > 0.*drop"):
+        fit_by_group(df, size="n", metric="err", group="g", n_examples="k")
+
+
+@pytest.mark.parametrize("size", [0.0, -10.0])
+def test_a_zero_or_negative_size_is_a_message_about_sizes(size):
+    df = _two_groups(n=(3, size))
+    with pytest.raises(ValueError, match=r"Size column 'n' must be > 0.*row 3") as info:
+        fit_by_group(df, size="n", metric="err", group="g")
+    assert "lower-is-better" not in str(info.value)
+
+
+# --------------------------------------------------------------------------- one bootstrap per fit (issue 20)
+
+
+def _three_groups(seeds=2):
+    rng = np.random.default_rng(4)
+    n = np.repeat(np.logspace(2, 5, 6), seeds)
+    return pd.concat([pd.DataFrame({"n": n, "err": (2 * n**-b + 0.05) * np.exp(rng.normal(0, 0.03, n.size)),
+                                    "g": g}) for g, b in (("A", 0.5), ("B", 0.3), ("C", 0.1))], ignore_index=True)
+
+
+def test_batched_group_fits_equal_fit_power_law_with_the_recorded_seed():
+    df = _three_groups()
+    fit = fit_by_group(df, size="n", metric="err", group="g", n_boot=40, seed=7)
+    for g, law in fit.fits.items():
+        pts = df[df["g"] == g]
+        alone = fit_power_law(pts["n"], pts["err"], n_boot=40, seed=fit.group_seeds[g])
+        np.testing.assert_allclose([law.a, law.b, law.c], [alone.a, alone.b, alone.c], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(law.boot.to_numpy(), alone.boot.to_numpy(), rtol=1e-7, atol=1e-9)
+
+
+def test_improvement_uses_the_fits_own_resamples_and_the_seed_argument_is_deprecated():
+    fit = fit_by_group(_three_groups(), size="n", metric="err", group="g", n_boot=40, seed=7)
+    first = fit.improvement()
+    with pytest.warns(DeprecationWarning, match="ignored"):
+        again = fit.improvement(seed=99)
+    pd.testing.assert_frame_equal(first, again)
+    # The line's interval is from the resample weights the law was bootstrapped with (same seed, same draws).
+    pts = fit.points[fit.points["group"] == "B"]
+    line = fit_power_law(pts["n"], pts["err"], irreducible=False, n_boot=40, seed=fit.group_seeds["B"])
+    ends = np.array([pts["n"].min(), pts["n"].max()])
+    vals = line.boot["a"].to_numpy()[:, None] * ends ** (-line.boot["b"].to_numpy()[:, None])
+    low, high = np.percentile(vals[:, 0] - vals[:, 1], [2.5, 97.5])
+    row = first.set_index("group").loc["B"]
+    assert row["ci_low"] == pytest.approx(low, rel=1e-6) and row["ci_high"] == pytest.approx(high, rel=1e-6)
+
+
+def test_third_axis_reuses_the_group_fits_and_honours_their_loss():
+    df = _three_groups()
+    fit = fit_by_group(df, size="n", metric="err", group="g", n_boot=30, seed=2, loss="squared")
+    reused = third_axis(df, size="n", metric="err", group="g", group_fits=fit, order="size")
+    fresh = third_axis(df, size="n", metric="err", group="g", n_boot=30, seed=2, loss="squared", order="size")
+    pd.testing.assert_frame_equal(reused.curve, fresh.curve)
+    assert reused.group_fits is fit
+    huber = third_axis(df, size="n", metric="err", group="g", n_boot=0, order="size")
+    assert not np.allclose(huber.curve["aggregate_b"], fresh.curve["aggregate_b"], rtol=1e-6)
+
+
+def test_third_axis_membership_stays_linear_for_many_communities(monkeypatch):
+    import helpers.disaggregate as dis
+
+    monkeypatch.setattr(dis, "MEMBERSHIP_ROWS", 10)
+    n = np.logspace(2, 4, 4)
+    df = pd.concat([pd.DataFrame({"n": n, "err": (1 + i / 10) * n**-0.3 + 0.1, "g": f"c{i:02d}"})
+                    for i in range(12)])
+    res = dis.third_axis(df, size="n", metric="err", group="g", n_boot=0)
+    assert sorted(res.membership["k"].unique()) == [1, 12] and len(res.membership) == 13
+    assert len(res.curve) == 12

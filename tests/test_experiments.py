@@ -278,3 +278,62 @@ def test_bad_metric_inputs_are_refused() -> None:
         group_metrics([0, 1], [0.2, 1.5])
     with pytest.raises(ValueError, match="non-finite"):
         group_metrics([0, 1], [0.2, np.nan])
+
+
+# ---------------------------------------------------------------------------
+# integrity of the cache against edits (issue 20)
+# ---------------------------------------------------------------------------
+
+
+def _copy_cache(tmp_path, monkeypatch, name="cps1988"):
+    import shutil
+
+    from helpers import experiments
+
+    for suffix in (".csv", ".json"):
+        shutil.copy(RESULTS_DIR / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
+    return tmp_path / f"{name}.csv", tmp_path / f"{name}.json"
+
+
+def test_an_edited_results_file_with_an_edited_sidecar_is_caught(tmp_path, monkeypatch) -> None:
+    from helpers import experiments
+
+    csv, meta_path = _copy_cache(tmp_path, monkeypatch)
+    df = pd.read_csv(csv, keep_default_na=False, na_values=[""])
+    df.loc[df["metric"] == "error", "value"] *= 0.5  # a flattering edit
+    df.to_csv(csv, index=False)
+    meta = json.loads(meta_path.read_text())
+    meta["file_sha256"] = hashlib.sha256(csv.read_bytes()).hexdigest()  # and the sidecar made to agree
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"differs from the checksum registered in helpers/data.py"):
+        experiments.load_results("cps1988")
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [("{not json", r"not valid JSON \(.* at line 1, column 2\)"),
+     ("[1, 2]", r"holds a JSON list, not an object"),
+     ('{"file": "cps1988.csv"}', r"lacks or garbles file_sha256 \(missing\)"),
+     (None, r"rows \(str, not int\)")],
+    ids=["broken", "list", "missing-keys", "wrong-type"],
+)
+def test_a_broken_sidecar_is_a_clear_error(tmp_path, monkeypatch, text, message) -> None:
+    from helpers import experiments
+
+    _, meta_path = _copy_cache(tmp_path, monkeypatch)
+    if text is None:
+        meta = json.loads(meta_path.read_text())
+        text = json.dumps({**meta, "rows": "many"})
+    meta_path.write_text(text)
+    with pytest.raises(ValueError, match=message) as info:
+        experiments.load_results("cps1988")
+    assert "python -m helpers.experiments cps1988" in str(info.value)
+
+
+def test_a_crlf_checkout_of_the_cache_still_loads(tmp_path, monkeypatch) -> None:
+    from helpers import experiments
+
+    csv, _ = _copy_cache(tmp_path, monkeypatch)
+    csv.write_bytes(csv.read_bytes().replace(b"\n", b"\r\n"))
+    assert len(experiments.load_results("cps1988")) == json.loads((tmp_path / "cps1988.json").read_text())["rows"]

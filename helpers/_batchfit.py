@@ -1,0 +1,191 @@
+"""Many power laws at once: the laws, bootstrap draws and improvement lines of every group, in shared batches.
+
+:func:`helpers.disaggregate.fit_by_group` used to call :func:`helpers.scaling.fit_power_law` once per group and
+then, for the improvement table and the third axis, bootstrap every group again. Here each group is one row of a
+batched solve: groups measured at the same sizes (in the same order) share one problem, the bootstrap resamples
+of all of them are polished together, and the improvement line of every resample reuses the *same* resample
+weights as the law, drawn once from the group's recorded seed. Per group the arithmetic is that of
+``fit_power_law`` (same starts, same resample weights for the same seed, same solver), so results agree with it.
+
+A group with more than :data:`COMPRESS_ABOVE` rows is fitted to its mean log metric at each distinct size,
+weighted by the number of rows there. For the squared loss this is exactly the fit to every row (the sum of
+squares splits into within-size and between-size parts); for the Huber loss it is a robust fit to the per-size
+means. Its bootstrap still resamples rows: each resample's counts and means per size are recomputed.
+
+This is the only module that uses the solver's private interface of :mod:`helpers.scaling`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.scaling import CI_LEVEL, PowerLawFit, _fit_batch, _intervals, _polish, _power_params, _Problem
+
+#: Above this many rows a group is fitted to its per-size means (see the module documentation).
+COMPRESS_ABOVE = 2000
+#: Resample rows polished together; bounds the memory of the (rows, points, parameters) Jacobian.
+CHUNK_ROWS = 40_000
+_TAIL = 100 * (1 - CI_LEVEL) / 2
+
+
+@dataclass(frozen=True)
+class Design:
+    """One curve to fit: sizes ``x`` (m,), log metric ``logy`` (m,) and point weights ``w`` (m,).
+
+    ``inverse``/``row_logy`` are set when the rows were compressed to per-size means: the size index and log
+    metric of every original row, needed to recompute the means of a resample.
+    """
+
+    x: np.ndarray
+    logy: np.ndarray
+    w: np.ndarray
+    n_rows: int
+    seed: int
+    inverse: np.ndarray | None = None
+    row_logy: np.ndarray | None = None
+
+    @property
+    def compressed(self) -> bool:
+        return self.inverse is not None
+
+
+def design(x: np.ndarray, y: np.ndarray, seed: int) -> Design:
+    """The curve of one group's rows, compressed to per-size means above :data:`COMPRESS_ABOVE` rows."""
+    x = np.asarray(x, dtype=float)
+    logy = np.log(np.asarray(y, dtype=float))
+    if len(x) <= COMPRESS_ABOVE:
+        return Design(x, logy, np.ones(len(x)), len(x), int(seed))
+    sizes, inverse = np.unique(x, return_inverse=True)
+    counts = np.bincount(inverse, minlength=len(sizes)).astype(float)
+    means = np.bincount(inverse, weights=logy, minlength=len(sizes)) / counts
+    return Design(sizes, means, counts, len(x), int(seed), inverse, logy)
+
+
+def resample_weights(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, n) bootstrap counts of n rows: the draws :func:`helpers.scaling.fit_power_law` makes for ``seed``."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
+
+
+def _resampled(d: Design, n_boot: int) -> tuple[np.ndarray, np.ndarray]:
+    """Point weights and log metrics (n_boot, m) of every resample of ``d``."""
+    w = resample_weights(d.n_rows, n_boot, d.seed)
+    if not d.compressed:
+        return w, np.broadcast_to(d.logy, w.shape)
+    m = len(d.x)
+    offsets = (np.arange(n_boot) * m)[:, None] + d.inverse[None, :]
+    counts = np.bincount(offsets.ravel(), weights=w.ravel(), minlength=n_boot * m).reshape(n_boot, m)
+    sums = np.bincount(offsets.ravel(), weights=(w * d.row_logy[None, :]).ravel(),
+                       minlength=n_boot * m).reshape(n_boot, m)
+    return counts, np.where(counts > 0, sums / np.where(counts > 0, counts, 1), 0.0)
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """The law of one group, and the improvement of its straight line over the measured range."""
+
+    law: PowerLawFit
+    improvement: float
+    improvement_low: float
+    improvement_high: float
+    start: float
+
+
+def _layouts(designs: list[Design]) -> Iterator[list[int]]:
+    """Indices of designs that share sizes (in order), so that they can share one problem."""
+    by_key: dict[tuple[int, bytes], list[int]] = {}
+    for i, d in enumerate(designs):
+        by_key.setdefault((len(d.x), d.x.tobytes()), []).append(i)
+    yield from by_key.values()
+
+
+def _polish_chunks(prob: _Problem, theta: np.ndarray, w: np.ndarray, logy: np.ndarray, bar) -> np.ndarray:
+    out = np.empty_like(theta)
+    for lo in range(0, len(theta), CHUNK_ROWS):
+        hi = min(lo + CHUNK_ROWS, len(theta))
+        # Same cap as helpers.scaling._bootstrap: only rows of a law the data do not pin down run that long.
+        out[lo:hi], _ = _polish(prob, theta[lo:hi], w[lo:hi], logy[lo:hi], max_iter=200)
+        if bar is not None:
+            bar.update(hi - lo)
+    return out
+
+
+def fit_groups(designs: list[Design], *, irreducible: bool, loss: str, delta: float | None, n_boot: int,
+               progress: bool | None = None, laws: bool = True) -> list[GroupResult | None]:
+    """Fit a power law (``laws=True``) and an improvement line to every design; results in the order given.
+
+    With ``laws=False`` only the lines are fitted (the Chinchilla form, whose laws are fitted elsewhere); the
+    returned ``law`` is then the line itself.
+    """
+    total = len(designs) * (1 + n_boot) * (2 if laws and irreducible else 1)
+    bar = _bar(total, progress)
+    results: list[GroupResult | None] = [None] * len(designs)
+    try:
+        for idx in _layouts(designs):
+            ds = [designs[i] for i in idx]
+            log_x = np.log(ds[0].x)[:, None]
+            logy = np.stack([d.logy for d in ds])
+            w0 = np.stack([d.w for d in ds])
+            boot = [_resampled(d, n_boot) for d in ds] if n_boot else []
+            bw = np.concatenate([b[0] for b in boot]) if boot else None
+            by = np.concatenate([b[1] for b in boot]) if boot else None
+            fitted: dict[bool, tuple[np.ndarray, np.ndarray, np.ndarray | None, _Problem]] = {}
+            for const in ((irreducible, False) if laws else (False,)):
+                prob = _Problem.make(log_x, logy, const=const, delta=delta)
+                theta, obj = _fit_batch(prob, w0)
+                if bar is not None:
+                    bar.update(len(ds))
+                draws = None
+                if n_boot:
+                    draws = _polish_chunks(prob, np.repeat(theta, n_boot, axis=0), bw, by, bar)
+                fitted[const] = (theta, obj, draws, prob)
+                if laws and const is False and irreducible is False:
+                    break  # the law is the line; nothing more to fit
+            law_key = irreducible if laws else False
+            for j, (i, d) in enumerate(zip(idx, ds)):
+                results[i] = _result(d, j, fitted[law_key], fitted[False], n_boot, loss=loss,
+                                     irreducible=irreducible if laws else False)
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def _result(d: Design, j: int, law, line, n_boot: int, *, loss: str, irreducible: bool) -> GroupResult:
+    theta, obj, draws, prob = law
+    a, b, c = _power_params(prob, theta[j:j + 1])
+    ci: dict[str, tuple[float, float]] = {}
+    boot = None
+    if draws is not None:
+        ba, bb, bc = _power_params(prob, draws[j * n_boot:(j + 1) * n_boot])
+        boot = pd.DataFrame({"a": ba, "b": bb, "c": bc})
+        ci = _intervals(boot)
+    fit = PowerLawFit(a=float(a[0]), b=float(b[0]), c=float(c[0]), n=int(d.n_rows), loss=loss,
+                      irreducible=bool(irreducible), objective=float(obj[j]),
+                      ci=ci, x_range=(float(d.x.min()), float(d.x.max())), boot=boot)
+    ltheta, _, ldraws, lprob = line
+    ends = np.array([d.x.min(), d.x.max()])
+    la, lb, _ = _power_params(lprob, ltheta[j:j + 1])
+    start, end = la[0] * ends ** (-lb[0])
+    low = high = np.nan
+    if ldraws is not None:
+        da, db, _ = _power_params(lprob, ldraws[j * n_boot:(j + 1) * n_boot])
+        vals = da[:, None] * ends[None, :] ** (-db[:, None])
+        low, high = np.percentile(vals[:, 0] - vals[:, 1], [_TAIL, 100 - _TAIL])
+    return GroupResult(fit, float(start - end), float(low), float(high), float(start))
+
+
+def _bar(total: int, progress: bool | None):
+    """A tqdm bar on standard error: when asked, or by default when it is a terminal (never in a notebook log)."""
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    if not show:
+        return None
+    from tqdm.auto import tqdm
+
+    # delay: a fit that takes under a second never flashes a bar.
+    return tqdm(total=total, desc="fitting groups", unit="fit", file=sys.stderr, delay=1.0, leave=False)
