@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from helpers import audit as au
+from helpers.disaggregate import fit_by_group
 from helpers.scaling import fit_power_law
+from scipy.special import huber
 
 OFFSITE = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.I)
 
@@ -125,11 +127,24 @@ def test_report_on_a_scikit_learn_learning_curve_shows_each_groups_own_fit(digit
     _, text = digits_report
     table = _by_group_table(text).set_index("group")
     raw = pd.read_csv(digits_csv)
+    fitted = fit_by_group(raw, size="Training examples", metric="log loss (nats)", group="digit class",
+                          n_examples="n test")
     for label, rows in raw.groupby("digit class"):
         assert label in text
-        # Independent truth: the law fitted directly on that group's rows, outside the audit.
-        own = fit_power_law(rows["Training examples"], rows["log loss (nats)"])
-        assert _number(table.loc[label, "b"]) == pytest.approx(own.b, rel=1e-3)
+        # Independent truth: the law fitted directly on that group's rows, outside the audit. With the default
+        # Huber delta of 1e-3 every residual here is in the linear part, so the objective is L1-like and several
+        # laws can share its minimum (digit 1: b 0.48 and 0.50 tie to 16 digits). So the check is that the
+        # report's law is an optimum of that group's own objective, evaluated here with scipy, not equal
+        # parameters.
+        x, y = rows["Training examples"].to_numpy(float), rows["log loss (nats)"].to_numpy(float)
+        own = fit_power_law(x, y)
+        law = fitted.fits[label]
+        assert _number(table.loc[label, "b"]) == pytest.approx(law.b, rel=1e-3, abs=5e-5)
+
+        def objective(a, b, c):
+            return float(huber(1e-3, np.log(a * x ** -b + c) - np.log(y)).sum())
+
+        assert objective(law.a, law.b, law.c) <= objective(own.a, own.b, own.c) * (1 + 1e-9)
         assert int(table.loc[label, "n_points"]) == len(rows)
         assert table.loc[label, "status"] == "ok"
     # The pooled aggregate weighs each class by its test examples.
