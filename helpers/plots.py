@@ -766,8 +766,9 @@ def scaling_chart(
     title, description : str
         Visible title and one-sentence text alternative (both required).
     group : str, optional
-        Column that identifies the group; colours follow :func:`group_colors`, and
-        clicking a legend entry highlights that group.
+        Column that identifies the group; colours follow :func:`group_colors` (and shapes
+        :func:`group_shapes` when there are more groups than colours), and clicking a legend
+        entry highlights that group.
     curves : DataFrame, optional
         Fitted curves evaluated on a grid: columns ``x``, ``y`` (and ``group``).
     lower, upper : str, optional
@@ -777,7 +778,7 @@ def scaling_chart(
     log_x, log_y : bool, default True
         Logarithmic axes.
     width, height : int
-        Size in pixels.
+        Size in pixels. In the book the width gives way to the column's (:func:`responsive_spec`).
 
     Returns
     -------
@@ -820,10 +821,15 @@ def scaling_chart(
     layers: list[alt.Chart] = []
     select = None
     color = opacity = alt.Undefined
+    shape = stroke_width = alt.Undefined
     if group:
         select = alt.selection_point(fields=[group], bind="legend")
         color = alt.Color(f"{group}:N", scale=color_scale(groups), title=group)
-        opacity = alt.condition(select, alt.value(1.0), alt.value(0.15))
+        # A legend click emphasises the chosen group: the others fade and their lines thin.
+        opacity = alt.condition(select, alt.value(1.0), alt.value(0.2))
+        stroke_width = alt.condition(select, alt.value(2.5), alt.value(1.0))
+        if len(set(map(str, groups))) > len(PALETTE):
+            shape = alt.Shape(f"{group}:N", scale=shape_scale(groups), title=group)
 
     if curves is not None and lower is not None:
         band_opacity = alt.condition(select, alt.value(0.2), alt.value(0.04)) if select else alt.value(0.2)
@@ -834,7 +840,8 @@ def scaling_chart(
             )
         )
     if curves is not None:
-        layers.append(alt.Chart(curves).mark_line().encode(x=enc_x, y=enc_y, color=color, opacity=opacity))
+        layers.append(alt.Chart(curves).mark_line().encode(x=enc_x, y=enc_y, color=color, opacity=opacity,
+                                                            strokeWidth=stroke_width))
         # Invisible, generous hover targets along each curve, so a reader can read values off the fit.
         curve_tips = [c for c in (group, x, y, lower, upper) if c]
         layers.append(
@@ -846,7 +853,7 @@ def scaling_chart(
         tip_cols = [c for c in (group, x, y) if c]
         layers.append(
             alt.Chart(points).mark_point().encode(
-                x=enc_x, y=enc_y, color=color, opacity=opacity, tooltip=_tooltip(points, tip_cols)
+                x=enc_x, y=enc_y, color=color, opacity=opacity, shape=shape, tooltip=_tooltip(points, tip_cols)
             )
         )
     chart = alt.layer(*layers).properties(width=width, height=height)

@@ -35,6 +35,16 @@ def test_more_groups_than_colours_get_distinct_colour_and_shape_pairs():
     assert plots.group_shapes(groups[::-1]) == shapes
 
 
+def test_scaling_chart_gives_points_shapes_only_when_colours_run_out():
+    n = np.logspace(2, 4, 3)
+    def chart(k):
+        pts = pd.concat([pd.DataFrame({"n": n, "loss": n**-0.3, "lang": f"l{i:02d}"}) for i in range(k)])
+        return plots.scaling_chart(pts, x="n", y="loss", group="lang", title="T", description="D.").to_dict()
+    assert "shape" not in chart(len(plots.PALETTE))["layer"][-1]["encoding"]
+    shape = chart(len(plots.PALETTE) + 1)["layer"][-1]["encoding"]["shape"]
+    assert shape["scale"]["range"].count("square") == 1
+
+
 def _relative_luminance(hex_colour: str) -> float:
     # WCAG 2.x definition (sRGB linearisation, Rec. 709 weights), written out here independently of the library.
     rgb = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
