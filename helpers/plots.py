@@ -616,9 +616,19 @@ _EMBED_PATCH = r"""(function () {
       lab.update.text = {signal: 'replace(datum.label, "G", "B")'};
     }
   }
+  function described(enc) {
+    return Object.keys(enc || {}).some(function (k) { return enc[k] && (enc[k].description || enc[k].tooltip); });
+  }
   function walk(node) {
     if (Array.isArray(node)) { node.forEach(walk); return; }
     if (!node || typeof node !== 'object') { return; }
+    // Marks with neither description nor tooltip are decoration (guides, reference rules): hidden from screen
+    // readers, which read the chart's description and its data table instead.
+    if (Array.isArray(node.marks)) {
+      node.marks.forEach(function (m) {
+        if (m && m.type && m.type !== 'group' && m.aria === undefined && !described(m.encode)) { m.aria = false; }
+      });
+    }
     if (Array.isArray(node.legends)) { node.legends.forEach(legend); }
     if (Array.isArray(node.axes)) { node.axes.forEach(axis); }
     Object.keys(node).forEach(function (k) {
