@@ -5,7 +5,7 @@
 (function () {
   "use strict";
   var BOXES = ".cell_output .output.text_html, .cell_output .output.text_plain, .pst-scrollable-table-container,"
-    + " .bd-article .table-wrapper, .bd-article pre, .bd-article table, .bd-article mjx-container";
+    + " .bd-article .table-wrapper, .bd-article pre, .bd-article table, .bd-article mjx-container[display=\"true\"]";
   function mark() {
     document.querySelectorAll(BOXES).forEach(function (box) {
       if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex")) {
