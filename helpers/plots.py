@@ -411,7 +411,7 @@ def book_html_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
     >>> from helpers.plots import book_html_renderer, DATA_TABLE_CLASS
     >>> chart = alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x").properties(title="T", description="D.")
     >>> html = book_html_renderer(chart.to_dict())["text/html"]
-    >>> "altair-viz-" in html and DATA_TABLE_CLASS in html and '"width": "container"' in html
+    >>> "vegaEmbed(" in html and DATA_TABLE_CLASS in html and '"width": "container"' in html
     True
     """
     from altair.vegalite.v6.display import html_renderer
