@@ -33,15 +33,20 @@ import pandas as pd
 
 from helpers._validate import has_columns
 
-#: The Okabe and Ito colour-blind-safe palette, with yellow last (weak contrast on white).
-OKABE_ITO: tuple[str, ...] = (
-    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
-)
-#: Paul Tol's "muted" scheme, used after Okabe-Ito runs out (also colour-blind safe).
-TOL_MUTED: tuple[str, ...] = (
-    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677",
-    "#882255", "#AA4499",
-)
+#: Chart background in both colour schemes: in dark mode a chart is a white card (book/_static/reader.css), so
+#: one palette and one set of text colours serve both.
+BACKGROUND = "#ffffff"
+#: The Okabe and Ito colour-blind-safe colours that reach WCAG's 3:1 non-text contrast on :data:`BACKGROUND`
+#: (their orange, sky blue and yellow do not, and are left out).
+OKABE_ITO: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
+#: Paul Tol's colour-blind-safe colours that reach 3:1 on :data:`BACKGROUND`: the dark yellow of his
+#: high-contrast scheme, standing in for Okabe and Ito's orange, and the darker half of his "muted" scheme.
+TOL_MUTED: tuple[str, ...] = ("#997700", "#332288", "#117733", "#AA4499", "#882255", "#999933", "#CC6677")
+#: Every group colour, in the order groups receive them. Beyond this many groups colours repeat, and
+#: :func:`group_shapes` gives the points of each repeat a shape of its own.
+PALETTE: tuple[str, ...] = OKABE_ITO + TOL_MUTED
+#: Point shapes, in the order repeated colours receive them (Vega's names).
+SHAPES: tuple[str, ...] = ("circle", "square", "triangle-up", "diamond", "cross", "triangle-down")
 #: Colour of aggregates (always black, because the pooled law is what the book questions).
 AGGREGATE_COLOR = "#000000"
 AGGREGATE_NAMES = frozenset({"overall", "pooled", "aggregate", "all"})
@@ -53,10 +58,10 @@ GROUP_COLORS: dict[str, str] = {
     "afam": "#D55E00", "black": "#D55E00", "Black": "#D55E00",
     "hispanic": "#009E73", "Hispanic": "#009E73",
     "other": "#CC79A7", "Other": "#CC79A7",
-    "Asian": "#E69F00", "Mixed": "#56B4E9", "Native American": "#882255",
+    "Asian": "#997700", "Mixed": "#332288", "Native American": "#882255",
     "Middle Eastern": "#999933",
     # census regions
-    "northeast": "#332288", "midwest": "#44AA99", "south": "#CC6677", "west": "#DDCC77",
+    "northeast": "#332288", "midwest": "#117733", "south": "#CC6677", "west": "#997700",
     # sex and gender as the datasets code them
     "Male": "#117733", "male": "#117733", "M": "#117733",
     "Female": "#AA4499", "female": "#AA4499", "F": "#AA4499",
@@ -108,10 +113,60 @@ def group_colors(groups: Iterable[object]) -> dict[str, str]:
             colors[g] = AGGREGATE_COLOR
         elif g in GROUP_COLORS:
             colors[g] = GROUP_COLORS[g]
-    spare = [c for c in OKABE_ITO + TOL_MUTED if c not in colors.values()]
+    spare = [c for c in PALETTE if c not in colors.values()] or list(PALETTE)
     for i, g in enumerate(g for g in labels if g not in colors):
         colors[g] = spare[i % len(spare)]
     return colors
+
+
+def group_shapes(groups: Iterable[object]) -> dict[str, str]:
+    """A point shape per group, so that groups sharing a colour (more groups than colours) still differ.
+
+    The first group of each colour (in sorted order) is a circle, the second to share it a square, and so on
+    through :data:`SHAPES`; with no more groups than colours every group is a circle.
+
+    Parameters
+    ----------
+    groups : iterable
+        Group labels (converted to ``str``).
+
+    Returns
+    -------
+    dict
+        Group label to a Vega shape name.
+
+    Raises
+    ------
+    ValueError
+        If ``groups`` is empty.
+
+    Examples
+    --------
+    >>> from helpers.plots import group_shapes, PALETTE
+    >>> shapes = group_shapes([f"g{i:02d}" for i in range(len(PALETTE) + 1)])
+    >>> sorted(set(shapes.values()))
+    ['circle', 'square']
+    """
+    colors = group_colors(groups)
+    seen: dict[str, int] = {}
+    shapes: dict[str, str] = {}
+    for g, c in colors.items():
+        shapes[g] = SHAPES[seen.get(c, 0) % len(SHAPES)]
+        seen[c] = seen.get(c, 0) + 1
+    return shapes
+
+
+def shape_scale(groups: Iterable[object]) -> alt.Scale:
+    """An Altair shape scale using :func:`group_shapes`.
+
+    Examples
+    --------
+    >>> from helpers.plots import shape_scale
+    >>> shape_scale(["south", "west"]).to_dict()["range"]
+    ['circle', 'circle']
+    """
+    mapping = group_shapes(groups)
+    return alt.Scale(domain=list(mapping), range=list(mapping.values()))
 
 
 def color_scale(groups: Iterable[object]) -> alt.Scale:
@@ -131,16 +186,63 @@ def _theme() -> dict:
     return {
         "config": {
             "font": FONT,
+            "background": BACKGROUND,
             "view": {"continuousWidth": 420, "continuousHeight": 280, "stroke": None},
-            "title": {"fontSize": 15, "anchor": "start", "fontWeight": 600, "subtitleFontSize": 12},
+            "title": {"fontSize": 15, "anchor": "start", "fontWeight": 600, "subtitleFontSize": 12, "limit": 340},
             "axis": {"labelFontSize": 12, "titleFontSize": 13, "gridColor": "#e6e6e6",
-                     "domainColor": "#888", "tickColor": "#888"},
-            "legend": {"labelFontSize": 12, "titleFontSize": 12, "symbolSize": 90, "labelLimit": 320},
-            "range": {"category": list(OKABE_ITO + TOL_MUTED)},
+                     "domainColor": "#767676", "tickColor": "#767676", "labelColor": "#333", "titleColor": "#222",
+                     "titleLimit": 320},
+            # Below the plot, one entry a line: a legend never widens a chart beyond a phone's column, and its
+            # swatches are drawn at full strength (a selection is shown on the marks, see _LEGEND_PATCH).
+            "legend": {"orient": "bottom", "direction": "vertical", "labelFontSize": 12, "titleFontSize": 12,
+                       "symbolSize": 90, "labelLimit": 300, "symbolOpacity": 1, "columns": 1,
+                       "layout": {"bottom": {"anchor": "start", "direction": "vertical"}}},
+            "range": {"category": list(PALETTE)},
             "line": {"strokeWidth": 2},
             "point": {"size": 45, "filled": True},
         }
     }
+
+
+def responsive_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The specification with a single or layered chart as wide as its column.
+
+    A single view or a layer gets ``width="container"`` (the page's CSS caps it, book/_static/reader.css): it
+    fits any column from a phone's up, whatever width the chart was built with. Vega-Lite cannot size facets and
+    concatenations to their container; those keep their size and the page's CSS scales them down to the
+    column. The input is not changed.
+
+    Parameters
+    ----------
+    spec : dict
+        A Vega-Lite specification (``chart.to_dict()``).
+
+    Returns
+    -------
+    dict
+        A copy, resized as above.
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is not a dict.
+
+    Examples
+    --------
+    >>> from helpers.plots import responsive_spec
+    >>> responsive_spec({"mark": "point", "width": 420})["width"]
+    'container'
+    >>> responsive_spec({"hconcat": [], "width": 420})["width"]
+    420
+    """
+    if not isinstance(spec, dict):
+        raise ValueError("spec must be a Vega-Lite specification as a dict (chart.to_dict()).")
+    out = dict(spec)
+    compound = any(k in out for k in ("facet", "hconcat", "vconcat", "concat", "repeat"))
+    if not compound and ("mark" in out or "layer" in out):
+        out["width"] = "container"
+        out.pop("autosize", None)
+    return out
 
 
 #: Environment variable the book's Sphinx extension (``book/_ext/offline_charts.py``) sets in ``setup()``; the
@@ -150,6 +252,12 @@ BOOK_BUILD_ENV = "SCALING_BOOK_BUILD"
 OFFLINE_RENDERER = "book-offline"
 #: Class of the element every offline chart is drawn in (tests and readers' CSS can find it).
 OFFLINE_CHART_CLASS = "book-chart"
+#: Name of :func:`book_html_renderer` in ``altair.renderers``.
+BOOK_RENDERER = "book-html"
+#: Class of the collapsible data table under every chart (:func:`data_table_html`).
+DATA_TABLE_CLASS = "book-chart-data"
+#: Rows of each dataset the table under a chart shows; the notebook has the rest.
+DATA_TABLE_ROWS = 150
 
 
 def in_book_build() -> bool:
@@ -173,8 +281,9 @@ def use_book_style() -> None:
 
     Where the chart is drawn depends on where the chapter runs:
 
-    * **in the book build** (the Sphinx extension sets :data:`BOOK_BUILD_ENV`), Altair's own ``default`` HTML
-      renderer, whose output the extension completes with one shared copy of :func:`offline_bundle` per page;
+    * **in the book build** (the Sphinx extension sets :data:`BOOK_BUILD_ENV`), :func:`book_html_renderer`:
+      Altair's own HTML output, which the extension completes with one shared copy of :func:`offline_bundle`
+      per page;
     * **anywhere else** (JupyterLab on Binder or a course hub, Colab, VS Code, Notebook 7),
       :func:`offline_html_renderer`: every chart output carries vega itself, from the installed
       ``vl-convert-python``, instead of Altair's default, which loads vega from a CDN and leaves the chart blank
@@ -182,16 +291,16 @@ def use_book_style() -> None:
 
     Examples
     --------
-    >>> from helpers.plots import use_book_style, OFFLINE_RENDERER, in_book_build
+    >>> from helpers.plots import use_book_style, OFFLINE_RENDERER, BOOK_RENDERER, in_book_build
     >>> use_book_style()
     >>> import altair as alt
     >>> alt.theme.active
     'book'
-    >>> alt.renderers.active == ("default" if in_book_build() else OFFLINE_RENDERER)
+    >>> alt.renderers.active == (BOOK_RENDERER if in_book_build() else OFFLINE_RENDERER)
     True
     """
     alt.theme.register("book", enable=True)(_theme)
-    alt.renderers.enable("default" if in_book_build() else OFFLINE_RENDERER)
+    alt.renderers.enable(BOOK_RENDERER if in_book_build() else OFFLINE_RENDERER)
     alt.renderers.set_embed_options(**EMBED_OPTIONS)
 
 
@@ -247,6 +356,8 @@ def offline_html_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, st
     True
     """
     embed_options = {"mode": "vega-lite", **(metadata.get("embed_options") or {})}
+    # No container width here: an output's frame (Colab's iframe) may have no width yet when the chart is drawn.
+    table = data_table_html(spec)
     div = f"{OFFLINE_CHART_CLASS}-{uuid.uuid4().hex}"
     vl_version = json.dumps(alt.VEGALITE_VERSION)
     title = spec.get("title")
@@ -270,9 +381,119 @@ def offline_html_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, st
         "    el.textContent = 'The chart could not be drawn: ' + err;\n"
         "  });\n"
         f"}})({_script_json(spec)}, {_script_json(embed_options)});\n"
-        "</script>"
+        "</script>\n" + table
     )
     return {"text/html": html_out, "text/plain": plain}
+
+
+def book_html_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
+    """The renderer of the book build: Altair's HTML output, as wide as the column, with the chart's data under it.
+
+    Registered as :data:`BOOK_RENDERER`; :func:`use_book_style` switches it on in the book build. The chart is
+    Altair's own ``html`` output of :func:`responsive_spec` (the book's Sphinx extension adds the vega bundle to
+    the page), followed by :func:`data_table_html`.
+
+    Parameters
+    ----------
+    spec : dict
+        The Vega-Lite specification.
+    **metadata
+        Renderer options, passed to Altair's renderer.
+
+    Returns
+    -------
+    dict
+        A mimebundle with ``text/html``.
+
+    Examples
+    --------
+    >>> import altair as alt, pandas as pd
+    >>> from helpers.plots import book_html_renderer, DATA_TABLE_CLASS
+    >>> chart = alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x").properties(title="T", description="D.")
+    >>> html = book_html_renderer(chart.to_dict())["text/html"]
+    >>> "vegaEmbed(" in html and DATA_TABLE_CLASS in html and '"width": "container"' in html
+    True
+    """
+    from altair.vegalite.v6.display import html_renderer
+
+    out = html_renderer(responsive_spec(spec), **metadata)
+    bundle = dict(out[0] if isinstance(out, tuple) else out)
+    bundle["text/html"] = bundle["text/html"] + "\n" + data_table_html(spec)
+    return bundle
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        # whole numbers as whole numbers (120,000, not 120000.0), others to four significant digits
+        if float(value).is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,.4g}" if abs(value) < 1e15 else f"{value:.3e}"
+    return html.escape(str(value))
+
+
+def data_table_html(spec: dict[str, Any], *, max_rows: int = DATA_TABLE_ROWS) -> str:
+    """The data behind a chart as HTML tables, collapsed under the chart (``<details>``).
+
+    Keyboard and screen-reader users read the values here that mouse users read from tooltips. One table per
+    dataset of the specification (a layered chart may have several), each with at most ``max_rows`` rows.
+
+    Parameters
+    ----------
+    spec : dict
+        A Vega-Lite specification with its data in ``datasets`` (Altair's default) or ``data.values``.
+    max_rows : int, default DATA_TABLE_ROWS
+        Rows shown of each dataset; the caption says when there are more.
+
+    Returns
+    -------
+    str
+        HTML; empty if the specification carries no data.
+
+    Raises
+    ------
+    ValueError
+        If ``max_rows`` is not a positive integer.
+
+    Examples
+    --------
+    >>> from helpers.plots import data_table_html
+    >>> html = data_table_html({"title": "T", "data": {"values": [{"n": 120000.0, "g": "a"}]}})
+    >>> "<summary>Data behind the chart: T</summary>" in html and "<td>120,000</td>" in html
+    True
+    """
+    if not isinstance(max_rows, int) or max_rows < 1:
+        raise ValueError(f"max_rows must be a positive integer, got {max_rows!r}.")
+    frames = [rows for rows in (spec.get("datasets") or {}).values() if isinstance(rows, list) and rows]
+    values = (spec.get("data") or {}).get("values") if isinstance(spec.get("data"), dict) else None
+    if isinstance(values, list) and values:
+        frames.append(values)
+    frames = [rows for rows in frames if all(isinstance(r, dict) for r in rows)]
+    if not frames:
+        return ""
+    title = spec.get("title")
+    title = title.get("text") if isinstance(title, dict) else title
+    title = " ".join(map(str, title)) if isinstance(title, list) else (title or "chart")
+    tables = []
+    for i, rows in enumerate(frames, start=1):
+        columns = list(dict.fromkeys(k for r in rows[:max_rows] for k in r))
+        shown = rows[:max_rows]
+        what = f"Table {i} of {len(frames)}: " if len(frames) > 1 else ""
+        more = (f"the first {len(shown):,} of {len(rows):,} rows (the notebook has them all)"
+                if len(rows) > len(shown) else f"{len(rows):,} rows")
+        head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in columns)
+        body = "".join("<tr>" + "".join(f"<td>{_cell(r.get(c))}</td>" for c in columns) + "</tr>" for r in shown)
+        tables.append(
+            f'<div class="{DATA_TABLE_CLASS}-scroll" tabindex="0" role="region" '
+            f'aria-label="{html.escape(what + title)} data">'
+            f"<table><caption>{html.escape(what)}{more}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table></div>"
+        )
+    return (f'<details class="{DATA_TABLE_CLASS}"><summary>Data behind the chart: {html.escape(str(title))}'
+            f"</summary>{''.join(tables)}</details>")
 
 
 def _script_json(value: object) -> str:
@@ -282,6 +503,7 @@ def _script_json(value: object) -> str:
 
 # Registered on import, so a reader can also switch it on by name: ``alt.renderers.enable("book-offline")``.
 alt.renderers.register(OFFLINE_RENDERER, offline_html_renderer)
+alt.renderers.register(BOOK_RENDERER, book_html_renderer)
 
 
 def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
@@ -358,6 +580,114 @@ def offline_bundle() -> str:
         "/* vega + vega-lite + vega-embed, bundled by vl-convert-python; BSD-3-Clause licences. */\n"
         f"(function(){{\n{js}\n}})();\n"
         f"var VEGA_DEBUG = Object.assign(window.VEGA_DEBUG || {{}}, {versions});\n"
+        + _EMBED_PATCH
+    )
+
+
+# Applied by vega-embed to every compiled chart (its `patch` option), wherever the bundle runs: in the book, in
+# notebooks and in audit reports. Legend swatches stay at full strength (Vega-Lite fades the unselected ones to
+# 0.35, below 3:1 for most colours); the selected entry is shown by emphasis instead (a bold label), and the
+# marks of the other groups fade.
+# SI tick labels and tooltips say B for billions, not G. Charts drawn before the bundle arrived (the book
+# defers it, book/_ext/offline_charts.py queues the calls) are drawn now.
+_EMBED_PATCH = r"""(function () {
+  var embed = window.vegaEmbed;
+  if (typeof embed !== 'function' || embed.bookPatched) { return; }
+  var SI = /format\((datum(?:\.\w+|\[[^\]]+\])), *("[^"]*s"|'[^']*s')\)/g;
+  function billions(expr) { return expr.replace(SI, 'replace(format($1, $2), "G", "B")'); }
+  function legend(l) {
+    var enc = l.encode = l.encode || {};
+    ['symbols', 'labels'].forEach(function (part) {
+      var p = enc[part] = enc[part] || {}; var u = p.update = p.update || {};
+      var test = Array.isArray(u.opacity) && u.opacity[0] && u.opacity[0].test;
+      u.opacity = {value: 1};
+      if (!test) { return; }
+      var chosen = test.replace(/^\(!length\((data\("[^"]+"\))\) \|\| /, '(length($1) && ');
+      if (chosen === test) { return; }
+      // Vega's legend layout does not accept production rules on symbols: the label carries the emphasis.
+      if (part === 'labels') { u.fontWeight = [{test: chosen, value: 'bold'}, {value: 'normal'}]; }
+    });
+  }
+  function axis(a) {
+    if (typeof a.format === 'string' && /s$/.test(a.format)) {
+      var enc = a.encode = a.encode || {}; var lab = enc.labels = enc.labels || {};
+      lab.update = lab.update || {};
+      // datum.label is Vega's own label (a log axis leaves most ticks unlabelled), so only the letter changes
+      lab.update.text = {signal: 'replace(datum.label, "G", "B")'};
+    }
+  }
+  function described(enc) {
+    return Object.keys(enc || {}).some(function (k) { return enc[k] && (enc[k].description || enc[k].tooltip); });
+  }
+  function walk(node) {
+    if (Array.isArray(node)) { node.forEach(walk); return; }
+    if (!node || typeof node !== 'object') { return; }
+    // Marks with neither description nor tooltip are decoration (guides, reference rules): hidden from screen
+    // readers, which read the chart's description and its data table instead.
+    if (Array.isArray(node.marks)) {
+      node.marks.forEach(function (m) {
+        if (m && m.type && m.type !== 'group' && m.aria === undefined && !described(m.encode)) { m.aria = false; }
+      });
+    }
+    if (Array.isArray(node.legends)) { node.legends.forEach(legend); }
+    if (Array.isArray(node.axes)) { node.axes.forEach(axis); }
+    Object.keys(node).forEach(function (k) {
+      if (typeof node[k] === 'string' && (k === 'signal' || k === 'expr')) { node[k] = billions(node[k]); }
+      else if (node[k] && typeof node[k] === 'object') { walk(node[k]); }
+    });
+  }
+  function named(el) {
+    var node = typeof el === 'string' ? document.querySelector(el) : el;
+    var summary = node && node.querySelector('details > summary');
+    if (summary && !summary.getAttribute('aria-label')) { summary.setAttribute('aria-label', 'Chart menu: save as image'); }
+  }
+  function patched(el, spec, opt) {
+    opt = Object.assign({}, opt || {});
+    var user = opt.patch;
+    opt.patch = function (vg) { if (typeof user === 'function') { vg = user(vg); } walk(vg); return vg; };
+    return embed(el, spec, opt).then(function (result) { named(el); return result; });
+  }
+  Object.keys(embed).forEach(function (k) { patched[k] = embed[k]; });
+  patched.bookPatched = true;
+  window.vegaEmbed = patched;
+  var queued = window.bookVegaQueue || [];
+  window.bookVegaQueue = null;
+  queued.forEach(function (q) { patched.apply(null, q.args).then(q.resolve, q.reject); });
+})();
+"""
+
+
+def embed_queue_script() -> str:
+    """A few lines for a page's ``<head>`` that let the page load :func:`offline_bundle` deferred.
+
+    Altair's chart output calls ``vegaEmbed`` as soon as the page's parser reaches it. With this script in the
+    head, that call is queued (and Altair's loader finds the ``VEGA_DEBUG`` versions, so it asks no CDN); the
+    bundle, loaded with ``defer`` so that it does not hold up the first paint, draws the queued charts when it
+    runs. The book's Sphinx extension (``book/_ext/offline_charts.py``) puts it on chart pages.
+
+    Returns
+    -------
+    str
+        JavaScript source.
+
+    Examples
+    --------
+    >>> from helpers.plots import embed_queue_script
+    >>> "bookVegaQueue" in embed_queue_script()
+    True
+    """
+    versions = json.dumps(_altair_versions())
+    return (
+        f"window.VEGA_DEBUG = Object.assign(window.VEGA_DEBUG || {{}}, {versions});\n"
+        "if (typeof window.vegaEmbed !== 'function') {\n"
+        "  window.bookVegaQueue = [];\n"
+        "  window.vegaEmbed = function () {\n"
+        "    var args = arguments;\n"
+        "    return new Promise(function (resolve, reject) {\n"
+        "      window.bookVegaQueue.push({args: args, resolve: resolve, reject: reject});\n"
+        "    });\n"
+        "  };\n"
+        "}\n"
     )
 
 
@@ -446,8 +776,9 @@ def scaling_chart(
     title, description : str
         Visible title and one-sentence text alternative (both required).
     group : str, optional
-        Column that identifies the group; colours follow :func:`group_colors`, and
-        clicking a legend entry highlights that group.
+        Column that identifies the group; colours follow :func:`group_colors` (and shapes
+        :func:`group_shapes` when there are more groups than colours), and clicking a legend
+        entry highlights that group.
     curves : DataFrame, optional
         Fitted curves evaluated on a grid: columns ``x``, ``y`` (and ``group``).
     lower, upper : str, optional
@@ -457,7 +788,7 @@ def scaling_chart(
     log_x, log_y : bool, default True
         Logarithmic axes.
     width, height : int
-        Size in pixels.
+        Size in pixels. In the book the width gives way to the column's (:func:`responsive_spec`).
 
     Returns
     -------
@@ -500,10 +831,15 @@ def scaling_chart(
     layers: list[alt.Chart] = []
     select = None
     color = opacity = alt.Undefined
+    shape = stroke_width = alt.Undefined
     if group:
         select = alt.selection_point(fields=[group], bind="legend")
         color = alt.Color(f"{group}:N", scale=color_scale(groups), title=group)
-        opacity = alt.condition(select, alt.value(1.0), alt.value(0.15))
+        # A legend click emphasises the chosen group: the others fade and their lines thin.
+        opacity = alt.condition(select, alt.value(1.0), alt.value(0.2))
+        stroke_width = alt.condition(select, alt.value(2.5), alt.value(1.0))
+        if len(set(map(str, groups))) > len(PALETTE):
+            shape = alt.Shape(f"{group}:N", scale=shape_scale(groups), title=group)
 
     if curves is not None and lower is not None:
         band_opacity = alt.condition(select, alt.value(0.2), alt.value(0.04)) if select else alt.value(0.2)
@@ -514,7 +850,8 @@ def scaling_chart(
             )
         )
     if curves is not None:
-        layers.append(alt.Chart(curves).mark_line().encode(x=enc_x, y=enc_y, color=color, opacity=opacity))
+        layers.append(alt.Chart(curves).mark_line().encode(x=enc_x, y=enc_y, color=color, opacity=opacity,
+                                                            strokeWidth=stroke_width))
         # Invisible, generous hover targets along each curve, so a reader can read values off the fit.
         curve_tips = [c for c in (group, x, y, lower, upper) if c]
         layers.append(
@@ -526,7 +863,7 @@ def scaling_chart(
         tip_cols = [c for c in (group, x, y) if c]
         layers.append(
             alt.Chart(points).mark_point().encode(
-                x=enc_x, y=enc_y, color=color, opacity=opacity, tooltip=_tooltip(points, tip_cols)
+                x=enc_x, y=enc_y, color=color, opacity=opacity, shape=shape, tooltip=_tooltip(points, tip_cols)
             )
         )
     chart = alt.layer(*layers).properties(width=width, height=height)

@@ -73,8 +73,9 @@ def test_every_chart_has_a_title_and_description(built_html):
 
 
 def test_mathjax_is_served_locally(built_html):
-    text = (built_html / "book" / "intro.html").read_text(encoding="utf-8")
-    assert "_static/mathjax/tex-svg-full.js" in text
+    text = (built_html / "chapters" / "01-scaling-laws.html").read_text(encoding="utf-8")
+    assert "_static/mathjax/tex-chtml-full.js" in text
+    assert (built_html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,63 @@ def test_known_groups_keep_their_colour_whatever_else_is_plotted():
     assert b["overall"] == plots.AGGREGATE_COLOR
 
 
-def test_colours_do_not_depend_on_input_order_and_are_distinct():
-    groups = [f"g{i}" for i in range(14)]
+def test_colours_do_not_depend_on_input_order_and_are_distinct_until_the_palette_runs_out():
+    groups = [f"g{i:02d}" for i in range(len(plots.PALETTE))]
     forward, backward = plots.group_colors(groups), plots.group_colors(groups[::-1])
     assert forward == backward
     assert len(set(forward.values())) == len(groups)
+
+
+def test_more_groups_than_colours_get_distinct_colour_and_shape_pairs():
+    groups = [f"lang{i:02d}" for i in range(2 * len(plots.PALETTE) + 3)]  # e.g. a many-language benchmark
+    colors, shapes = plots.group_colors(groups), plots.group_shapes(groups)
+    pairs = {(colors[g], shapes[g]) for g in groups}
+    assert len(pairs) == len(groups)
+    assert set(shapes.values()) == {"circle", "square", "triangle-up"}
+    assert plots.group_shapes(groups[::-1]) == shapes
+
+
+def test_scaling_chart_gives_points_shapes_only_when_colours_run_out():
+    n = np.logspace(2, 4, 3)
+    def chart(k):
+        pts = pd.concat([pd.DataFrame({"n": n, "loss": n**-0.3, "lang": f"l{i:02d}"}) for i in range(k)])
+        return plots.scaling_chart(pts, x="n", y="loss", group="lang", title="T", description="D.").to_dict()
+    assert "shape" not in chart(len(plots.PALETTE))["layer"][-1]["encoding"]
+    shape = chart(len(plots.PALETTE) + 1)["layer"][-1]["encoding"]["shape"]
+    assert shape["scale"]["range"].count("square") == 1
+
+
+def _relative_luminance(hex_colour: str) -> float:
+    # WCAG 2.x definition (sRGB linearisation, Rec. 709 weights), written out here independently of the library.
+    rgb = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_relative_luminance(a), _relative_luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_contrast_helper_matches_wcag_reference_values():
+    assert _contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    assert _contrast("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)  # the usual "lightest AA grey"
+    assert _contrast("#F0E442", "#ffffff") < 3  # Okabe-Ito yellow, measured at 1.32 in issue 19
+
+
+def test_every_palette_and_group_colour_reaches_3_to_1_on_the_chart_background():
+    assert plots.BACKGROUND.lower() == "#ffffff"
+    colours = set(plots.PALETTE) | set(plots.GROUP_COLORS.values()) | {plots.AGGREGATE_COLOR}
+    weak = {c: round(_contrast(c, plots.BACKGROUND), 2) for c in colours if _contrast(c, plots.BACKGROUND) < 3}
+    assert not weak
+    theme = plots.chart_spec(_demo())["config"]
+    assert theme["background"] == plots.BACKGROUND
+    assert all(_contrast(c, theme["background"]) >= 3 for c in theme["range"]["category"])
+
+
+def test_legend_is_below_the_plot_one_entry_a_line_at_full_strength():
+    legend = plots.chart_spec(_demo())["config"]["legend"]
+    assert legend["orient"] == "bottom" and legend["direction"] == "vertical" and legend["symbolOpacity"] == 1
 
 
 def test_empty_groups_raise():
@@ -111,7 +163,7 @@ def test_chart_spec_applies_the_book_theme_without_changing_the_active_one():
     try:
         spec = plots.chart_spec(_demo())
         assert spec["config"]["font"] == plots.FONT
-        assert spec["config"]["range"]["category"][0] == plots.OKABE_ITO[0]
+        assert spec["config"]["range"]["category"][0] == plots.PALETTE[0]
         assert plots.alt.theme.active == "default"
     finally:
         plots.use_book_style()
@@ -136,9 +188,10 @@ def test_use_book_style_keeps_altairs_html_in_the_book_build(monkeypatch):
     monkeypatch.setenv(plots.BOOK_BUILD_ENV, "1")
     try:
         plots.use_book_style()
-        assert plots.alt.renderers.active == "default"
+        assert plots.alt.renderers.active == plots.BOOK_RENDERER
         html = _notebook_output(_demo())["text/html"]
         assert "altair-viz-" in html and "window.vegaEmbed=" not in html  # the extension adds the bundle
+        assert '"width": "container"' in html and f'<details class="{plots.DATA_TABLE_CLASS}">' in html
     finally:
         monkeypatch.delenv(plots.BOOK_BUILD_ENV)
         plots.use_book_style()
@@ -223,3 +276,65 @@ def test_notebook_chart_outputs_draw_offline_in_a_shared_page_and_in_iframes():
         assert page.locator(".book-chart-placeholder").count() == 0  # replaced by the charts
         browser.close()
     assert errors == [] and [u for u in requests if not u.startswith(("about:", "data:"))] == []
+
+
+# --------------------------------------------------------------------------- charts that fit, data without a mouse
+
+
+def test_single_and_layered_charts_take_their_column_width_compound_charts_keep_theirs():
+    layered = plots.responsive_spec(_demo().to_dict())
+    assert layered["width"] == "container" and "autosize" not in layered
+    c = plots.alt.Chart(pd.DataFrame({"x": [1], "g": ["a"]})).mark_point().encode(x="x").properties(width=900)
+    assert plots.responsive_spec(c.to_dict())["width"] == "container"
+    facet = c.facet(column="g:N").to_dict()
+    assert plots.responsive_spec(facet) == facet
+    original = _demo().to_dict()
+    plots.responsive_spec(original)
+    assert original["width"] == 420  # the input is not changed
+    with pytest.raises(ValueError, match="spec"):
+        plots.responsive_spec("not a spec")
+
+
+def test_container_width_chart_draws_at_a_phones_width():
+    spec = plots.chart_spec(_demo())
+    spec = plots.responsive_spec(spec)
+    spec["width"], spec["autosize"] = 300, {"type": "fit-x", "contains": "padding"}  # "container" in 300px
+    svg = vlc.vegalite_to_svg(spec)
+    width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)"', svg).group(1))
+    assert width <= 300 + 1  # the legend is below the plot, so nothing widens the chart beyond its column
+
+
+def test_data_table_lists_every_row_with_whole_numbers_as_integers():
+    df = pd.DataFrame({"examples": [120000.0, 5.0], "loss": [0.123456, 2.5], "group": ["a<b", None]})
+    chart = plots.alt.Chart(df).mark_point().encode(x="examples", y="loss").properties(title="T", description="D.")
+    html = plots.data_table_html(chart.to_dict())
+    assert html.startswith('<details class="book-chart-data"><summary>Data behind the chart: T</summary>')
+    assert html.count("<tr>") == 3  # header and two rows
+    assert "<td>120,000</td>" in html and "120000.0" not in html
+    assert "<td>0.1235</td>" in html and "<td>a&lt;b</td>" in html
+    assert '<th scope="col">examples</th>' in html and "<th></th>" not in html
+    assert 'tabindex="0"' in html  # a scrolling box keyboard users can reach
+
+
+def test_data_table_says_when_it_shows_only_part_of_the_data():
+    df = pd.DataFrame({"x": range(10)})
+    chart = plots.alt.Chart(df).mark_point().encode(x="x")
+    html = plots.data_table_html(chart.to_dict(), max_rows=4)
+    assert html.count("<tr>") == 5 and "the first 4 of 10 rows" in html
+    assert plots.data_table_html({"mark": "point"}) == ""
+    with pytest.raises(ValueError, match="max_rows"):
+        plots.data_table_html(chart.to_dict(), max_rows=0)
+
+
+def test_notebook_output_also_carries_the_data_table(monkeypatch):
+    monkeypatch.delenv(plots.BOOK_BUILD_ENV, raising=False)
+    plots.use_book_style()
+    html = _notebook_output(_demo())["text/html"]
+    assert f'<details class="{plots.DATA_TABLE_CLASS}">' in html
+
+
+def test_embed_patch_keeps_legends_opaque_and_says_b_for_billions():
+    js = plots.offline_bundle()
+    assert "bookPatched" in js and "u.opacity = {value: 1}" in js
+    assert 'replace(format($1, $2), "G", "B")' in js
+    assert "bookVegaQueue" in js and "bookVegaQueue" in plots.embed_queue_script()

@@ -4,9 +4,10 @@ Altair's HTML output asks for vega, vega-lite and vega-embed from a CDN unless a
 page already provides them (it checks ``VEGA_DEBUG``). This extension writes the
 self-contained bundle of :func:`helpers.plots.offline_bundle` (built from
 ``vl-convert-python``, pinned in requirements.txt) into ``_static/`` and adds it,
-synchronously in ``<head>``, to the pages that contain a chart and only those.
-The bundle also sets the ``VEGA_DEBUG`` versions that tell Altair's loader the
-libraries are already there.
+deferred, to the pages that contain a chart and only those, after the few lines of
+:func:`helpers.plots.embed_queue_script` in ``<head>``: they set the ``VEGA_DEBUG``
+versions that tell Altair's loader the libraries are there, and queue the charts
+until the bundle has run (so that the megabyte of vega does not delay the page).
 
 In ``setup()`` it also sets :data:`helpers.plots.BOOK_BUILD_ENV` in the environment, before any chapter runs:
 the kernels myst-nb starts to execute the chapters inherit it, and :func:`helpers.plots.use_book_style` then keeps
@@ -50,7 +51,8 @@ def _write_bundle(app, exception) -> None:
 
 def _add_to_chart_pages(app, pagename, templatename, context, doctree) -> None:
     if CHART_MARKER in context.get("body", ""):
-        app.add_js_file(BUNDLE, priority=100)
+        app.add_js_file(None, body=_plots().embed_queue_script(), priority=100)
+        app.add_js_file(BUNDLE, priority=100, loading_method="defer")
 
 
 def setup(app):

@@ -1,0 +1,294 @@
+"""The built book as readers meet it: on a phone, a tablet and a laptop, with a keyboard or a screen reader, and
+on paper.
+
+Every page of the book is opened in headless Chromium at 390, 768 and 1300 px (network blocked) once per width;
+the tests below check what that survey saw. They run after `jupyter-book build .` (``pytest -m build``). axe-core
+comes from npm (``npm install --prefix .node axe-core@...``, see .ci/run), injected from that local copy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from conftest import ROOT
+from test_built_html import _pages, browser, server  # noqa: F401  (fixtures shared with the older checks)
+
+pytestmark = pytest.mark.build
+
+WIDTHS = (390, 768, 1300)
+AXE = ROOT / ".node" / "node_modules" / "axe-core" / "axe.min.js"
+#: The axe-core rules issue 19 names: the pandas index header, unnamed <summary>, the bibliography's ARIA
+#: roles, Vega marks without text alternative, plus the scroll boxes this change adds (keyboard-reachable).
+AXE_RULES = [
+    "empty-table-header", "summary-name", "aria-allowed-role", "aria-required-children", "aria-required-parent",
+    "aria-deprecated-role", "aria-prohibited-attr", "svg-img-alt", "role-img-alt", "scrollable-region-focusable",
+]
+#: A chapter page, everything it loads included (the chart bundle too), stays under this.
+PAGE_BUDGET_BYTES = 3_000_000
+#: What they weigh now at most (uncompressed), so that the weight cannot creep back up unnoticed.
+PAGE_CEILING_BYTES = 4_000_000
+
+# Run in the page once the charts have drawn: everything the tests below need, measured in one pass.
+MEASURE = """() => {
+  const column = document.querySelector('.bd-article') || document.querySelector('main') || document.body;
+  const col = column.getBoundingClientRect();
+  const charts = [...document.querySelectorAll("[id^='altair-viz-']")].map(e => {
+    const svg = e.querySelector('svg'); const r = svg ? svg.getBoundingClientRect() : null;
+    return {id: e.id, width: r ? r.width : -1, left: r ? r.left : 0, right: r ? r.right : 0};
+  });
+  const focusables = [...document.querySelectorAll(
+      '.article-header-buttons .btn, .article-header-buttons .dropdown-toggle, .header-article-items .btn,'
+    + ' .bd-sidebar-primary summary, .bd-sidebar-primary .toctree-toggle, .bd-sidebar-primary a')]
+    .filter(e => e.offsetParent !== null).length;
+  const mathTabStops = [...document.querySelectorAll('mjx-container')]
+    .filter(e => e.tabIndex >= 0 && e.getAttribute('tabindex') !== '-1').length;
+  return {
+    scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+    column: {left: col.left, right: col.right, width: col.width}, charts, focusables, mathTabStops,
+    chartDivs: document.querySelectorAll("[id^='altair-viz-']").length,
+    dataTables: document.querySelectorAll("details.book-chart-data > summary").length,
+    swatches: [...document.querySelectorAll("[id^='altair-viz-'] .role-legend-symbol path")].map(p => {
+      const filled = !['transparent', 'none', null].includes(p.getAttribute('fill'));
+      const o = k => parseFloat(p.getAttribute(k) ?? '1');
+      return {colour: filled ? p.getAttribute('fill') : p.getAttribute('stroke'),
+              opacity: o('opacity') * (filled ? o('fill-opacity') : o('stroke-opacity')),
+              chart: p.closest("[id^='altair-viz-']").id};
+    }),
+  };
+}"""
+
+
+def _local_file(built_html: Path, server_url: str, url: str) -> Path | None:
+    if not url.startswith(server_url):
+        return None
+    path = unquote(urlparse(url).path).lstrip("/")
+    target = built_html / path
+    return target if target.is_file() else None
+
+
+def _visit_all(browser, server, built_html, width: int, *, axe: bool) -> dict[str, dict]:  # noqa: F811
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server) else route.abort())
+    page = context.new_page()
+    errors: list[str] = []
+    requested: set[str] = set()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requested.add(r.url))
+    survey: dict[str, dict] = {}
+    for html in sorted(p for p in _pages(built_html) if "_downloads" not in p.parts):
+        name = html.relative_to(built_html).as_posix()
+        errors.clear()
+        requested.clear()
+        page.goto(f"{server}/{name}", wait_until="networkidle")
+        n_charts = page.locator("[id^='altair-viz-']").count()
+        if n_charts:
+            page.wait_for_function(
+                f"document.querySelectorAll(\"[id^='altair-viz-'] svg.marks\").length >= {n_charts}", timeout=20000)
+        if page.evaluate("() => !!window.MathJax"):
+            page.wait_for_function("() => window.MathJax.startup && window.MathJax.startup.promise", timeout=20000)
+            page.evaluate("() => window.MathJax.startup.promise.then(() => true)")
+        record = page.evaluate(MEASURE)
+        record["errors"] = list(errors)
+        files = {f for u in requested if (f := _local_file(built_html, server, u))}
+        record["bytes"] = sum(f.stat().st_size for f in files)
+        record["files"] = sorted(f.relative_to(built_html).as_posix() for f in files)
+        if axe:
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("(rules) => axe.run(document, {runOnly: {type: 'rule', values: rules}})"
+                                   ".then(r => r.violations.map(v => ({id: v.id, nodes: v.nodes.length,"
+                                   " targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))", AXE_RULES)
+            record["axe"] = result
+        survey[name] = record
+    context.close()
+    return survey
+
+
+@pytest.fixture(scope="module")
+def surveys(browser, server, built_html):  # noqa: F811
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing at {AXE}: npm install --prefix .node --no-save axe-core@4.11.0")
+    return {w: _visit_all(browser, server, built_html, w, axe=w in (390, 1300)) for w in WIDTHS}
+
+
+def _report(name: str, data: object) -> None:
+    out = ROOT / "_build" / "reader-survey"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("width", [pytest.param(390, marks=pytest.mark.xfail(
+    strict=True, reason="book/api.html is 2px wider than a 390px screen (a signature); see issue 19")), 768, 1300])
+def test_no_page_is_wider_than_the_screen(surveys, width):
+    wide = {p: r["scrollWidth"] for p, r in surveys[width].items() if r["scrollWidth"] > r["innerWidth"]}
+    _report(f"page-widths-{width}", {p: r["scrollWidth"] for p, r in surveys[width].items()})
+    assert not wide, f"pages wider than a {width}px screen: {wide}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_chart_draws_inside_its_column(surveys, width):
+    over = []
+    checked = 0
+    for name, r in surveys[width].items():
+        col = r["column"]
+        for i, c in enumerate(r["charts"]):
+            checked += 1
+            if c["width"] <= 0 or c["left"] < col["left"] - 1 or c["right"] > col["right"] + 1:
+                over.append(f"{name} chart {i}: {c['width']:.0f}px, column {col['width']:.0f}px")
+    _report(f"chart-widths-{width}", {n: [round(c["width"]) for c in r["charts"]] for n, r in surveys[width].items()
+                                      if r["charts"]})
+    assert checked >= 40
+    assert not over, over
+
+
+NAMED = {"black": "#000000", "white": "#ffffff"}
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    colour = NAMED.get(colour.strip().lower(), colour.strip())
+    if colour.startswith("#"):
+        h = colour[1:]
+        h = "".join(c * 2 for c in h) if len(h) == 3 else h
+        return tuple(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    nums = [float(x) for x in re.findall(r"[\d.]+", colour)[:3]]
+    return tuple(x / 255 for x in nums)
+
+
+def _contrast_on_white(colour: str, opacity: float) -> float:
+    # WCAG 2.x relative luminance of the colour as drawn (alpha-blended over the white chart background)
+    rgb = [opacity * c + (1 - opacity) * 1.0 for c in _rgb(colour)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return 1.05 / (lum + 0.05)
+
+
+@pytest.mark.xfail(strict=True, reason="ch03 draws two light blues of a sequential scheme (1.78:1 and 2.77:1) in "
+                   "chapter code; see issue 19")
+def test_every_legend_swatch_reaches_3_to_1_on_the_chart_background(surveys):
+    swatches = [(p, s) for p, r in surveys[1300].items() for s in r["swatches"]
+                if s["colour"] and re.match(r"#|rgb|black|white", s["colour"].strip().lower())]
+    assert len(swatches) >= 60
+    assert _contrast_on_white("#767676", 1.0) == pytest.approx(4.54, abs=0.01)
+    weak = [(p, s["colour"], round(s["opacity"], 2), round(_contrast_on_white(s["colour"], s["opacity"]), 2))
+            for p, s in swatches if _contrast_on_white(s["colour"], s["opacity"]) < 3]
+    _report("weak-swatches", weak)
+    assert not weak, weak[:10]
+
+
+@pytest.mark.xfail(strict=True, reason="two rule-mark containers of a ch02 faceted chart still lack a text "
+                   "alternative (svg-img-alt), down from 5; see issue 19")
+@pytest.mark.parametrize("width", (390, 1300))
+def test_axe_finds_no_violation_of_the_named_rules(surveys, width):
+    found = {p: r["axe"] for p, r in surveys[width].items() if r["axe"]}
+    _report(f"axe-{width}", found)
+    assert not found, json.dumps(found, indent=1)[:4000]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_console_error_on_any_page(surveys, width):
+    errors = {p: r["errors"] for p, r in surveys[width].items() if r["errors"]}
+    assert not errors, errors
+
+
+def test_every_chart_has_its_data_table_for_keyboard_and_screen_reader_users(surveys):
+    for name, r in surveys[1300].items():
+        assert r["dataTables"] == r["chartDivs"], name
+
+
+def test_formulas_are_not_tab_stops(surveys):
+    stops = {p: r["mathTabStops"] for p, r in surveys[1300].items() if r["mathTabStops"]}
+    assert not stops
+
+
+def _chapter_weights(surveys) -> dict[str, int]:
+    _report("page-weights", {p: [r["bytes"], r["files"]] for p, r in surveys[1300].items()})
+    chapters = {p: r["bytes"] for p, r in surveys[1300].items() if p.startswith("chapters/")}
+    assert len(chapters) >= 8
+    assert all(w > 100_000 for w in chapters.values())  # the measurement sees the page's assets at all
+    return chapters
+
+
+def test_chapter_pages_are_no_heavier_than_after_issue_19(surveys):
+    """Uncompressed bytes of everything a chapter loads; before issue 19 they were 6.1 to 6.4 MB."""
+    heavy = {p: w for p, w in _chapter_weights(surveys).items() if w >= PAGE_CEILING_BYTES}
+    assert not heavy, heavy
+
+
+@pytest.mark.xfail(strict=True, reason="not there yet: MathJax's CommonHTML build (1.3 MB), the chart bundle "
+                   "(0.9 MB) and the theme's stylesheet (0.4 MB) alone come to 2.6 MB; see issue 19")
+def test_chapter_pages_stay_under_the_weight_budget(surveys):
+    heavy = {p: w for p, w in _chapter_weights(surveys).items() if w >= PAGE_BUDGET_BYTES}
+    assert not heavy, heavy
+
+
+def test_mathjax_loads_only_on_pages_with_math(surveys, built_html):
+    for name, r in surveys[1300].items():
+        text = (built_html / name).read_text(encoding="utf-8")
+        if 'http-equiv="Refresh"' in text or 'http-equiv="refresh"' in text:
+            continue  # a redirect (index.html): the browser measured the page it leads to
+        has_math = bool(re.search(r'class="math[ "]', text))
+        loads = any("mathjax/" in f for f in r["files"])
+        assert loads == has_math, name
+
+
+# --------------------------------------------------------------------------- keyboard and print, on one chapter
+
+FOCUS_CHAPTER = "chapters/04-goodhart.html"
+
+FOCUS_STYLE = """() => { const e = document.activeElement; if (!e || e === document.body) return null;
+  const s = getComputedStyle(e); const r = e.getBoundingClientRect();
+  return {tag: e.tagName, cls: String(e.className).slice(0, 60), text: (e.innerText || e.getAttribute('aria-label')
+          || '').trim().slice(0, 40), outline: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0,
+          shadow: s.boxShadow, visible: r.width > 0 && r.height > 0,
+          header: !!e.closest('.bd-header-article, .article-header-buttons'), sidebar: !!e.closest('.bd-sidebar-primary')};
+}"""
+
+
+def test_every_control_shows_where_the_keyboard_focus_is(server, browser):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server) else route.abort())
+    page = context.new_page()
+    page.goto(f"{server}/{FOCUS_CHAPTER}", wait_until="networkidle")
+    seen, unmarked = [], []
+    for _ in range(150):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS_STYLE)
+        if not focus or not focus["visible"]:
+            continue
+        seen.append(focus)
+        if not ((focus["outline"] != "none" and focus["width"] >= 2) or focus["shadow"] not in ("none", "")):
+            unmarked.append(focus)
+    context.close()
+    assert sum(f["header"] for f in seen) >= 3  # launch, repository, download ... were reached
+    assert sum(f["sidebar"] for f in seen) >= 5
+    assert not unmarked, unmarked[:5]
+
+
+def test_a_printed_chapter_wraps_its_code_and_hides_screen_only_parts(server, browser, built_html):  # noqa: F811
+    context = browser.new_context(viewport={"width": 700, "height": 1000})  # about an A4 page's text width
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server) else route.abort())
+    page = context.new_page()
+    page.goto(f"{server}/{FOCUS_CHAPTER}", wait_until="networkidle")
+    page.emulate_media(media="print")
+    found = page.evaluate("""() => ({
+      pre: [...document.querySelectorAll('pre')].filter(p => p.offsetParent !== null).map(p => ({
+        ws: getComputedStyle(p).whiteSpace, over: p.scrollWidth - p.clientWidth})),
+      menus: [...document.querySelectorAll('.vega-embed details, details.book-chart-data')]
+        .filter(e => getComputedStyle(e).display !== 'none').length,
+      solutions: [...document.querySelectorAll('div.solution > :not(.admonition-title)')]
+        .filter(e => getComputedStyle(e).display !== 'none').length,
+      solutionCount: document.querySelectorAll('div.solution').length})""")
+    out = built_html.parent / "screenshots"
+    out.mkdir(exist_ok=True)
+    page.pdf(path=str(out / "04-goodhart-print.pdf"), format="A4")
+    context.close()
+    assert len(found["pre"]) >= 10
+    assert {p["ws"] for p in found["pre"]} <= {"pre-wrap", "break-spaces"}
+    assert max(p["over"] for p in found["pre"]) <= 1  # no code line runs past its box: nothing is cut off
+    assert found["menus"] == 0
+    assert found["solutionCount"] >= 1 and found["solutions"] == 0
