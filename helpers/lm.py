@@ -14,7 +14,7 @@ scaling language by language. This module holds everything that does **not** nee
 * the analyses the chapter calls (aggregate and per-language laws, the temperature as a value choice, the third
   axis, compute-optimal allocation, local monolingual models).
 
-Training lives in :mod:`helpers.lm_train`, which imports torch and is used only by the precompute
+Training lives in ``helpers.lm_train``, which imports torch and is used only by the precompute
 ``python -m helpers.lm run``.
 """
 
@@ -638,7 +638,7 @@ EVAL_BYTES = 3_000
 GRID: dict[str, Any] = {
     "sizes": ["xs", "s", "m", "l", "xl"],
     "temperatures": [1.0, 0.3],
-    "seeds": {"xs": [0, 1], "s": [0, 1], "m": [0, 1], "l": [0, 1], "xl": [0]},
+    "seeds": {"xs": [0, 1], "s": [0, 1], "m": [0, 1], "l": [0, 1], "xl": [0, 1]},
     "checkpoints": [2**k for k in range(14, 21)],
     "batch": 8, "context": 128, "lr": 3e-3, "warmup": 20,
     "monolingual": {"languages": ["vi", "te", "zh_CN"], "sizes": ["xs", "s"],
@@ -809,8 +809,11 @@ def fetch_deb(cache_dir: str | Path = CACHE_DIR, *, deb: str | Path | None = Non
         target.parent.mkdir(parents=True, exist_ok=True)
         if shutil.which("apt-get") is None:
             raise ValueError(f"apt-get is not available; download {CORPUS_DEB} from Debian and pass it with --deb.")
-        done = subprocess.run(["apt-get", "download", f"{CORPUS_PACKAGE}={CORPUS_VERSION}"], cwd=target.parent,
-                              capture_output=True, text=True)
+        cmd = ["apt-get", "download", f"{CORPUS_PACKAGE}={CORPUS_VERSION}"]
+        done = subprocess.run(cmd, cwd=target.parent, capture_output=True, text=True)
+        if done.returncode != 0:  # a fresh machine has no package lists yet
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True)
+            done = subprocess.run(cmd, cwd=target.parent, capture_output=True, text=True)
         if done.returncode != 0 or not target.exists():
             raise ValueError(f"apt-get download {CORPUS_PACKAGE}={CORPUS_VERSION} failed (run `apt-get update` "
                              f"first?): {done.stderr.strip()[-300:]}")
@@ -959,3 +962,426 @@ if __name__ == "__main__":
     import sys
 
     sys.exit(main())
+
+
+# --------------------------------------------------------------------------- the cache, without torch
+
+#: Units a loss can be read in (see :func:`losses`).
+UNITS = {
+    "byte": ("bits", "bytes", "bits per byte"),
+    "char": ("bits", "chars", "bits per character"),
+    "content": ("bits", "english_bytes", "bits per byte of the English original"),
+}
+
+
+def load_runs(*, verify: bool = True) -> pd.DataFrame:
+    """The cached grid: one row per run, checkpoint and evaluated language (the registered dataset ``lm_runs``).
+
+    Examples
+    --------
+    >>> from helpers.lm import load_runs
+    >>> runs = load_runs()
+    >>> sorted(runs["kind"].unique())
+    ['monolingual', 'multilingual']
+    """
+    from helpers.data import load
+
+    return load("lm_runs", verify=verify)
+
+
+def load_corpus_stats(*, verify: bool = True) -> pd.DataFrame:
+    """Per-language counts of the prepared corpus (the registered dataset ``lm_corpus``).
+
+    Examples
+    --------
+    >>> from helpers.lm import load_corpus_stats
+    >>> stats = load_corpus_stats()
+    >>> int(stats["selected"].sum()) >= 20
+    True
+    """
+    from helpers.data import load
+
+    return load("lm_corpus", verify=verify)
+
+
+def load_provenance() -> dict[str, Any]:
+    """The provenance of the cache (command, corpus checksum, versions, wall time, peak memory), checked.
+
+    Raises
+    ------
+    ValueError
+        If the files it describes differ from their recorded checksums.
+
+    Examples
+    --------
+    >>> from helpers.lm import load_provenance
+    >>> load_provenance()["corpus"]["version"]
+    '43.0-2'
+    """
+    import json
+
+    from helpers.data import DATA_DIR
+
+    meta = json.loads((DATA_DIR / "results" / "lm_runs.json").read_text())
+    for info in meta["files"].values():
+        if sha256_file(DATA_DIR / "results" / info["file"]) != info["sha256"]:
+            raise ValueError(f"{info['file']} differs from the checksum in lm_runs.json; rerun "
+                             "`python -m helpers.lm run --force` or restore data/results.")
+    return meta
+
+
+def losses(runs: pd.DataFrame, *, unit: str = "byte") -> pd.DataFrame:
+    """Add ``loss``: the held-out loss in a unit, and ``weight``, the language's share of the training text.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        :func:`load_runs` (or rows of it).
+    unit : {"byte", "char", "content"}
+        Bits per UTF-8 byte, per character, or per byte of the *English original* of the same paragraphs (the
+        last compares languages on the same content: it is their total bits rescaled by one common length).
+
+    Returns
+    -------
+    DataFrame
+        ``runs`` with ``loss`` (and ``unit``).
+
+    Raises
+    ------
+    ValueError
+        On an unknown unit or missing columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from helpers.lm import losses
+    >>> r = pd.DataFrame({"bits": [300.0], "bytes": [150], "chars": [100], "english_bytes": [120]})
+    >>> losses(r, unit="char")["loss"].tolist(), losses(r, unit="content")["loss"].tolist()
+    ([3.0], [2.5])
+    """
+    one_of(unit, UNITS, "unit")
+    num, den, _ = UNITS[unit]
+    has_columns(runs, [num, den], what="the runs table")
+    return runs.assign(loss=runs[num] / runs[den], unit=unit)
+
+
+def with_weights(runs: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
+    """Add ``weight``: each language's share of the training text (how a held-out split of the natural mixture
+    would weigh it in one aggregate loss).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from helpers.lm import with_weights
+    >>> st = pd.DataFrame({"language": ["de", "vi"], "p_T1": [0.9, 0.1]})
+    >>> with_weights(pd.DataFrame({"language": ["vi"]}), st)["weight"].tolist()
+    [0.1]
+    """
+    has_columns(stats, ["language", "p_T1"], what="the corpus statistics")
+    w = stats.set_index("language")["p_T1"]
+    missing = sorted(set(runs["language"]) - set(w.index))
+    if missing:
+        raise ValueError(f"languages {missing} are not in the corpus statistics.")
+    return runs.assign(weight=runs["language"].map(w).to_numpy())
+
+
+def aggregate_curve(runs: pd.DataFrame, *, by: Sequence[str] = ("size", "params", "temperature", "seed", "tokens"),
+                    weighting: str = "natural") -> pd.DataFrame:
+    """The one-number loss of each run and checkpoint: the mean of the languages' losses.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        Output of :func:`losses` and :func:`with_weights`, multilingual rows.
+    by : sequence of str
+        Columns that identify a point.
+    weighting : {"natural", "equal"}
+        ``"natural"`` weighs languages by their share of the text (the loss on a held-out sample of the natural
+        mixture, what a single reported number usually is); ``"equal"`` gives every language the same weight.
+
+    Returns
+    -------
+    DataFrame
+        One row per point: the ``by`` columns, ``loss`` and ``language = "overall"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from helpers.lm import aggregate_curve
+    >>> r = pd.DataFrame({"tokens": [1, 1], "language": ["de", "vi"], "loss": [1.0, 3.0], "weight": [0.9, 0.1]})
+    >>> aggregate_curve(r, by=["tokens"])["loss"].round(2).tolist()
+    [1.2]
+    """
+    one_of(weighting, ("natural", "equal"), "weighting")
+    has_columns(runs, [*by, "loss", "weight"], what="the runs table")
+    w = runs["weight"] if weighting == "natural" else pd.Series(1.0, index=runs.index)
+    tmp = runs.assign(_w=w, _wy=w * runs["loss"])
+    agg = tmp.groupby(list(by), as_index=False)[["_w", "_wy"]].sum()
+    return agg.assign(loss=agg["_wy"] / agg["_w"], language="overall").drop(columns=["_w", "_wy"])
+
+
+# --------------------------------------------------------------------------- analyses
+
+
+def _multilingual(runs: pd.DataFrame) -> pd.DataFrame:
+    has_columns(runs, RUN_COLUMNS[:11] + ["loss"], what="the runs table (pass it through losses first)")
+    out = runs[runs["kind"] == "multilingual"]
+    if out.empty:
+        raise ValueError("The runs table has no multilingual rows.")
+    return out
+
+
+def language_points(runs: pd.DataFrame, stats: pd.DataFrame, *, temperature: float = 1.0,
+                    size: str | None = None, min_tokens: int = 0, weighting: str = "natural") -> pd.DataFrame:
+    """Per-language points of one temperature (and optionally one model size), with the aggregate as ``overall``.
+
+    Returns the rows of :func:`losses` with ``weight`` (:func:`with_weights`) plus one ``overall`` row per point
+    (:func:`aggregate_curve`), ready for :func:`helpers.disaggregate.fit_by_group` with ``overall="overall"``.
+    Checkpoints below ``min_tokens`` are dropped.
+
+    Examples
+    --------
+    >>> from helpers.lm import language_points, load_corpus_stats, load_runs, losses
+    >>> pts = language_points(losses(load_runs()), load_corpus_stats(), size="xl")
+    >>> "overall" in set(pts["language"]) and pts["size"].eq("xl").all()
+    True
+    """
+    r = _multilingual(runs)
+    r = r[np.isclose(r["temperature"], temperature) & (r["tokens"] >= min_tokens)]
+    if size is not None:
+        one_of(size, sorted(r["size"].unique()), "size")
+        r = r[r["size"] == size]
+    if r.empty:
+        raise ValueError(f"No multilingual rows at temperature {temperature} (size {size}, tokens >= {min_tokens}).")
+    r = with_weights(r, stats)
+    agg = aggregate_curve(r, weighting=weighting)
+    agg["weight"] = 1.0
+    agg["tokens_language"] = agg["tokens"]
+    return pd.concat([r, agg], ignore_index=True)
+
+
+def fit_languages(points: pd.DataFrame, *, size: str | Sequence[str] = "tokens", n_boot: int = 200,
+                  seed: int = 0) -> Any:
+    """One law per language and one for the aggregate, with bootstrap intervals (a thin call of ``fit_by_group``).
+
+    ``size="tokens"`` or ``"params"`` fits a power law with a floor; ``size=("params", "tokens_language")``
+    fits the Chinchilla form in the parameters and *that language's* tokens seen (the aggregate uses all tokens).
+    Rows with no tokens of a language yet are dropped for the Chinchilla form (its log needs ``D > 0``).
+
+    Examples
+    --------
+    >>> from helpers.lm import fit_languages, language_points, load_corpus_stats, load_runs, losses
+    >>> pts = language_points(losses(load_runs()), load_corpus_stats(), size="xl")
+    >>> res = fit_languages(pts, n_boot=0)
+    >>> res.form, "de" in res.fits
+    ('power_law', True)
+    """
+    from helpers.disaggregate import fit_by_group
+
+    cols = (size,) if isinstance(size, str) else tuple(size)
+    pts = points[(points[list(cols)] > 0).all(axis=1)]
+    return fit_by_group(pts, size=size, metric="loss", group="language", overall="overall", n_boot=n_boot,
+                        seed=seed)
+
+
+def temperature_effects(runs: pd.DataFrame, *, tokens: int | None = None) -> pd.DataFrame:
+    """Who gains and who loses when the mixture is flattened: per size and language, loss at T = 1 and T = 0.3.
+
+    ``gain = loss(T=1) - loss(T=0.3)`` (positive: flattening helps that language), from the seed means at the
+    final checkpoint (or ``tokens``); ``seed_spread`` is the largest difference between two seeds of the same
+    size, language and temperature, and ``clear`` says whether ``|gain|`` exceeds it (with two seeds this is a
+    crude yardstick of noise, not an interval).
+
+    Examples
+    --------
+    >>> from helpers.lm import load_runs, losses, temperature_effects
+    >>> eff = temperature_effects(losses(load_runs()))
+    >>> sorted(eff.columns)[:3]
+    ['clear', 'gain', 'language']
+    """
+    r = _multilingual(runs)
+    temps = sorted(r["temperature"].unique())
+    if len(temps) != 2:
+        raise ValueError(f"temperature_effects compares two temperatures; the runs have {temps}.")
+    lo, hi = temps
+    t = int(r["tokens"].max()) if tokens is None else int(tokens)
+    r = r[r["tokens"] == t]
+    if r.empty:
+        raise ValueError(f"No rows at tokens={t}; checkpoints are {sorted(runs['tokens'].unique())}.")
+    g = r.groupby(["size", "params", "language", "temperature"])["loss"]
+    stats = g.mean().unstack("temperature")
+    spread = (g.max() - g.min()).unstack("temperature").max(axis=1)
+    out = pd.DataFrame({f"loss_T{hi:g}": stats[hi], f"loss_T{lo:g}": stats[lo]}).reset_index()
+    out["gain"] = out[f"loss_T{hi:g}"] - out[f"loss_T{lo:g}"]
+    out["relative_gain"] = out["gain"] / out[f"loss_T{hi:g}"]
+    out["seed_spread"] = spread.to_numpy()
+    out["clear"] = out["gain"].abs() > out["seed_spread"]
+    return out.sort_values(["params", "gain"]).reset_index(drop=True)
+
+
+def temperature_votes(effects: pd.DataFrame, stats: pd.DataFrame, *, size: str) -> pd.DataFrame:
+    """Which temperature each aggregation rule of :func:`helpers.pluralism.aggregate_rankings` chooses.
+
+    Languages are the voters and the temperatures the candidates; a language prefers the lower loss. Rules:
+    ``plurality`` (each language votes for its better temperature: a majority rule), ``mean`` (the mean loss)
+    and ``maximin`` (the worst-off language's loss), each with every language weighing the same and with
+    languages weighted by their share of the text.
+
+    Examples
+    --------
+    >>> from helpers.lm import load_corpus_stats, load_runs, losses, temperature_effects, temperature_votes
+    >>> votes = temperature_votes(temperature_effects(losses(load_runs())), load_corpus_stats(), size="xl")
+    >>> sorted(votes["rule"].unique())
+    ['maximin', 'mean', 'plurality']
+    """
+    from helpers.pluralism import aggregate_rankings
+
+    has_columns(effects, ["size", "language"], what="the temperature effects")
+    e = effects[effects["size"] == size]
+    if e.empty:
+        raise ValueError(f"size {size!r} is not in the effects; sizes: {sorted(effects['size'].unique())}.")
+    cols = [c for c in e.columns if c.startswith("loss_T")]
+    table = e.set_index("language")[cols].rename(columns=lambda c: c.replace("loss_", ""))
+    share = stats.set_index("language")["p_T1"].reindex(table.index)
+    rows = []
+    for weighting, w in (("equal", None), ("by text", share.to_numpy())):
+        for rule in ("plurality", "mean", "maximin"):
+            res = aggregate_rankings(table, rule=rule, weights=w)
+            rows.append({"rule": rule, "weighting": weighting, "winner": res.winner,
+                         "tied": len(res.tied_winners) > 1, **{f"score_{k}": v for k, v in res.scores.items()}})
+    return pd.DataFrame(rows)
+
+
+def population_curves(points: pd.DataFrame, *, tolerance: float = 0.05, n_perm: int = 20, n_boot: int = 100,
+                      seed: int = 0) -> pd.DataFrame:
+    """The third axis: the share of languages the aggregate law describes as languages are added.
+
+    Two orders through :func:`helpers.disaggregate.third_axis`: from the best-resourced language down
+    (``order = "by text"``) and at random (mean and 95% interval over ``n_perm`` orders). The aggregate weighs
+    languages by their share of the text, so adding a small language barely moves it.
+
+    Examples
+    --------
+    >>> from helpers.lm import language_points, load_corpus_stats, load_runs, losses, population_curves
+    >>> pts = language_points(losses(load_runs()), load_corpus_stats(), size="xl")
+    >>> curves = population_curves(pts, n_perm=2, n_boot=0)
+    >>> sorted(curves["order"].unique())
+    ['at random', 'by text']
+    """
+    from helpers.disaggregate import third_axis
+
+    langs = points[points["language"] != "overall"]
+    out = []
+    for label, order in (("by text", "size"), ("at random", "random")):
+        res = third_axis(langs, size="tokens", metric="loss", group="language", n_examples="weight", order=order,
+                         n_perm=n_perm, tolerance=tolerance, n_boot=n_boot, seed=seed)
+        out.append(res.curve.assign(order=label))
+    return pd.concat(out, ignore_index=True)
+
+
+def compute_optimal_by_language(fits: Any, budgets: Sequence[float]) -> pd.DataFrame:
+    """The parameter/data split each language's Chinchilla law recommends, next to the aggregate's.
+
+    Parameters
+    ----------
+    fits : GroupScalingFit
+        Chinchilla-form fits from :func:`fit_languages` with ``size=("params", "tokens_language")``.
+    budgets : sequence of float
+        Compute budgets ``C = 6 N D`` in FLOPs.
+
+    Returns
+    -------
+    DataFrame
+        One row per language (``overall`` first) and budget: ``N_opt``, ``D_opt``, ``tokens_per_parameter``,
+        ``loss``; ``status`` says ``"no finite optimum"`` when a fitted term vanished (then the law recommends
+        putting the whole budget into one side, and the split is undefined).
+
+    Examples
+    --------
+    >>> from helpers.lm import compute_optimal_by_language, fit_languages, language_points, load_corpus_stats
+    >>> from helpers.lm import load_runs, losses
+    >>> pts = language_points(losses(load_runs()), load_corpus_stats())
+    >>> fits = fit_languages(pts, size=("params", "tokens_language"), n_boot=0)
+    >>> opt = compute_optimal_by_language(fits, [1e12])
+    >>> opt["language"].iloc[0]
+    'overall'
+    """
+    if getattr(fits, "form", None) != "chinchilla":
+        raise ValueError("fits must be Chinchilla-form fits: fit_languages(..., size=('params', 'tokens_language')).")
+    rows = []
+    for lang, fit in [("overall", fits.overall), *sorted(fits.fits.items())]:
+        try:
+            opt = fit.compute_optimal(budgets)
+            rows.append(opt.assign(language=lang, status="ok"))
+        except ValueError:
+            rows.append(pd.DataFrame({"C": list(budgets), "language": lang, "status": "no finite optimum"}))
+    out = pd.concat(rows, ignore_index=True)
+    return out[["language", "C", "N_opt", "D_opt", "tokens_per_parameter", "loss", "status"]]
+
+
+def local_vs_multilingual(runs: pd.DataFrame, *, multilingual_size: str = "xl") -> pd.DataFrame:
+    """The local alternative: a small monolingual model at the compute of that language's share of a large
+    multilingual run, against the large multilingual model on the same held-out text.
+
+    For each monolingual language and temperature, the language's compute share is ``6 N D_l``: the multilingual
+    model's non-embedding parameters times the tokens of that language it saw by its final checkpoint. Each
+    monolingual model's loss at that compute is read off its own checkpoints by linear interpolation in
+    log(compute) (``"beyond"`` in ``status`` when the share lies past its last checkpoint, then its last
+    loss is used; ``"below"`` before its first).
+
+    Returns
+    -------
+    DataFrame
+        One row per (language, temperature, monolingual size, seed): ``share_compute``, ``multilingual_loss``,
+        ``local_loss``, ``difference`` (local minus multilingual; negative: the local model is better),
+        ``local_tokens`` (tokens the local model needs for that compute) and ``status``.
+
+    Examples
+    --------
+    >>> from helpers.lm import load_runs, local_vs_multilingual, losses
+    >>> res = local_vs_multilingual(losses(load_runs()))
+    >>> {"difference", "share_compute"} <= set(res.columns)
+    True
+    """
+    has_columns(runs, ["kind", "loss"], what="the runs table (pass it through losses first)")
+    mono = runs[runs["kind"] == "monolingual"]
+    multi = _multilingual(runs)
+    multi = multi[(multi["size"] == multilingual_size) & (multi["tokens"] == multi["tokens"].max())]
+    if mono.empty or multi.empty:
+        raise ValueError(f"Need monolingual runs and multilingual runs of size {multilingual_size!r}.")
+    rows = []
+    for (lang, temp), m in multi[multi["language"].isin(mono["language"])].groupby(["language", "temperature"]):
+        share = 6.0 * m["params"].mean() * m["tokens_language"].mean()
+        for (size, seed), r in mono[mono["language"] == lang].groupby(["size", "seed"]):
+            r = r.sort_values("tokens")
+            c = 6.0 * r["params"].to_numpy() * r["tokens"].to_numpy()
+            status = "below" if share < c[0] else "beyond" if share > c[-1] else "ok"
+            loss = float(np.interp(np.log(share), np.log(c), r["loss"].to_numpy()))
+            rows.append({"language": lang, "temperature": temp, "local_size": size, "seed": seed,
+                         "local_params": int(r["params"].iloc[0]), "share_compute": share,
+                         "multilingual_loss": float(m["loss"].mean()), "local_loss": loss,
+                         "difference": loss - float(m["loss"].mean()), "local_tokens": share / (6 * r["params"].iloc[0]),
+                         "status": status})
+    return pd.DataFrame(rows)
+
+
+def unit_table(runs: pd.DataFrame, *, size: str, temperature: float = 1.0) -> pd.DataFrame:
+    """Per language, the final loss of one model in the three units, and its rank (1 = lowest loss) in each.
+
+    Examples
+    --------
+    >>> from helpers.lm import load_runs, unit_table
+    >>> t = unit_table(load_runs(), size="xl")
+    >>> {"rank_byte", "rank_char", "rank_content"} <= set(t.columns)
+    True
+    """
+    r = runs[(runs["kind"] == "multilingual") & (runs["size"] == size) & np.isclose(runs["temperature"], temperature)]
+    if r.empty:
+        raise ValueError(f"No multilingual rows of size {size!r} at temperature {temperature}.")
+    r = r[r["tokens"] == r["tokens"].max()]
+    out = r.groupby("language")[["bits", "bytes", "chars", "english_bytes"]].mean()
+    table = pd.DataFrame({f"loss_{u}": out[num] / out[den] for u, (num, den, _) in UNITS.items()})
+    table["bytes_per_char"] = out["bytes"] / out["chars"]
+    for u in UNITS:
+        table[f"rank_{u}"] = table[f"loss_{u}"].rank(method="min").astype(int)
+    return table.reset_index()
