@@ -434,7 +434,7 @@ def build_corpus(
 #: Model sizes: name -> (d_model, n_layer, n_head). Non-embedding parameters are 12 d^2 + 13 d per layer
 #: plus 2 d for the final layer norm (see :func:`non_embedding_parameters`).
 SIZES: dict[str, tuple[int, int, int]] = {
-    "xs": (32, 2, 2),
+    "xs": (30, 2, 2),
     "s": (48, 2, 3),
     "m": (64, 3, 4),
     "l": (96, 3, 4),
@@ -453,8 +453,8 @@ def non_embedding_parameters(d_model: int, n_layer: int) -> int:
     Examples
     --------
     >>> from helpers.lm import non_embedding_parameters
-    >>> non_embedding_parameters(32, 2)
-    25472
+    >>> non_embedding_parameters(30, 2)
+    22440
     """
     d, n_layer = positive_int(d_model, "d_model"), positive_int(n_layer, "n_layer")
     return n_layer * (12 * d * d + 13 * d) + 2 * d
@@ -720,7 +720,7 @@ def make_streams(corpus: Corpus, languages: Sequence[str], *, eval_bytes: int = 
     ...                      "index": 0, "text": ["Eins", "Zwei", "Drei", "Vier"], "english": ["1", "2", "3", "4"]})
     >>> s = make_streams(build_corpus(tree, holdout_fraction=0.25), ["de"])
     >>> s.test["de"], s.common["de"], s.english_bytes["de"]
-    (b'\\nVier\\n', b'\\nVier\\n', 2)
+    (b'\\nDrei\\n', b'\\nDrei\\n', 2)
     """
     positive_int(eval_bytes, "eval_bytes")
     p = corpus.paragraphs
@@ -855,7 +855,7 @@ def prepare_corpus(cache_dir: str | Path = CACHE_DIR, *, deb: str | Path | None 
 def _grid_key(grid: Mapping[str, Any], languages: Sequence[str]) -> str:
     import json
 
-    blob = json.dumps({"grid": grid, "languages": list(languages), "corpus": CORPUS_SHA256,
+    blob = json.dumps({"grid": grid, "sizes": SIZES, "languages": list(languages), "corpus": CORPUS_SHA256,
                        "eval_bytes": EVAL_BYTES}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -1124,7 +1124,8 @@ def aggregate_curve(runs: pd.DataFrame, *, by: Sequence[str] = ("size", "params"
 
 
 def _multilingual(runs: pd.DataFrame) -> pd.DataFrame:
-    has_columns(runs, RUN_COLUMNS[:11] + ["loss"], what="the runs table (pass it through losses first)")
+    has_columns(runs, ["kind", "size", "params", "temperature", "seed", "tokens", "language", "tokens_language",
+                       "loss"], what="the runs table (pass it through losses first)")
     out = runs[runs["kind"] == "multilingual"]
     if out.empty:
         raise ValueError("The runs table has no multilingual rows.")
@@ -1143,7 +1144,7 @@ def language_points(runs: pd.DataFrame, stats: pd.DataFrame, *, temperature: flo
     --------
     >>> from helpers.lm import language_points, load_corpus_stats, load_runs, losses
     >>> pts = language_points(losses(load_runs()), load_corpus_stats(), size="xl")
-    >>> "overall" in set(pts["language"]) and pts["size"].eq("xl").all()
+    >>> "overall" in set(pts["language"]) and bool(pts["size"].eq("xl").all())
     True
     """
     r = _multilingual(runs)

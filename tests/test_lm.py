@@ -161,7 +161,10 @@ def test_check_config_rejects_bad_runs_before_training(cfg, match):
 
 def test_check_config_rejects_a_model_too_big_for_memory():
     with pytest.raises(ValueError, match="MB"):
-        lm.check_config(_cfg(size="xl", batch=4096), {"de": 10**9, "vi": 10**9}, memory_limit=10**9)
+        lm.check_config(_cfg(size="xl", batch=4096, checkpoints=(4096 * 128,)), {"de": 10**9, "vi": 10**9},
+                        memory_limit=10**9)
+    # The estimate grows with the batch: a batch of 4,096 windows of the largest model is tens of gigabytes.
+    assert lm.memory_estimate("xl", batch=4096, context=128) > 100 * lm.memory_estimate("xl", batch=16, context=128)
 
 
 def test_non_embedding_parameters_by_hand():
