@@ -1369,6 +1369,9 @@ def local_vs_multilingual(runs: pd.DataFrame, *, multilingual_size: str = "xl") 
 def unit_table(runs: pd.DataFrame, *, size: str, temperature: float = 1.0) -> pd.DataFrame:
     """Per language, the final loss of one model in the three units, and its rank (1 = lowest loss) in each.
 
+    Also ``common_total_bits`` (with ``rank_common``): the total bits the model spends on the held-out paragraphs
+    that every language translated, the same content in each language, and their ``common_bytes``.
+
     Examples
     --------
     >>> from helpers.lm import load_runs, unit_table
@@ -1380,9 +1383,12 @@ def unit_table(runs: pd.DataFrame, *, size: str, temperature: float = 1.0) -> pd
     if r.empty:
         raise ValueError(f"No multilingual rows of size {size!r} at temperature {temperature}.")
     r = r[r["tokens"] == r["tokens"].max()]
-    out = r.groupby("language")[["bits", "bytes", "chars", "english_bytes"]].mean()
+    out = r.groupby("language")[["bits", "bytes", "chars", "english_bytes", "common_bits", "common_bytes"]].mean()
     table = pd.DataFrame({f"loss_{u}": out[num] / out[den] for u, (num, den, _) in UNITS.items()})
     table["bytes_per_char"] = out["bytes"] / out["chars"]
+    table["common_total_bits"] = out["common_bits"]
+    table["common_bytes"] = out["common_bytes"]
     for u in UNITS:
         table[f"rank_{u}"] = table[f"loss_{u}"].rank(method="min").astype(int)
+    table["rank_common"] = table["common_total_bits"].rank(method="min").astype(int)
     return table.reset_index()
