@@ -1,6 +1,6 @@
 """Training the byte-level transformers of :mod:`helpers.lm` (imports torch; used only by the precompute).
 
-The book and its chapters never import this module: they read the cache written by ``python -m helpers.lm run``.
+The book and its chapters never import this module: they read the cache written by ``python -m helpers.lm_train run``.
 Install the pinned CPU build first: ``pip install -r requirements-lm.txt``.
 
 The model is a small GPT-style decoder without a tokeniser: its vocabulary is the 256 byte values, so every language and script is read as UTF-8 bytes. Pre-layer-norm blocks with causal
@@ -22,7 +22,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
-from helpers.lm import SIZES, RunConfig, utf8_chars
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from helpers.lm import (CACHE_DIR, CORPUS_DEB, CORPUS_PACKAGE, CORPUS_SHA256, CORPUS_VERSION, EVAL_BYTES, SIZES,
+                        SOURCE_LANGUAGE, Corpus, RunConfig, build_corpus, read_help_tree, sha256_file, utf8_chars)
 
 
 class _Block(nn.Module):
@@ -242,3 +248,179 @@ def run_grid(runs: list[RunConfig], streams, parts_dir, *, n_jobs: int = 2, prog
                 bar.update()
     bar.close()
     return done
+
+
+# --------------------------------------------------------------------------- the precompute: corpus and CLI
+
+
+def fetch_deb(cache_dir: str | Path = CACHE_DIR, *, deb: str | Path | None = None) -> Path:
+    """The checked ``.deb`` of the corpus: ``deb`` if given, else a copy in ``cache_dir``, else ``apt-get download``.
+
+    Raises
+    ------
+    ValueError
+        If the file's SHA-256 is not :data:`CORPUS_SHA256` (another version of the package: the cache would not
+        be reproducible from it), or the download fails.
+    """
+    import shutil
+    import subprocess
+
+    target = Path(cache_dir) / CORPUS_DEB
+    if deb is not None:
+        target = Path(deb)
+    elif not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if shutil.which("apt-get") is None:
+            raise ValueError(f"apt-get is not available; download {CORPUS_DEB} from Debian and pass it with --deb.")
+        cmd = ["apt-get", "download", f"{CORPUS_PACKAGE}={CORPUS_VERSION}"]
+        done = subprocess.run(cmd, cwd=target.parent, capture_output=True, text=True)
+        if done.returncode != 0:  # a fresh machine has no package lists yet
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True)
+            done = subprocess.run(cmd, cwd=target.parent, capture_output=True, text=True)
+        if done.returncode != 0 or not target.exists():
+            raise ValueError(f"apt-get download {CORPUS_PACKAGE}={CORPUS_VERSION} failed (run `apt-get update` "
+                             f"first?): {done.stderr.strip()[-300:]}")
+    digest = sha256_file(target)
+    if digest != CORPUS_SHA256:
+        raise ValueError(f"{target} has SHA-256 {digest[:12]}…, not the registered {CORPUS_SHA256[:12]}… of "
+                         f"{CORPUS_DEB}; the cache is only reproducible from that exact package.")
+    return target
+
+
+def prepare_corpus(cache_dir: str | Path = CACHE_DIR, *, deb: str | Path | None = None) -> Corpus:
+    """Unpack the package, read, clean and split the help, with language identification by ``py3langid``.
+
+    The result is pickled in ``cache_dir`` (keyed by the package checksum) and reused.
+    """
+    import pickle
+    import subprocess
+
+    cache = Path(cache_dir)
+    pkl = cache / f"corpus-{CORPUS_SHA256[:12]}.pkl"
+    if pkl.exists():
+        with open(pkl, "rb") as f:
+            return Corpus(**pickle.load(f))
+    path = fetch_deb(cache, deb=deb)
+    root = cache / "unpacked"
+    if not (root / "usr" / "share" / "help" / SOURCE_LANGUAGE).is_dir():
+        root.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["dpkg-deb", "-x", str(path), str(root)], check=True)
+    import py3langid  # precompute-only dependency (requirements-lm.txt)
+
+    tree = read_help_tree(root / "usr" / "share" / "help")
+    corpus = build_corpus(tree, identify=lambda t: py3langid.classify(t)[0])
+    with open(pkl, "wb") as f:
+        # plain parts, not the dataclass: the pickle must load whether helpers.lm ran as __main__ or not
+        pickle.dump({"paragraphs": corpus.paragraphs, "stats": corpus.stats, "held_out": corpus.held_out}, f)
+    return corpus
+
+
+def _grid_key(grid: Mapping[str, Any], languages: Sequence[str]) -> str:
+    import json
+
+    blob = json.dumps({"grid": grid, "sizes": SIZES, "languages": list(languages), "corpus": CORPUS_SHA256,
+                       "eval_bytes": EVAL_BYTES}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def _peak_memory_mb() -> dict[str, float]:
+    import resource
+
+    return {"main": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "largest_worker": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line of the precompute: ``python -m helpers.lm_train run [--quick] [--force] [--jobs N] [--deb PATH]``.
+
+    Prepares the corpus from the Debian package (outside the repository, in :data:`CACHE_DIR`), trains every
+    run of :data:`GRID` (``--quick``: :data:`QUICK_GRID`, written as ``lm_quick_*``) with ``--jobs`` processes of
+    one thread each, writing each finished run to the cache folder at once so that an interrupted precompute
+    resumes where it stopped, and finally writes ``lm_runs.csv``, ``lm_corpus.csv`` and ``lm_runs.json``
+    (provenance) to ``data/results`` (or ``--out``). An existing result is never replaced without ``--force``.
+    Needs torch (``pip install -r requirements-lm.txt``).
+    """
+    import argparse
+    import datetime
+    import json
+    import os
+    import platform
+    import shlex
+    import sys
+    import time
+
+    from helpers.data import DATA_DIR
+    from helpers.lm import (CORPUS_DEB, CORPUS_PACKAGE, CORPUS_SHA256, CORPUS_VERSION, EVAL_BYTES, GRID, MIN_CHARS,
+                            QUICK_GRID, RUN_COLUMNS, grid_runs, make_streams, mixture_weights, select_languages)
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.lm_train", description="Train the language-model grid.")
+    parser.add_argument("command", choices=["run", "corpus"])
+    parser.add_argument("--quick", action="store_true", help="the tiny grid (lm_quick_* files)")
+    parser.add_argument("--force", action="store_true", help="retrain everything and replace existing results")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (one thread each)")
+    parser.add_argument("--deb", type=Path, default=None, help=f"a local copy of {CORPUS_DEB}")
+    parser.add_argument("--out", type=Path, default=DATA_DIR / "results", help="output folder")
+    parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="corpus and per-run cache folder")
+    args = parser.parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    stem = "lm_quick" if args.quick else "lm"
+    outs = {k: args.out / f"{stem}_{k}" for k in ("runs.csv", "corpus.csv", "runs.json")}
+    t0 = time.perf_counter()
+    corpus = prepare_corpus(args.cache, deb=args.deb)
+    langs = select_languages(corpus.stats)
+    if args.command == "corpus":
+        print(corpus.stats.to_string())
+        return 0
+    if any(p.exists() for p in outs.values()) and not args.force:
+        print(f"{outs['runs.csv']} exists; pass --force to retrain and replace it.", file=sys.stderr)
+        return 1
+    grid = QUICK_GRID if args.quick else GRID
+    streams = make_streams(corpus, langs)
+    runs = grid_runs(grid, streams)  # every configuration is checked before anything trains
+    parts = args.cache / f"runs-{_grid_key(grid, langs)}"
+    if args.force and parts.exists():
+        for f in parts.glob("*.csv"):
+            f.unlink()
+    run_grid(runs, streams, parts, n_jobs=args.jobs, progress=True)
+    seconds = time.perf_counter() - t0
+    table = pd.concat([pd.read_csv(parts / f"{r.run_id}.csv") for r in runs], ignore_index=True)
+    table = table[RUN_COLUMNS].sort_values(["kind", "size", "temperature", "seed", "tokens", "language"],
+                                           ascending=[False, True, False, True, True, True])
+    args.out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(outs["runs.csv"], index=False, float_format="%.6g")
+    stats = corpus.stats.copy()
+    stats["selected"] = stats["language"].isin(langs)
+    for temp in grid["temperatures"]:
+        w = mixture_weights({g: len(b) for g, b in streams.train.items()}, temp)
+        stats[f"p_T{temp:g}"] = stats["language"].map(w).fillna(0.0)
+    stats["eval_bytes"] = stats["language"].map({g: len(b) - 1 for g, b in streams.test.items()}).fillna(0).astype(int)
+    stats["common_bytes"] = stats["language"].map({g: len(b) - 1 for g, b in streams.common.items()}).fillna(0).astype(int)
+    stats.to_csv(outs["corpus.csv"], index=False, float_format="%.6g")
+    import numpy
+    import py3langid
+
+    meta = {
+        "command": shlex.join(["python", "-m", "helpers.lm_train", *raw]),
+        "corpus": {"package": CORPUS_PACKAGE, "version": CORPUS_VERSION, "file": CORPUS_DEB,
+                   "sha256": CORPUS_SHA256, "licence": "CC-BY-SA-3.0", "held_out_pages": corpus.held_out,
+                   "languages": langs, "min_chars": MIN_CHARS, "eval_bytes": EVAL_BYTES},
+        "grid": grid, "runs": len(runs),
+        "files": {k: {"file": p.name, "sha256": sha256_file(p), "rows": int(len(pd.read_csv(p)))}
+                  for k, p in outs.items() if k != "runs.json"},
+        "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
+                     "pandas": pd.__version__, "py3langid": getattr(py3langid, "__version__", "0.4.0")},
+        "jobs": args.jobs, "threads_per_job": 1, "cpu_count": os.cpu_count(),
+        "wall_clock_seconds": round(seconds, 1),
+        "train_seconds_sum": round(float(table.groupby("run")["seconds"].max().sum()), 1),
+        "peak_memory_mb": _peak_memory_mb(),
+        "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+    }
+    outs["runs.json"].write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"wrote {outs['runs.csv']} ({len(table)} rows) in {seconds:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -287,7 +287,7 @@ def test_retraining_a_cell_reproduces_the_cache():
     misses by far more than 0.5%.
     """
     lm_train = pytest.importorskip("helpers.lm_train")
-    corpus = lm.prepare_corpus()
+    corpus = lm_train.prepare_corpus()
     stats = lm.load_corpus_stats()
     langs = lm.select_languages(corpus.stats)
     assert set(langs) == set(stats.loc[stats["selected"], "language"])
