@@ -289,7 +289,7 @@ REGISTRY: dict[str, DatasetSpec] = {
             name="lm_runs",
             title="Byte-level transformers trained on the GNOME help: held-out bits per language (this book's precompute)",
             source="results/lm_runs.csv",
-            sha256="d01150fb11c8cf0c203f4903640eda8229044ee8a822ca793b58fef7dc0cc4d0",
+            sha256="c12e548f531b6d3639d74b936a91a7e64ba502b4620aaf8461e3c390aba33061",
             n_rows=4823,
             dtypes={"run": _S, "kind": _S, "size": _S, "params": _I, "temperature": _F, "seed": _I, "tokens": _I,
                     "step": _I, "language": _S, "tokens_language": _I, "bits": _F, "bytes": _I, "chars": _I,
