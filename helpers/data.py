@@ -279,6 +279,35 @@ REGISTRY: dict[str, DatasetSpec] = {
             datasheet="book/datasheets/published_fits",
             tidy=_tidy_published,
         ),
+        DatasetSpec(
+            name="lm_corpus",
+            title="GNOME desktop help (gnome-user-docs 43.0-2): translated text per language, after cleaning",
+            source="results/lm_corpus.csv",
+            sha256="2a1fdbd353d3d760bbe405020ad66eec149cbce3e6c0e0656868ab3bca58e1b9",
+            n_rows=41,
+            dtypes={"language": _S, "paragraphs": _I, "chars": _I, "paragraphs_kept": _I, "chars_kept": _I,
+                    "dropped_english": _I, "dropped_identified_english": _I, "dropped_duplicate": _I,
+                    "train_bytes": _I, "train_chars": _I, "test_bytes": _I, "test_chars": _I,
+                    "identifier_agreement": _F, "selected": "bool", "p_T1": _F, "p_T0.3": _F,
+                    "eval_bytes": _I, "common_bytes": _I},
+            citation="gnome2022help",
+            licence="CC BY 4.0 (this book's counts); computed from text under CC-BY-SA-3.0",
+            datasheet="book/datasheets/gnome_user_docs",
+        ),
+        DatasetSpec(
+            name="lm_runs",
+            title="Byte-level transformers trained on the GNOME help: held-out bits per language (this book's precompute)",
+            source="results/lm_runs.csv",
+            sha256="c12e548f531b6d3639d74b936a91a7e64ba502b4620aaf8461e3c390aba33061",
+            n_rows=4823,
+            dtypes={"run": _S, "kind": _S, "size": _S, "params": _I, "temperature": _F, "seed": _I, "tokens": _I,
+                    "step": _I, "language": _S, "tokens_language": _I, "bits": _F, "bytes": _I, "chars": _I,
+                    "english_bytes": _I, "common_bits": _F, "common_bytes": _I, "common_chars": _I,
+                    "train_loss_bits": _F, "seconds": _F},
+            citation="gnome2022help",
+            licence="CC BY 4.0 (this book's results); computed from text under CC-BY-SA-3.0",
+            datasheet="book/datasheets/gnome_user_docs",
+        ),
     ]
 }
 
@@ -406,7 +435,7 @@ def load(name: str, *, verify: bool = True) -> pd.DataFrame:
     name : str
         One of the names in :func:`list_datasets` (``"cps1988"``, ``"fertility"``,
         ``"gss_abortion"``, ``"tv16"``, ``"bfi"``, ``"verbagg"``, ``"alpaca_eval"``,
-        ``"alpaca_eval_sizes"``, ``"published_fits"``).
+        ``"alpaca_eval_sizes"``, ``"published_fits"``, ``"lm_corpus"``, ``"lm_runs"``).
     verify : bool, default True
         Check the source file's SHA-256 and the schema (columns, dtypes, rows).
         Turn off only to inspect a file that fails the check.

@@ -296,8 +296,8 @@ def converted(tmp_path_factory):
             for c in CHAPTERS for student in (False, True)}
 
 
-def test_all_eight_chapters_are_converted():
-    assert len(CHAPTERS) == 8
+def test_all_nine_chapters_are_converted():
+    assert len(CHAPTERS) == 9
 
 
 @pytest.mark.parametrize("student", [False, True], ids=["full", "student"])
