@@ -29,6 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from helpers._validate import as_float_array, has_columns, one_of, positive_int
+from helpers.experiments import frame_sample
 
 __all__ = ["METRICS", "LocalResult", "draw_evaluation_set", "evaluation_study", "local_vs_pooled", "score_designs"]
 
@@ -379,17 +380,12 @@ def draw_evaluation_set(
     rng = np.random.default_rng(seed)
     if isinstance(allocation, str):
         one_of(allocation, ("random", "equal", "convenience"), "allocation")
-        if allocation == "random":
-            return rng.permutation(len(labels))[:n]
-        if allocation == "convenience":
-            reach = labels if frame is None else pd.Series(np.asarray(frame, dtype=object))
+        if allocation in ("random", "convenience"):
+            reach = labels if frame is None or allocation == "random" else pd.Series(np.asarray(frame, dtype=object))
             if len(reach) != len(labels) or reach.isna().any():
                 raise ValueError(f"frame must give a label for each of the {len(labels)} pool members.")
-            weight = float(as_float_array(majority_weight, "majority_weight")[0])
-            if weight <= 0:
-                raise ValueError(f"majority_weight must be > 0; got {weight:g}. Use 1 for a random sample.")
-            w = np.where(reach.to_numpy() == reach.value_counts().index[0], weight, 1.0)
-            return rng.choice(len(labels), size=n, replace=False, p=w / w.sum())
+            # One sampling frame for the whole library: the training samples of chapter 03 use the same one.
+            return frame_sample(reach, n, frame=allocation, majority_weight=majority_weight, seed=seed)
         names = sorted(labels.unique(), key=str)
         base, extra = divmod(n, len(names))
         counts = {g: base + (i < extra) for i, g in enumerate(names)}
