@@ -167,8 +167,6 @@ def _contrast_on_white(colour: str, opacity: float) -> float:
     return 1.05 / (lum + 0.05)
 
 
-@pytest.mark.xfail(strict=True, reason="ch03 draws two light blues of a sequential scheme (1.78:1 and 2.77:1) in "
-                   "chapter code; see issue 19")
 def test_every_legend_swatch_reaches_3_to_1_on_the_chart_background(surveys):
     swatches = [(p, s) for p, r in surveys[1300].items() for s in r["swatches"]
                 if s["colour"] and re.match(r"#|rgb|black|white", s["colour"].strip().lower())]
