@@ -627,8 +627,10 @@ SHAPE_ONLY = {
     "pluralism": ("q4_cycle", 'cycle_profile = pd.DataFrame({"A": [1, 1, 2], "B": [2, 2, 1], "C": [3, 3, 3]})'),
     "capstone": ("q3_metrics", 'change = change * 0 + 1.0\nreversed_groups = ["Black", "Other", "White"]'),
 }
-#: The slow test's environment and its 15 gradings take about 150 s on the 2-core machine; this catches a regression.
-MAX_GRADING_SECONDS = 210
+#: CPU seconds (user + system, of every process it starts) that the fresh environment and its 15 gradings may take;
+#: this catches a regression. CPU time, not wall time: CI runs this beside the Binder check on the same two cores,
+#: so the wall time measures the neighbour as much as the grading.
+MAX_GRADING_CPU_SECONDS = 400
 #: otter runs at the same time (each is mostly one busy process: otter, then the notebook's kernel).
 GRADING_JOBS = 3
 
@@ -659,6 +661,7 @@ def grading_env(built, tmp_path_factory: pytest.TempPathFactory) -> dict:
     version), and the one other conda dependency, ``jupyter_server``, comes from PyPI under the same name.
     """
     start = time.perf_counter()
+    cpu_start = _children_cpu()
     tmp = tmp_path_factory.mktemp("grading")
     zip_path = build.autograder_zip(_result(built, NAMES[0]).autograder_dir)
     conda, pip = split_environment(zip_environment(zip_path))
@@ -677,7 +680,16 @@ def grading_env(built, tmp_path_factory: pytest.TempPathFactory) -> dict:
     proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-input", "-q", "--no-compile",
                            "-r", "mambaf-requirements.txt"], cwd=source, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, f"installing the declared environment failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return {"venv": venv, "env": env, "tmp": tmp, "install_seconds": time.perf_counter() - start, "start": start}
+    return {"venv": venv, "env": env, "tmp": tmp, "install_seconds": time.perf_counter() - start, "start": start,
+            "cpu_start": cpu_start}
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished child processes (and theirs)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def otter_run(grading_env: dict, zip_path: Path, notebook: Path, out: Path) -> dict[str, tuple[float, float]]:
@@ -715,8 +727,9 @@ def graded(built, grading_env) -> dict[tuple[str, str], dict]:
         futures = {key: pool.submit(timed, key, z, nb) for key, (z, nb) in jobs.items()}
         done = {key: f.result() for key, f in futures.items()}
     grading_env["seconds"] = time.perf_counter() - grading_env["start"]
+    grading_env["cpu_seconds"] = _children_cpu() - grading_env["cpu_start"]
     print(f"\nfresh environment installed in {grading_env['install_seconds']:.0f} s; environment and {len(jobs)} "
-          f"gradings in {grading_env['seconds']:.0f} s; otter run: "
+          f"gradings in {grading_env['seconds']:.0f} s wall, {grading_env['cpu_seconds']:.0f} s CPU; otter run: "
           + ", ".join(f"{n}/{k} {sec:.0f} s" for (n, k), (_, sec) in done.items()))
     return {key: scores for key, (scores, _) in done.items()}
 
@@ -756,4 +769,5 @@ def test_shape_only_answer_earns_at_most_the_public_share(built, graded, grading
 
 @pytest.mark.autograder
 def test_grading_in_a_fresh_environment_stays_fast(graded, grading_env):
-    assert grading_env["seconds"] < MAX_GRADING_SECONDS, f"{grading_env['seconds']:.0f} s"
+    assert 0 < grading_env["cpu_seconds"] < MAX_GRADING_CPU_SECONDS, (
+        f"{grading_env['cpu_seconds']:.0f} s CPU ({grading_env['seconds']:.0f} s wall)")
