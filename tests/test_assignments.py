@@ -44,8 +44,9 @@ ASSIGNMENTS = ROOT / "book" / "assignments"
 #: One assignment per concept chapter, and the capstone.
 EXPECTED = {"measurement", "sampling", "goodhart", "pluralism", "capstone"}
 MODEL_ANSWER = "**Model answer.**"
-#: Whole build, including otter's start-up and one kernel start; the solutions themselves are kept under ~20 s.
-MAX_BUILD_SECONDS = 40
+#: CPU seconds of a whole build (otter's start-up, one kernel, the solutions and every test); the solutions
+#: themselves are kept under ~20 s. CPU, not wall time: the builds run two at a time beside other tests.
+MAX_BUILD_CPU_SECONDS = 40
 #: Public tests (shape and type checks students can run) may carry at most this share of a question's points.
 MAX_PUBLIC_SHARE = 0.2
 
@@ -270,7 +271,7 @@ def test_master_structure(name: str):
 def test_build_runs_solutions_against_every_test(built, name: str):
     res = _result(built, name)
     assert build.PASSED_LINE in res.log
-    assert res.seconds < MAX_BUILD_SECONDS, f"{name} took {res.seconds:.1f} s"
+    assert res.cpu_seconds < MAX_BUILD_CPU_SECONDS, f"{name} used {res.cpu_seconds:.1f} s CPU ({res.seconds:.1f} s wall)"
     [zip_path] = res.autograder_dir.glob("*.zip")
     with zipfile.ZipFile(zip_path) as zf:
         for q in parse_master(build.master_path(name)):
