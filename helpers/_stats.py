@@ -4,8 +4,10 @@ Private to the package. Internal interface:
 
 ``CI_LEVEL``
     The default coverage of every reported interval (0.95).
-``percentile_interval(draws, level=CI_LEVEL, *, axis=0)``
+``percentile_interval(draws, level=CI_LEVEL, *, axis=0, omit_nan=False, method="linear")``
     The equal-tailed percentile interval ``(low, high)`` of resampled values, along ``axis``.
+``interval(draws, level=CI_LEVEL, *, omit_nan=False, method="linear")``
+    The same for a 1-d array of draws, as two floats.
 ``interval_dict(draws, level=CI_LEVEL)``
     Column name to its ``(low, high)`` interval, for a frame of draws with one column per parameter.
 ``conf_int_frame(estimates, draws, alpha, *, refit)``
@@ -27,15 +29,25 @@ from helpers._validate import probability
 CI_LEVEL = 0.95
 
 
-def percentile_interval(draws: Any, level: float = CI_LEVEL, *, axis: int | None = 0) -> tuple[Any, Any]:
-    """Lower and upper percentile bounds of ``draws`` at coverage ``level`` (linear interpolation, NaN propagates).
+def percentile_interval(draws: Any, level: float = CI_LEVEL, *, axis: int | None = 0, omit_nan: bool = False,
+                        method: str = "linear") -> tuple[Any, Any]:
+    """Lower and upper bounds of the equal-tailed percentile interval of ``draws`` at coverage ``level``.
 
-    The tails are computed in percent, as ``100 * (1 - level) / 2``: the arithmetic the fits of scaling and
-    disaggregate have always used, so their intervals stay the same to the last bit.
+    The quantiles are ``(1 - level) / 2`` and ``(1 + level) / 2``, taken along ``axis``. With ``omit_nan`` a NaN
+    draw (a degenerate resample) is left out instead of making the bounds NaN. ``method`` is numpy's quantile
+    rule: ``"inverted_cdf"`` returns actual draws, which keeps the bounds right when some draws are infinite
+    (interpolating between a finite draw and ``inf`` gives NaN).
     """
-    tail = 100 * (1 - level) / 2
-    low, high = np.percentile(draws, [tail, 100 - tail], axis=axis)
+    quantile = np.nanquantile if omit_nan else np.quantile
+    low, high = quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=axis, method=method)
     return low, high
+
+
+def interval(draws: Any, level: float = CI_LEVEL, *, omit_nan: bool = False,
+             method: str = "linear") -> tuple[float, float]:
+    """:func:`percentile_interval` of a 1-d array of draws, as a pair of floats (the ``ci`` of a result)."""
+    low, high = percentile_interval(draws, level, axis=None, omit_nan=omit_nan, method=method)
+    return float(low), float(high)
 
 
 def interval_dict(draws: pd.DataFrame, level: float = CI_LEVEL) -> dict[str, tuple[float, float]]:

@@ -249,24 +249,9 @@ class GroupScalingFit:
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Percentile bootstrap intervals of every fitted law at coverage ``1 - alpha``, from the stored draws.
 
-        The intervals of :meth:`helpers.scaling.PowerLawFit.conf_int` (or ``ChinchillaFit``'s), one block per law:
-        ``alpha=0.05`` gives the bounds in :attr:`by_group`. Nothing is refitted.
-
-        Parameters
-        ----------
-        alpha : float, default 0.05
-            One minus the coverage, strictly between 0 and 1.
-
-        Returns
-        -------
-        DataFrame
-            ``group`` (the aggregate first, as ``"overall"``, then every fitted group), ``parameter``,
-            ``estimate``, ``ci_low``, ``ci_high``.
-
-        Raises
-        ------
-        ValueError
-            If the laws were fitted with ``n_boot=0`` or ``alpha`` is not in ``(0, 1)``.
+        One block per law of :meth:`helpers.scaling.PowerLawFit.conf_int` (or ``ChinchillaFit``'s), with a
+        ``group`` column first: the aggregate (``"overall"``), then every fitted group. ``alpha=0.05`` gives the
+        bounds in :attr:`by_group`; nothing is refitted, and a fit with ``n_boot=0`` raises a ``ValueError``.
 
         Examples
         --------

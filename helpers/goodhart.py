@@ -38,6 +38,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from helpers._stats import interval
 from helpers._validate import (
     MAX_COUNT,
     as_float_array,
@@ -371,13 +372,6 @@ def _peak(alpha: np.ndarray, beta: np.ndarray, form: str) -> np.ndarray:
     return np.where(beta > 0, peak, np.inf)
 
 
-def _quantiles_with_inf(values: np.ndarray, q: list[float]) -> tuple[float, float]:
-    """Percentiles that stay correct when some draws are ``inf`` (a resample with no peak)."""
-    # Interpolating between a finite draw and inf gives NaN; the inverted-CDF rule picks actual draws instead.
-    lo, hi = np.quantile(values, q, method="inverted_cdf")
-    return float(lo), float(hi)
-
-
 def fit_overoptimization(
     d: ArrayLike,
     reward: ArrayLike,
@@ -453,9 +447,10 @@ def fit_overoptimization(
         rng = np.random.default_rng(seed)
         y_star = fitted[:, None] + rng.choice(resid, size=(n, n_boot), replace=True)
         boot = np.linalg.pinv(X) @ y_star  # 2 x n_boot: every refit in one matrix product
-        q = [(1 - confidence) / 2, (1 + confidence) / 2]
         draws = {"alpha": boot[0], "beta": boot[1], "peak_d": _peak(boot[0], boot[1], form)}
-        ci = {k: _quantiles_with_inf(vals, q) for k, vals in draws.items()}
+        # A resample with no peak has peak_d = inf: the inverted-CDF rule picks actual draws, where interpolating
+        # between a finite draw and inf would give NaN.
+        ci = {k: interval(vals, confidence, method="inverted_cdf") for k, vals in draws.items()}
     return OveroptimizationFit(float(coef[0]), float(coef[1]), form, n, float(resid @ resid), ci, confidence, n_boot)
 
 

@@ -45,6 +45,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from helpers._stats import interval
 from helpers._validate import (
     MAX_COUNT,
     as_float_array,
@@ -71,12 +72,6 @@ KRIPPENDORFF_LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
 
 # --------------------------------------------------------------------------- shared checks
-
-
-def _percentile_interval(draws: np.ndarray, confidence: float) -> tuple[float, float]:
-    # nanquantile: a resample can be degenerate (e.g. all rows identical), which leaves NaN.
-    lo, hi = np.nanquantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(lo), float(hi)
 
 
 def _resample_counts(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
@@ -222,7 +217,8 @@ def cronbach_alpha(
         cols = cols - cols.mean(axis=0)  # centre first: raw moments of large values cancel badly
         s1, s2 = w @ cols, w @ cols**2
         var = (s2 - s1**2 / n) / (n - 1)
-        ci = _percentile_interval(_alpha_from_variances(k, var[:, :k].sum(axis=1), var[:, k]), confidence)
+        # omit_nan: a resample can be degenerate (e.g. all rows identical), which leaves NaN.
+        ci = interval(_alpha_from_variances(k, var[:, :k].sum(axis=1), var[:, k]), confidence, omit_nan=True)
     return ReliabilityResult(alpha, k, n, n_dropped, ci, confidence, n_boot)
 
 
@@ -765,7 +761,7 @@ def score_gap(
         rng = np.random.default_rng(seed)
         # Resample each group separately, so every resample keeps the observed group sizes.
         boot = [(_resample_counts(rng, len(g), n_boot) @ g) / len(g) for g in groups]
-        ci = _percentile_interval(boot[0] - boot[1], confidence)
+        ci = interval(boot[0] - boot[1], confidence, omit_nan=True)
     return ScoreGap(
         focal=str(focal), reference=ref_label, focal_mean=means[0], reference_mean=means[1],
         difference=means[0] - means[1], ci=ci, confidence=confidence, n_focal=len(groups[0]),
@@ -1135,7 +1131,7 @@ def rank_agreement(
     ci = None
     if n_boot:
         w = _resample_counts(np.random.default_rng(seed), n, n_boot)
-        ci = _percentile_interval(_bootstrap_tau_b(sa, sb, w), confidence)
+        ci = interval(_bootstrap_tau_b(sa, sb, w), confidence, omit_nan=True)
     return RankAgreement(float(tau), float(p_value), n, n_pairs, n_disc, n_disc / n_pairs, ci, confidence, n_boot)
 
 

@@ -172,6 +172,7 @@ class PowerLawFit:
         The minimised value: sum over points of the loss of ``log(prediction) - log(observed)``.
     ci : dict
         Parameter name to its 95% percentile bootstrap interval ``(low, high)``; empty when ``n_boot=0``.
+        :meth:`conf_int` gives the intervals at any other level.
     x_range : tuple of float
         Smallest and largest ``x`` fitted (predictions outside it are extrapolations).
     boot : DataFrame or None
@@ -251,9 +252,9 @@ class PowerLawFit:
         --------
         >>> import numpy as np
         >>> from helpers.scaling import fit_power_law, power_law
-        >>> x = np.logspace(1, 4, 10)
-        >>> y = power_law(x, a=2.0, b=0.5, c=0.1) * np.exp(np.random.default_rng(0).normal(0, 0.01, 10))
-        >>> fit = fit_power_law(x, y, n_boot=200)
+        >>> x = np.logspace(2, 5, 12)
+        >>> noise = np.exp(np.random.default_rng(1).normal(0, 0.02, x.size))
+        >>> fit = fit_power_law(x, power_law(x, a=3.0, b=0.4, c=0.05) * noise, n_boot=200)
         >>> wide, narrow = fit.conf_int(0.05).set_index("parameter"), fit.conf_int(0.5).set_index("parameter")
         >>> bool(wide.loc["b", "ci_low"] <= narrow.loc["b", "ci_low"] <= fit.b <= narrow.loc["b", "ci_high"])
         True
@@ -286,7 +287,8 @@ class ChinchillaFit:
     objective : float
         The minimised sum of Huber losses of the log residuals.
     ci : dict
-        Parameter to its 95% percentile bootstrap interval; empty when ``n_boot=0``.
+        Parameter to its 95% percentile bootstrap interval; empty when ``n_boot=0``. :meth:`conf_int` gives the
+        intervals at any other level.
     boot : DataFrame or None
         Bootstrap draws (columns ``E, A, B, alpha, beta``), or ``None``.
     """
@@ -366,26 +368,11 @@ class ChinchillaFit:
                              "loss": self.predict(n_opt, d_opt)})
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Percentile bootstrap intervals at coverage ``1 - alpha``, from the stored draws (nothing is refitted).
+        """Intervals of ``E``, ``A``, ``B``, ``alpha`` and ``beta`` at coverage ``1 - alpha``, from the stored draws.
 
-        Modelled on ``conf_int(alpha=...)`` of statsmodels' results: ``alpha=0.05`` gives the intervals in ``ci``,
-        and the table has the columns of :meth:`to_frame`.
-
-        Parameters
-        ----------
-        alpha : float, default 0.05
-            One minus the coverage, strictly between 0 and 1.
-
-        Returns
-        -------
-        DataFrame
-            One row per parameter (``E``, ``A``, ``B``, ``alpha``, ``beta``): ``parameter``, ``estimate``,
-            ``ci_low``, ``ci_high``.
-
-        Raises
-        ------
-        ValueError
-            If the fit kept no draws (``n_boot=0``) or ``alpha`` is not in ``(0, 1)``.
+        The argument ``alpha`` is the interval's error rate, not the exponent. It is used, and the table laid out
+        (with the columns of :meth:`to_frame`), as in :meth:`PowerLawFit.conf_int`; ``alpha=0.05`` gives ``ci``.
+        Without draws (``n_boot=0``) it raises a ``ValueError``.
 
         Examples
         --------
