@@ -1,4 +1,4 @@
-"""One interval convention: ``conf_int(alpha=...)`` on the fits, computed afterwards from the stored draws.
+"""One interval convention: ``conf_int(alpha=...)`` on every result with a ``ci``, from the stored draws.
 
 Truths that do not come from the code: ``1 - 0.05`` is the float ``0.95`` (so ``alpha=0.05`` must reproduce
 ``ci`` exactly), the percentiles of the stored draws computed here with numpy's quantile, the nesting of
@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import helpers
+from helpers import goodhart, measurement
 from helpers.design import chinchilla_design
 from helpers.disaggregate import OVERALL, fit_by_group
 from helpers.scaling import ChinchillaFit, PowerLawFit, fit_chinchilla, fit_power_law, power_law
@@ -152,24 +153,42 @@ def _result_classes() -> list[type]:
     return found
 
 
-#: Results whose ``ci`` is a single ``(low, high)`` or is kept without its draws: they cannot yet recompute an
-#: interval at another level. Each is listed so that giving it ``conf_int`` turns its xfail into a failure to fix.
-NOT_YET = {"ReliabilityResult", "ScoreGap", "RankAgreement", "OveroptimizationFit"}
-
-
 def test_the_scan_finds_the_fits():
     names = {c.__name__ for c in _result_classes()}
-    assert {"PowerLawFit", "ChinchillaFit"} <= names and NOT_YET <= names
+    assert {"PowerLawFit", "ChinchillaFit", "ReliabilityResult", "ScoreGap", "RankAgreement",
+            "OveroptimizationFit"} <= names
 
 
-#: A result of each class that has conf_int, with its draws.
-INSTANCES = {"PowerLawFit": _power_fit, "ChinchillaFit": _chinchilla_fit}
+def _items() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    theta = rng.normal(size=200)
+    df = pd.DataFrame({f"i{j}": (rng.random(200) < 1 / (1 + np.exp(-(theta - b)))).astype(int)
+                       for j, b in enumerate([-1.0, 0.0, 1.0, 0.5])})
+    return df.assign(sex=np.where(np.arange(200) % 2 == 0, "F", "M"))
+
+
+def _distances() -> tuple[np.ndarray, np.ndarray]:
+    d = np.linspace(0, 4, 15)
+    return d, d * (1.0 - 0.25 * d) + 0.05 * np.sin(1.3 * np.arange(15))
+
+
+#: A result of each class with a ci, computed with bootstrap draws at coverage 0.9.
+INSTANCES = {
+    "PowerLawFit": _power_fit,
+    "ChinchillaFit": _chinchilla_fit,
+    "ReliabilityResult": lambda: measurement.cronbach_alpha(_items()[["i0", "i1", "i2", "i3"]], n_boot=300,
+                                                            confidence=0.9),
+    "ScoreGap": lambda: measurement.score_gap(_items(), items=["i0", "i1", "i2"], group="sex", focal="F",
+                                              n_boot=300, confidence=0.9),
+    "RankAgreement": lambda: measurement.rank_agreement(np.arange(20), np.r_[np.arange(10), np.arange(19, 9, -1)],
+                                                        n_boot=300, confidence=0.9),
+    "OveroptimizationFit": lambda: goodhart.fit_overoptimization(*_distances(), form="rl", n_boot=300,
+                                                                 confidence=0.9),
+}
 
 
 @pytest.mark.parametrize("cls", _result_classes(), ids=lambda c: c.__name__)
-def test_every_result_with_ci_has_conf_int_with_the_same_columns(request, cls):
-    if cls.__name__ in NOT_YET:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="keeps no draws: no conf_int yet (issue 16)"))
+def test_every_result_with_ci_has_conf_int_with_the_same_columns(cls):
     method = getattr(cls, "conf_int", None)
     assert callable(method), f"{cls.__name__} has ci but no conf_int(alpha)"
     params = inspect.signature(method).parameters
@@ -178,4 +197,35 @@ def test_every_result_with_ci_has_conf_int_with_the_same_columns(request, cls):
     result = INSTANCES[cls.__name__]()
     table = result.conf_int(0.1)
     assert list(table.columns) == COLUMNS
-    assert set(table["parameter"]) == set(result.ci)
+    intervals = result.ci if isinstance(result.ci, dict) else {table["parameter"].iloc[0]: result.ci}
+    assert list(table["parameter"]) == list(intervals)
+    # The measurement and goodhart results were computed at confidence 0.9: alpha = 0.1 is their own ci.
+    if getattr(result, "confidence", None) == 0.9:
+        for row in table.itertuples():
+            assert (row.ci_low, row.ci_high) == intervals[row.parameter]
+    for row in table.itertuples():
+        expected = result.peak_d if row.parameter == "peak_d" else getattr(result, row.parameter)
+        assert row.estimate == expected
+
+
+@pytest.mark.parametrize("name", [n for n in INSTANCES if n not in ("PowerLawFit", "ChinchillaFit")])
+def test_measurement_and_goodhart_results_without_draws_raise_naming_n_boot(name):
+    d, reward = _distances()
+    no_draws = {"ReliabilityResult": lambda: measurement.cronbach_alpha(_items()[["i0", "i1", "i2"]]),
+                "ScoreGap": lambda: measurement.score_gap(_items(), items=["i0"], group="sex", focal="F", n_boot=0),
+                "RankAgreement": lambda: measurement.rank_agreement([1, 2, 3, 4], [1, 3, 2, 4]),
+                "OveroptimizationFit": lambda: goodhart.fit_overoptimization(d, reward)}[name]()
+    assert no_draws.ci is None
+    with pytest.raises(ValueError, match="n_boot"):
+        no_draws.conf_int()
+
+
+def test_degenerate_resamples_are_left_out_of_the_kept_draws_and_the_interval():
+    # Four respondents: a resample that draws one row four times (4 of the 256 equally likely ones, 1.6%) has no
+    # variance, so its alpha is 0/0. (Column means are exact binary fractions, so the centred variance is exactly 0.)
+    res = measurement.cronbach_alpha([[1, 2, 2], [2, 2, 3], [3, 4, 3], [4, 4, 5]], n_boot=4000, confidence=0.9)
+    kept = res.boot["alpha"].to_numpy()
+    assert np.isfinite(kept).all() and 0.008 < 1 - len(kept) / 4000 < 0.024
+    row = res.conf_int(0.1).iloc[0]
+    assert (row["ci_low"], row["ci_high"]) == res.ci
+    np.testing.assert_allclose([row["ci_low"], row["ci_high"]], np.quantile(kept, [0.05, 0.95]), rtol=1e-12)
