@@ -25,12 +25,13 @@ import numpy as np
 import pandas as pd
 
 from helpers import _batchfit
+from helpers._solver import fit_power_curves
+from helpers._stats import conf_int_frame
 from helpers._validate import has_columns, one_of, positive_int
 from helpers.scaling import (
     CI_LEVEL,
     ChinchillaFit,
     PowerLawFit,
-    _fit_power_curves,
     fit_chinchilla,
 )
 
@@ -244,6 +245,30 @@ class GroupScalingFit:
         first = _summary_row(OVERALL, self.overall, self.points[self.points["group"] == OVERALL], self.size,
                              self.parameters)
         return pd.concat([pd.DataFrame([first]), self.by_group], ignore_index=True)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Percentile bootstrap intervals of every fitted law at coverage ``1 - alpha``, from the stored draws.
+
+        One block per law of :meth:`helpers.scaling.PowerLawFit.conf_int` (or ``ChinchillaFit``'s), with a
+        ``group`` column first: the aggregate (``"overall"``), then every fitted group. ``alpha=0.05`` gives the
+        bounds in :attr:`by_group`; nothing is refitted, and a fit with ``n_boot=0`` raises a ``ValueError``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from helpers.disaggregate import fit_by_group
+        >>> n = np.logspace(2, 5, 8)
+        >>> noise = np.exp(np.random.default_rng(0).normal(0, 0.02, 16))
+        >>> df = pd.DataFrame({"n": np.tile(n, 2), "error": np.r_[2 * n**-0.5, 2 * n**-0.1] * noise + 0.05,
+        ...                    "group": np.repeat(["A", "B"], 8)})
+        >>> table = fit_by_group(df, size="n", metric="error", group="group", n_boot=50).conf_int(0.10)
+        >>> table.loc[table["parameter"] == "b", "group"].tolist()
+        ['overall', 'A', 'B']
+        """
+        laws = [(OVERALL, self.overall), *self.fits.items()]
+        frames = [conf_int_frame({p: getattr(law, p) for p in self.parameters}, law.boot, alpha, refit="fit_by_group")
+                  .assign(group=label) for label, law in laws]
+        return pd.concat(frames, ignore_index=True)[["group", "parameter", "estimate", "ci_low", "ci_high"]]
 
     def _draws(self, label: str, parameter: str) -> np.ndarray | None:
         fit = self.overall if label == OVERALL else self.fits.get(label)
@@ -833,7 +858,7 @@ def third_axis(
     flat_y, flat_m = agg_y.reshape(-1, len(sizes)), mask.reshape(-1, len(sizes)).astype(float)
     notes = list(fits.notes)
     with _numerics("third_axis", (size,), points, notes):
-        laws = _fit_power_curves(sizes, flat_y, flat_m, irreducible=irreducible, delta=delta)
+        laws = fit_power_curves(sizes, flat_y, flat_m, irreducible=irreducible, delta=delta)
         a, b, c = (laws[col].to_numpy().reshape(n_perm_, k_max) for col in ("a", "b", "c"))
         pred = a[..., None] * sizes[None, None, :] ** (-b[..., None]) + c[..., None]  # (P, K, S)
         resid = np.where(mask, np.log(np.where(mask, pred, 1)) - np.log(np.where(mask, agg_y, 1)), 0.0)
