@@ -76,10 +76,8 @@ def _children_cpu() -> float:
 
 
 class Timer:
-    """Named wall-clock timings, printed as they happen, and the CPU time the steps' processes used.
-
-    CPU time is what the budget is set on: CI runs this beside the autograder on two cores, so wall time measures
-    the neighbour as much as Binder's steps; CPU time is what a Binder machine of its own would spend."""
+    """Named wall-clock timings, printed as they happen, and the CPU time the steps' processes used (printed with
+    the total, to tell a slow step from a busy machine)."""
 
     def __init__(self) -> None:
         self.start = time.monotonic()
