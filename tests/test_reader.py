@@ -122,8 +122,7 @@ def _report(name: str, data: object) -> None:
     (out / f"{name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
-@pytest.mark.parametrize("width", [pytest.param(390, marks=pytest.mark.xfail(
-    strict=True, reason="book/api.html is 2px wider than a 390px screen (a signature); see issue 19")), 768, 1300])
+@pytest.mark.parametrize("width", WIDTHS)
 def test_no_page_is_wider_than_the_screen(surveys, width):
     wide = {p: r["scrollWidth"] for p, r in surveys[width].items() if r["scrollWidth"] > r["innerWidth"]}
     _report(f"page-widths-{width}", {p: r["scrollWidth"] for p, r in surveys[width].items()})
@@ -178,8 +177,6 @@ def test_every_legend_swatch_reaches_3_to_1_on_the_chart_background(surveys):
     assert not weak, weak[:10]
 
 
-@pytest.mark.xfail(strict=True, reason="two rule-mark containers of a ch02 faceted chart still lack a text "
-                   "alternative (svg-img-alt), down from 5; see issue 19")
 @pytest.mark.parametrize("width", (390, 1300))
 def test_axe_finds_no_violation_of_the_named_rules(surveys, width):
     found = {p: r["axe"] for p, r in surveys[width].items() if r["axe"]}
