@@ -10,6 +10,8 @@ What the theme and the other extensions leave to do (issue 19; checked by tests/
 * **Tables and lists screen readers understand.** pandas writes an empty ``<th>`` above the index (an empty
   header to assistive technology): it becomes a ``<td>``. The bibliography's entries get the ``listitem`` role
   their ``role="list"`` container requires (``doc-biblioentry`` is deprecated in ARIA 1.3).
+* **sphinx-design only where it is used.** Its stylesheet and tab script (62 kB) come with every page; they stay
+  only on pages with a sphinx-design component (``class="sd-...``), which no page of the book has now.
 * **Search index on the search page only** (0.4 MB): the theme's search box opens ``search.html``, which loads it.
 * **Named controls.** The sidebar's expand buttons (``<summary>`` with only an icon) are named after the
   section they open.
@@ -26,6 +28,7 @@ from pathlib import Path
 
 FONTAWESOME_JS = "scripts/fontawesome.js"
 MATH_MARKER = 'class="math'
+DESIGN_MARKER = re.compile(r'class="(?:[^"]* )?sd-')
 
 _EMPTY_TH = re.compile(r"<th(\s[^>]*)?>\s*(?:&nbsp;|&#160;)?\s*</th>")
 _SIDEBAR_SUMMARY = re.compile(
@@ -49,9 +52,18 @@ def _is_thebe(script) -> bool:
     return "thebe" in filename.lower() or "THEBE_JS_URL" in body
 
 
+def _is_design(asset) -> bool:
+    filename = str(getattr(asset, "filename", asset) or "").lower()
+    return "sphinx-design" in filename or "design-tabs" in filename
+
+
 def _page_context(app, pagename, templatename, context, doctree) -> None:
     body = context.get("body", "")
     scripts = context.get("script_files")
+    if not DESIGN_MARKER.search(body):
+        for key in ("script_files", "css_files"):
+            if context.get(key) is not None:
+                context[key][:] = [a for a in context[key] if not _is_design(a)]
     if scripts is not None and MATH_MARKER not in body:
         scripts[:] = [s for s in scripts if not _is_mathjax(s)]
     if scripts is not None and not app.config.html_theme_options.get("launch_buttons", {}).get("thebe"):
