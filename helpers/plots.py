@@ -623,10 +623,14 @@ _EMBED_PATCH = r"""(function () {
     if (Array.isArray(node)) { node.forEach(walk); return; }
     if (!node || typeof node !== 'object') { return; }
     // Marks with neither description nor tooltip are decoration (guides, reference rules): hidden from screen
-    // readers, which read the chart's description and its data table instead.
+    // readers, which read the chart's description and its data table instead. The others get a name of their
+    // own: a mark with no item in some facet cell is still drawn there as an empty container, which Vega marks
+    // up as a graphics symbol named by the mark's description, so without one it has no text alternative.
     if (Array.isArray(node.marks)) {
       node.marks.forEach(function (m) {
-        if (m && m.type && m.type !== 'group' && m.aria === undefined && !described(m.encode)) { m.aria = false; }
+        if (!m || !m.type || m.type === 'group' || m.aria !== undefined) { return; }
+        if (!described(m.encode)) { m.aria = false; }
+        else if (m.description === undefined) { m.description = m.type + ' marks'; }
       });
     }
     if (Array.isArray(node.legends)) { node.legends.forEach(legend); }

@@ -74,8 +74,13 @@ def test_every_chart_has_a_title_and_description(built_html):
 
 def test_mathjax_is_served_locally(built_html):
     text = (built_html / "chapters" / "01-scaling-laws.html").read_text(encoding="utf-8")
-    assert "_static/mathjax/tex-chtml-full.js" in text
-    assert (built_html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
+    assert "_static/mathjax/startup.js" in text
+    mathjax = built_html / "_static" / "mathjax"
+    # the components the loader is told to load, and the files they fetch in turn, all served from the book
+    for component in ("core", "input/tex", "output/chtml", "output/chtml/fonts/tex", "a11y/assistive-mml",
+                      "input/tex/extensions/boldsymbol"):
+        assert (mathjax / f"{component}.js").is_file(), component
+    assert (mathjax / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
 
 
 @pytest.fixture(scope="module")

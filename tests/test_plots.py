@@ -338,3 +338,48 @@ def test_embed_patch_keeps_legends_opaque_and_says_b_for_billions():
     assert "bookPatched" in js and "u.opacity = {value: 1}" in js
     assert 'replace(format($1, $2), "G", "B")' in js
     assert "bookVegaQueue" in js and "bookVegaQueue" in plots.embed_queue_script()
+
+
+@pytest.mark.slow
+def test_every_mark_container_of_a_faceted_layered_chart_has_a_text_alternative_or_is_hidden():
+    """ARIA gives a graphics symbol or image no text alternative unless it is named (axe-core: svg-img-alt).
+    Vega draws a mark with no item in a facet cell as an empty container marked up as a graphics symbol, named only
+    by the mark's description: here the interval rules of panel "b" have no rows (missing bounds), as in ch02."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    df = pd.DataFrame({"panel": ["a", "a", "b", "b"], "x": [1, 2, 1, 2], "y": [1.0, 2.0, 1.5, 2.5],
+                       "low": [0.5, 1.5, None, None], "high": [1.5, 2.5, None, None]})
+    base = plots.alt.Chart().encode(x="x:O", tooltip=["x:O", "y:Q"])
+    layered = plots.alt.layer(
+        plots.alt.Chart().mark_rule(color="#767676").encode(y=plots.alt.datum(0)),  # a decorative guide
+        base.mark_point().encode(y="y:Q"),
+        base.mark_rule().encode(y="low:Q", y2="high:Q"),
+        data=df,
+    ).properties(width=120, height=100)
+    chart = layered.facet(column="panel:N").properties(title="T", description="D.")
+    html = plots.offline_html_renderer(plots.chart_spec(chart), embed_options=plots.EMBED_OPTIONS)["text/html"]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.route("**/*", lambda route: route.abort())
+        page.set_content(f"<html><body>{html}</body></html>")
+        page.wait_for_selector(".book-chart svg .mark-symbol path", timeout=15000)
+        found = page.evaluate("""() => {
+          const svg = document.querySelector('.book-chart svg');
+          const hidden = e => !!e.closest('[aria-hidden="true"]');
+          const named = e => (e.getAttribute('aria-label') || '').trim().length > 0;
+          const symbols = [...svg.querySelectorAll('[role="graphics-symbol"], [role="img"]')];
+          return {
+            unnamed: symbols.filter(e => !hidden(e) && !named(e)).map(e => e.outerHTML.slice(0, 120)),
+            emptyRuleContainers: [...svg.querySelectorAll('g.mark-rule.role-mark')]
+              .filter(g => !g.children.length && !hidden(g)).map(g => g.getAttribute('aria-label')),
+            namedItems: symbols.filter(e => e.tagName !== 'g' && named(e)).length,
+          };
+        }""")
+        browser.close()
+    assert found["unnamed"] == []
+    assert found["emptyRuleContainers"] == ["rule marks"]  # panel "b": named, not silent
+    assert found["namedItems"] >= 6  # the points and intervals themselves are still read out
