@@ -18,7 +18,7 @@ This is the only module that uses the solver's private interface of :mod:`helper
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,11 +116,13 @@ def _polish_chunks(prob: _Problem, theta: np.ndarray, w: np.ndarray, logy: np.nd
 
 
 def fit_groups(designs: list[Design], *, irreducible: bool, loss: str, delta: float | None, n_boot: int,
-               progress: bool | None = None, laws: bool = True) -> list[GroupResult | None]:
+               progress: bool | None = None, laws: bool = True,
+               to_error: Callable[[np.ndarray], np.ndarray] | None = None) -> list[GroupResult | None]:
     """Fit a power law (``laws=True``) and an improvement line to every design; results in the order given.
 
     With ``laws=False`` only the lines are fitted (the Chinchilla form, whose laws are fitted elsewhere); the
-    returned ``law`` is then the line itself.
+    returned ``law`` is then the line itself. ``to_error`` maps the fitted quantity back to the error when the
+    designs hold a transform of it (the logit scale), so that the improvement is in the metric's units.
     """
     total = len(designs) * (1 + n_boot) * (2 if laws and irreducible else 1)
     bar = _bar(total, progress)
@@ -149,14 +151,15 @@ def fit_groups(designs: list[Design], *, irreducible: bool, loss: str, delta: fl
             law_key = irreducible if laws else False
             for j, (i, d) in enumerate(zip(idx, ds)):
                 results[i] = _result(d, j, fitted[law_key], fitted[False], n_boot, loss=loss,
-                                     irreducible=irreducible if laws else False)
+                                     irreducible=irreducible if laws else False, to_error=to_error)
     finally:
         if bar is not None:
             bar.close()
     return results
 
 
-def _result(d: Design, j: int, law, line, n_boot: int, *, loss: str, irreducible: bool) -> GroupResult:
+def _result(d: Design, j: int, law, line, n_boot: int, *, loss: str, irreducible: bool,
+            to_error: Callable[[np.ndarray], np.ndarray] | None = None) -> GroupResult:
     theta, obj, draws, prob = law
     a, b, c = _power_params(prob, theta[j:j + 1])
     ci: dict[str, tuple[float, float]] = {}
@@ -171,11 +174,12 @@ def _result(d: Design, j: int, law, line, n_boot: int, *, loss: str, irreducible
     ltheta, _, ldraws, lprob = line
     ends = np.array([d.x.min(), d.x.max()])
     la, lb, _ = _power_params(lprob, ltheta[j:j + 1])
-    start, end = la[0] * ends ** (-lb[0])
+    back = to_error or (lambda v: v)
+    start, end = back(la[0] * ends ** (-lb[0]))
     low = high = np.nan
     if ldraws is not None:
         da, db, _ = _power_params(lprob, ldraws[j * n_boot:(j + 1) * n_boot])
-        vals = da[:, None] * ends[None, :] ** (-db[:, None])
+        vals = back(da[:, None] * ends[None, :] ** (-db[:, None]))
         low, high = np.percentile(vals[:, 0] - vals[:, 1], [_TAIL, 100 - _TAIL])
     return GroupResult(fit, float(start - end), float(low), float(high), float(start))
 
