@@ -60,6 +60,9 @@ __all__ = ["AuditReport", "audit", "check_output", "read_results", "main"]
 MAX_CHART_POINTS = 1500
 #: Charts draw at most this many groups (the largest) besides the aggregate; more cannot be told apart.
 MAX_CHART_GROUPS = 12
+#: Above this many fitted groups the holdout checks are refitted without bootstrap (no intervals): their
+#: resamples would cost as much again as the whole fit.
+HOLDOUT_BOOT_GROUPS = 100
 #: Names the analysis uses for its own columns; a size or metric column may not carry them.
 _RESERVED = ("group", "n_examples", "low", "high")
 
@@ -234,9 +237,12 @@ class AuditReport:
         The third-axis curve, or ``None`` when it could not be computed (see ``notes``).
     tables : dict of str to DataFrame
         ``"by_group"`` (every group, fitted or not, with its status; the aggregate first), ``"improvement"``,
-        ``"non_improving"``, ``"difference"`` (empty with fewer than two fitted groups), ``"third_axis"`` and
-        ``"described"`` (each group's fit by the aggregate law of the whole population; both empty without a
-        third axis).
+        ``"non_improving"``, ``"difference"`` (empty with fewer than two fitted groups), ``"holdout"`` (each law
+        refitted without its largest size, scored there: :meth:`~helpers.disaggregate.GroupScalingFit.holdout`),
+        ``"leave_one_group_out"`` (per group, how well the other groups' pooled law predicts it, summarised
+        from :meth:`~helpers.disaggregate.GroupScalingFit.leave_one_group_out`; empty with fewer than two fitted
+        groups), ``"third_axis"`` and ``"described"`` (each group's fit by the aggregate law of the whole
+        population; both empty without a third axis).
     charts : dict of str to altair chart
         ``"scaling"``, ``"exponents"`` and, with a third axis, ``"third_axis"``; each has a title and a
         description.
@@ -510,7 +516,12 @@ def audit(
             notes.append(f"The third axis could not be computed: {exc}")
     if len(fit.fits) < 2:
         notes.append("The exponents cannot be compared: fewer than two groups could be fitted.")
-    tables = _tables(fit, third, seed=seed)
+    check_boot = n_boot if len(fit.fits) <= HOLDOUT_BOOT_GROUPS else 0
+    if check_boot < n_boot:
+        notes.append(f"The holdout checks are shown without intervals: with {len(fit.fits)} fitted groups (more "
+                     f"than {HOLDOUT_BOOT_GROUPS}) their bootstrap would take as long as the whole fit again. "
+                     f"report.group_fit.holdout(n_boot={n_boot}) computes them.")
+    tables = _tables(fit, third, seed=seed, check_boot=check_boot)
     report_args = dict(source=str(source), size=size, metric=metric, group=group, n_examples=n_examples,
                        overall=overall, n_boot=n_boot, seed=seed, tolerance=tolerance, order=order,
                        higher_is_better=fit.higher_is_better, chance=fit.chance, scale=fit.scale)
@@ -592,7 +603,8 @@ def _join(names: Sequence[object]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int) -> dict[str, pd.DataFrame]:
+def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int,
+            check_boot: int) -> dict[str, pd.DataFrame]:
     improvement = fit.improvement()
     flat = fit.non_improving()  # the same resamples as the laws, so every table agrees
     described = pd.DataFrame(columns=["group", "max_relative_error", "described", "exponent_consistent"])
@@ -606,6 +618,10 @@ def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int) -
     return {
         "by_group": fit.to_frame(),
         "improvement": improvement,
+        "holdout": fit.holdout(k=1, n_boot=check_boot).drop(columns=["log_ratio"]),
+        "leave_one_group_out": _logo_summary(fit.leave_one_group_out(n_boot=check_boot)) if len(fit.fits) >= 2
+        else pd.DataFrame(
+            columns=list(_LOGO_COLUMNS)),
         "non_improving": flat.reset_index(drop=True),
         "difference": fit.difference() if len(fit.fits) >= 2 else pd.DataFrame(
             columns=["comparison", "group", "parameter", "estimate", "ci_low", "ci_high"]),
@@ -614,6 +630,34 @@ def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int) -
                      "aggregate_b", "aggregate_rmse"]),
         "described": described,
     }
+
+
+_LOGO_COLUMNS = ("group", "n_sizes", "worst_size", "observed", "prediction", "relative_error", "covered_share",
+                 "extrapolation", "status")
+
+
+def _logo_summary(logo: pd.DataFrame) -> pd.DataFrame:
+    """One row per group: where the other groups' law misses it most and how often it covers, worst first.
+
+    Misses are ranked by the log ratio, which weighs a prediction twice too high like one half too low (the
+    relative error would rank every over-prediction above every under-prediction).
+    """
+    rows, misses = [], []
+    for g, part in logo.groupby("group", sort=False):
+        miss = part["log_ratio"].abs()
+        misses.append(miss.max())
+        if miss.isna().all():
+            rows.append({"group": g, "n_sizes": len(part), "status": part["status"].iloc[0]})
+            continue
+        worst = part.loc[miss.idxmax()]
+        covered = part["covered"].astype("Float64")
+        rows.append({"group": g, "n_sizes": len(part), "worst_size": worst.iloc[1], "observed": worst["observed"],
+                     "prediction": worst["prediction"], "relative_error": worst["relative_error"],
+                     "covered_share": float(covered.mean()) if covered.notna().any() else np.nan,
+                     "extrapolation": part["extrapolation"].max(), "status": worst["status"]})
+    out = pd.DataFrame(rows, columns=list(_LOGO_COLUMNS))
+    order = pd.Series(misses, dtype=float).sort_values(ascending=False, na_position="last", kind="stable").index
+    return out.loc[order].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- charts
@@ -836,6 +880,21 @@ def _findings(r: AuditReport) -> list[str]:
         names = ", ".join(f"{html.escape(str(g))} ({html.escape(str(why))})"
                           for g, why in zip(flat["group"], flat["reason"]))
         out.append(f"Groups whose improvement over the measured range is not distinguishable from zero: {names}.")
+    held = t["holdout"]
+    agg_held = held[(held["group"] == OVERALL) & (held["status"] == "ok")]
+    if len(agg_held):
+        row = agg_held.iloc[0]
+        groups = held[(held["group"] != OVERALL) & held["relative_error"].notna()]
+        worst = (f"; among the groups the worst miss is {html.escape(str(groups.loc[groups['relative_error'].abs().idxmax(), 'group']))} "
+                 f"({_fmt(groups['relative_error'].abs().max(), '.0%')})" if len(groups) else "")
+        out.append(f"Refitted without its largest size, the aggregate law predicts {metric} = "
+                   f"{_fmt(row['prediction'])} there, against {_fmt(row['observed'])} observed (error off by "
+                   f"{_fmt(abs(row['relative_error']), '.0%')}){worst}.")
+    logo = t["leave_one_group_out"]
+    if len(logo) and pd.notna(logo["relative_error"].iloc[0]):
+        first = logo.iloc[0]
+        out.append(f"The other groups' pooled law predicts {html.escape(str(first['group']))} worst: its error is "
+                   f"off by {_fmt(abs(first['relative_error']), '.0%')} at {size} = {_fmt(first['worst_size'])}.")
     if not t["third_axis"].empty:
         last = t["third_axis"].iloc[-1]
         out.append(f"With all {int(last['k'])} groups in the evaluation population, the aggregate law predicts "
@@ -979,6 +1038,24 @@ def _render(r: AuditReport) -> str:
         _table(t["improvement"], "No groups."),
         "<h3>Groups that do not improve</h3>",
         _table(t["non_improving"], "None: every group's improvement interval lies above zero."),
+        "<h2>Does the law predict what it was not fitted to?</h2>",
+        "<p>A scaling law is used to predict larger sizes than were measured. Here every law (each group's and "
+        "the aggregate's) is refitted without its largest measured size and predicts it: <code>observed</code> "
+        "and <code>prediction</code> are on the metric's own scale, <code>relative_error</code> is the "
+        "predicted over the observed error minus one, <code>extrapolation</code> the decades of size beyond "
+        "the refit's range, and <code>ci_low</code>/<code>ci_high</code> the refitted law's 95% bootstrap "
+        "interval (<code>covered</code>: whether the observation falls inside it; the interval is the law's, "
+        "not the scatter of a new measurement). A law that misses its own largest size will miss larger ones "
+        "too.</p>",
+        _table(t["holdout"], "No law could be refitted."),
+        "<h3>Leave one group out: does the others' law transfer?</h3>",
+        "<p>For each group, the other groups are pooled as the aggregate is, their law is fitted and predicts "
+        "the group at every size it was measured at. The row shows the size where it misses most "
+        "(<code>worst_size</code>, its <code>observed</code> and <code>prediction</code> and "
+        "<code>relative_error</code>), the share of sizes inside the pooled law's interval and how far outside "
+        "the others' sizes the group lies; groups are listed worst first. A group the others' law cannot "
+        "predict is one an aggregate claim does not speak for.</p>",
+        _table(t["leave_one_group_out"], "Fewer than two groups could be fitted, so none can be left out."),
         "<h2>The third axis: the evaluation population as it grows</h2>", figure("third_axis"),
         _table(t["third_axis"], "Not computed (see the notes above)."),
         "<h3>How well the aggregate law of the whole population fits each group</h3>",

@@ -379,36 +379,76 @@ class GroupScalingFit:
         fit = self.overall if label == OVERALL else self.fits.get(label)
         return None if fit is None or fit.boot is None else fit.boot[parameter].to_numpy()
 
-    def difference(self, parameter: str | None = None) -> pd.DataFrame:
+    def difference(self, parameter: str | None = None, *, paired: bool = False) -> pd.DataFrame:
         """How far the groups' exponents spread, and how far each group is from the aggregate.
 
         Parameters
         ----------
         parameter : str, optional
             Parameter to compare; default the exponent (``"b"``, or ``"beta"`` for the Chinchilla form).
+        paired : bool, default False
+            Pair the bootstrap draws across groups. By default each group's draws come from its own resamples
+            (those behind its interval in :attr:`by_group`), so the intervals of a difference treat the groups
+            as measured independently. When the groups were measured at the same sizes (the same models,
+            checkpoints or seeds evaluated on every group), whatever is particular to one size (a lucky
+            checkpoint, a badly tuned run) moves every group together, and independent draws count it twice.
+            With ``paired=True`` the *sizes* are resampled (the distinct sizes of the aggregate, with
+            replacement, from the fit's ``seed``), and every group and the aggregate are refitted on the same
+            resample, each keeping all its rows at the drawn sizes (repeated seeds at a size move together).
+            Groups measured at only some of the sizes take part with the sizes they have. The laws are
+            refitted with the fit's options, so this costs one more bootstrap of every group. Power-law form
+            only.
 
         Returns
         -------
         DataFrame
             Columns ``comparison``, ``group``, ``parameter``, ``estimate``, ``ci_low``, ``ci_high``. The first row,
             ``comparison == "range"``, is the largest minus the smallest group value; then one row per fitted
-            group, ``"group - overall"``. Intervals are percentile intervals of the differences of independent
-            bootstrap draws (NaN when ``n_boot=0``); the group and aggregate fits share data, so the interval of a
-            group-minus-overall difference is conservative.
+            group, ``"group - overall"``. Intervals are percentile intervals of the differences of bootstrap
+            draws (NaN when ``n_boot=0``): independent draws by default, so that, as the group and aggregate
+            fits share data, the interval of a group-minus-overall difference is conservative; paired draws
+            with ``paired=True``.
 
         Raises
         ------
         ValueError
-            If ``parameter`` is not a parameter of the fitted form, or fewer than two groups were fitted.
+            If ``parameter`` is not a parameter of the fitted form, fewer than two groups were fitted, or
+            ``paired=True`` for the Chinchilla form.
+
+        Examples
+        --------
+        Two groups measured at the same eight sizes, each size with its own perturbation common to both (a
+        checkpoint that happens to be good or bad for everyone):
+
+        >>> import numpy as np, pandas as pd
+        >>> from helpers.disaggregate import fit_by_group
+        >>> rng = np.random.default_rng(0)
+        >>> n = np.logspace(2, 5, 8)
+        >>> shared = np.exp(rng.normal(0, 0.05, n.size))
+        >>> df = pd.concat([pd.DataFrame({"n": n, "err": (2 * n**-b + 0.05) * shared, "g": g})
+        ...                 for g, b in (("A", 0.5), ("B", 0.3))])
+        >>> fit = fit_by_group(df, size="n", metric="err", group="g", n_boot=200)
+        >>> width = {p: float(np.diff(fit.difference(paired=p).iloc[0][["ci_low", "ci_high"]])[0])
+        ...          for p in (False, True)}
+        >>> width[True] < width[False]
+        True
         """
         parameter = parameter or ("b" if self.form == "power_law" else "beta")
         one_of(parameter, self.parameters, "parameter")
+        paired = flag(paired, "paired")
         labels = list(self.fits)
         if len(labels) < 2:
             raise ValueError(f"difference() needs at least two fitted groups; only {labels} could be fitted.")
+        if paired and self.form != "power_law":
+            raise ValueError("difference(paired=True) resamples sizes jointly for the power-law form only; for the "
+                             "Chinchilla form use paired=False.")
         values = {g: getattr(self.fits[g], parameter) for g in labels}
         hi, lo = max(values, key=values.get), min(values, key=values.get)
-        draws = {g: self._draws(g, parameter) for g in [*labels, OVERALL]}
+        if paired and self.n_boot:
+            boots = self._paired_boot()
+            draws = {g: boots[g][parameter].to_numpy() for g in [*labels, OVERALL]}
+        else:
+            draws = {g: self._draws(g, parameter) for g in [*labels, OVERALL]}
         have_draws = all(d is not None for d in draws.values())
         rows = []
         spread = np.array([draws[g] for g in labels]) if have_draws else None
@@ -419,6 +459,24 @@ class GroupScalingFit:
             rows.append(_difference_row("group - overall", g, parameter, values[g] - overall,
                                         draws[g] - draws[OVERALL] if have_draws else None))
         return pd.DataFrame(rows)
+
+    def _paired_boot(self) -> dict[str, pd.DataFrame]:
+        """Bootstrap draws of every fitted group and the aggregate, all refitted on one resample of the sizes."""
+        every = self._error_points()
+        x = every[self.size[0]].to_numpy(dtype=float)
+        sizes, code = np.unique(x, return_inverse=True)
+        counts = _batchfit.resample_weights(len(sizes), self.n_boot, self.seed)  # (n_boot, sizes)
+        where = every.groupby("group", sort=False).indices
+        labels = [OVERALL, *self.fits]
+        y = self._ms.to_fit(every[self.metric].to_numpy(dtype=float))
+        designs = [_batchfit.design(x[where[g]], y[where[g]], self.group_seeds.get(g, self.seed),
+                                    boot_w=counts[:, code[where[g]]]) for g in labels]
+        notes = list(self.notes)
+        with _numerics("difference(paired=True)", self.size, self.points, notes):
+            done = _batchfit.fit_groups(designs, irreducible=self.irreducible, loss=self.loss,
+                                        delta=self.huber_delta if self.loss == "huber" else None,
+                                        n_boot=self.n_boot, progress=False, lines=False)
+        return {g: r.law.boot for g, r in zip(labels, done)}
 
     def improvement(self, *, seed: int | None = None) -> pd.DataFrame:
         """How much each group improves over its own measured range, and whether that is distinguishable from zero.
@@ -544,6 +602,230 @@ class GroupScalingFit:
                                         "low": ends[:, 0], "high": ends[:, 1]}))
         return pd.concat(frames, ignore_index=True)
 
+    # ----------------------------------------------------------------------- holdout checks
+
+    def holdout(self, k: int = 1, *, n_boot: int | None = None) -> pd.DataFrame:
+        """Refit every law without its largest ``k`` sizes and score its prediction at the sizes held out.
+
+        Each fitted group and the aggregate is refitted (same form, loss, floor, direction and scale, and the
+        same bootstrap seed) on all its points but those at its ``k`` largest distinct sizes (for the Chinchilla
+        form, the largest ``N * D``), and predicts those sizes. This is the check a scaling claim is really
+        about: does the law fitted on small models predict the large ones?
+
+        Parameters
+        ----------
+        k : int, default 1
+            Distinct sizes held out, from the largest down.
+        n_boot : int, optional
+            Bootstrap resamples of each refit, for the interval of its prediction; default the fit's own
+            ``n_boot`` (0: no intervals).
+
+        Returns
+        -------
+        DataFrame
+            One row per (group, held-out size), the aggregate first: ``group``, the size column(s),
+            ``observed`` (the example-weighted mean of the metric at that size), ``prediction``, ``ci_low`` and
+            ``ci_high`` (the 95% percentile interval of the refitted law's prediction over its bootstrap draws,
+            NaN without; it is the law's uncertainty and leaves out the scatter of a new measurement), all on
+            the metric's own scale; ``residual`` (prediction minus observed), ``relative_error`` (predicted
+            error / observed error - 1, signed, on the error as in :func:`third_axis`), ``log_ratio``
+            (``log(predicted error / observed error)``, the log residual the laws are fitted on: symmetric, so
+            a prediction twice too high and one half too low score the same ``|log 2|``), ``extrapolation`` (decades of size beyond the refit's range), ``covered`` (observed inside the
+            interval; missing without bootstrap), ``n_train`` (points refitted) and ``status`` (``"ok"``, or why
+            the law could not be refitted, with missing predictions).
+
+        Raises
+        ------
+        ValueError
+            If ``k`` or ``n_boot`` is not a non-negative whole number (``k`` at least 1).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from helpers.disaggregate import fit_by_group
+        >>> n = np.logspace(2, 5, 8)
+        >>> df = pd.concat([pd.DataFrame({"n": n, "err": 2 * n**-0.5 + 0.05, "g": "A"}),
+        ...                 pd.DataFrame({"n": n, "err": 2 * n**-0.1 + 0.05, "g": "B"})])
+        >>> check = fit_by_group(df, size="n", metric="err", group="g").holdout(k=1)
+        >>> check[["group", "n"]].to_dict("list")
+        {'group': ['overall', 'A', 'B'], 'n': [100000.0, 100000.0, 100000.0]}
+        >>> check.set_index("group")["relative_error"].abs().round(2).to_dict()
+        {'overall': 0.02, 'A': 0.0, 'B': 0.0}
+
+        Each group follows its law exactly, so its law predicts its largest size; their mean does not follow a
+        power law, so the aggregate's does not quite.
+        """
+        k = positive_int(k, "k")
+        n_boot = self.n_boot if n_boot is None else positive_int(n_boot, "n_boot", minimum=0)
+        every = self._error_points()
+        x = self._x(every)
+        where = every.groupby("group", sort=False).indices
+        labels = [OVERALL, *self.fits]
+        held = np.zeros(len(every), dtype=bool)
+        for label in labels:
+            idx = where[label]
+            distinct = np.unique(x[idx])
+            held[idx] = x[idx] >= (distinct[-k] if len(distinct) > k else -np.inf)
+        rest = ~held
+        cols = {c: every[c].to_numpy(dtype=float) for c in self.size}
+        y = every[self.metric].to_numpy(dtype=float)
+        train, reasons = [], {}
+        for label in labels:
+            idx = where[label][rest[where[label]]]
+            reason = _too_few_arrays([cols[c][idx] for c in self.size], self._needed)
+            if reason:
+                reasons[label] = f"not refitted without the {k} largest size(s): {reason}"
+            else:
+                train.append((label, [cols[c][idx] for c in self.size], y[idx]))
+        observed = _cell_means(every[held & every["group"].isin(labels).to_numpy()], self.size, self.metric)
+        return self._scored(labels, observed, train, self._refit(train, n_boot), reasons)
+
+
+    def leave_one_group_out(self, *, n_boot: int | None = None) -> pd.DataFrame:
+        """How well the law of the other groups, pooled, predicts each group.
+
+        For every fitted group, the rows of all other groups are pooled the way the aggregate is (at each size,
+        the example-weighted mean), the law is fitted to that curve with the fit's options and the group's
+        bootstrap seed, and it predicts the left-out group's mean metric at each of its sizes. A group the
+        others' law predicts badly is one the aggregate claim does not transfer to.
+
+        Parameters
+        ----------
+        n_boot : int, optional
+            Bootstrap resamples of each pooled fit, for prediction intervals; default the fit's own ``n_boot``.
+
+        Returns
+        -------
+        DataFrame
+            One row per (group, size of that group), with the columns of :meth:`holdout`; ``extrapolation`` is
+            the distance in decades outside the sizes the others were measured at, and ``n_train`` the points
+            of the others' pooled curve. ``table["log_ratio"].abs().groupby(table["group"]).max()`` gives one
+            number per group.
+
+        Raises
+        ------
+        ValueError
+            If fewer than two groups were fitted, or ``n_boot`` is not a non-negative whole number.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from helpers.disaggregate import fit_by_group
+        >>> n = np.logspace(2, 5, 8)
+        >>> df = pd.concat([pd.DataFrame({"n": n, "err": 2 * n**-0.4 + 0.05, "g": g}) for g in "ABC"]
+        ...                + [pd.DataFrame({"n": n, "err": 2 * n**-0.1 + 0.05, "g": "D"})])
+        >>> logo = fit_by_group(df, size="n", metric="err", group="g").leave_one_group_out()
+        >>> logo["log_ratio"].abs().groupby(logo["group"]).max().idxmax()
+        'D'
+        """
+        n_boot = self.n_boot if n_boot is None else positive_int(n_boot, "n_boot", minimum=0)
+        labels = list(self.fits)
+        if len(labels) < 2:
+            raise ValueError(f"leave_one_group_out() needs at least two fitted groups; only {labels} could be "
+                             f"fitted.")
+        rows = self._error_points()
+        rows = rows[rows["group"] != OVERALL]
+        # Sums per (group, size) once; the others' curve is the total minus the group's, so the cost stays
+        # linear in the number of groups (pooling the others' rows afresh for each group is quadratic).
+        cells = _cell_means(rows, self.size, self.metric)
+        g_code, g_names = pd.factorize(cells["group"])
+        keys = cells[list(self.size)].drop_duplicates().sort_values(list(self.size)).reset_index(drop=True)
+        s_code = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(cells[list(self.size)]))
+        W = np.zeros((len(g_names), len(keys)))  # noqa: N806
+        WY = np.zeros_like(W)  # noqa: N806
+        W[g_code, s_code] = cells["n_examples"].to_numpy()
+        WY[g_code, s_code] = cells["n_examples"].to_numpy() * cells[self.metric].to_numpy()
+        others_w, others_wy = W.sum(axis=0)[None, :] - W, WY.sum(axis=0)[None, :] - WY
+        # A size only this group was measured at leaves the others nothing there (up to rounding).
+        keep = others_w > 1e-9 * W.sum(axis=0)[None, :]
+        key_cols = [keys[c].to_numpy(dtype=float) for c in self.size]
+        pos = {g: i for i, g in enumerate(g_names)}
+        train, reasons = [], {}
+        for g in labels:
+            m = keep[pos[g]]
+            size_cols = [c[m] for c in key_cols]
+            reason = _too_few_arrays(size_cols, self._needed)
+            if reason:
+                reasons[g] = f"the other groups' curve cannot be fitted: {reason}"
+            else:
+                train.append((g, size_cols, others_wy[pos[g], m] / others_w[pos[g], m]))
+        observed = cells[cells["group"].isin(labels)]
+        return self._scored(labels, observed, train, self._refit(train, n_boot), reasons)
+
+    @property
+    def _needed(self) -> int:
+        return 5 if self.form == "chinchilla" else (3 if self.irreducible else 2)
+
+    def _error_points(self) -> pd.DataFrame:
+        """:attr:`points` with the metric as an error."""
+        return self.points.assign(**{self.metric: self._ms.error(self.points[self.metric])})
+
+    def _x(self, pts: pd.DataFrame) -> np.ndarray:
+        x = pts[self.size[0]].to_numpy(dtype=float)
+        return x if self.form == "power_law" else x * pts[self.size[1]].to_numpy(dtype=float)
+
+    def _refit(self, curves: list[tuple[str, list[np.ndarray], np.ndarray]],
+               n_boot: int) -> dict[str, PowerLawFit | ChinchillaFit]:
+        """The law of each (label, size columns, errors), with this fit's options and each label's seed."""
+        ms, notes = self._ms, list(self.notes)
+        seeds = [self.group_seeds.get(label, self.seed) for label, _, _ in curves]
+        with _numerics("refit", self.size, self.points, notes):
+            if self.form == "power_law":
+                designs = [_batchfit.design(sizes[0], ms.to_fit(y), s) for (_, sizes, y), s in zip(curves, seeds)]
+                done = _batchfit.fit_groups(designs, irreducible=self.irreducible, loss=self.loss,
+                                            delta=self.huber_delta if self.loss == "huber" else None,
+                                            n_boot=n_boot, progress=False, lines=False) if designs else []
+                return {label: r.law for (label, _, _), r in zip(curves, done)}
+            return {label: fit_chinchilla(sizes[0], sizes[1], ms.to_fit(y), huber_delta=self.huber_delta,
+                                          n_boot=n_boot, seed=s)
+                    for (label, sizes, y), s in zip(curves, seeds)}
+
+    def _scored(self, labels: list[str], observed: pd.DataFrame,
+                train: list[tuple[str, list[np.ndarray], np.ndarray]],
+                laws: dict[str, PowerLawFit | ChinchillaFit], reasons: dict[str, str]) -> pd.DataFrame:
+        """Each law's predictions at the per-size ``observed`` errors of its label, scored, labels in order."""
+        ms = self._ms
+        observed = observed.assign(_order=observed["group"].map({g: i for i, g in enumerate(labels)}))
+        observed = observed.sort_values(["_order", *self.size], kind="stable").reset_index(drop=True)
+        m = len(observed)
+        obs_e = observed[self.metric].to_numpy(dtype=float)
+        cols = [observed[c].to_numpy(dtype=float) for c in self.size]
+        x = cols[0] if len(cols) == 1 else cols[0] * cols[1]
+        pred_e, low, high, extra = (np.full(m, np.nan) for _ in range(4))
+        covered = np.zeros(m, dtype=bool)
+        has_ci = np.zeros(m, dtype=bool)
+        n_train = np.zeros(m, dtype=int)
+        status = np.full(m, "ok", dtype=object)
+        fitted_x = {label: (sizes[0] if len(sizes) == 1 else sizes[0] * sizes[1]) for label, sizes, _ in train}
+        for label, idx in observed.groupby("group", sort=False).indices.items():
+            law = laws.get(label)
+            if law is None:
+                status[idx] = reasons.get(label, "not fitted")
+                continue
+            grid = [c[idx] for c in cols]
+            fx = fitted_x[label]
+            n_train[idx] = len(fx)
+            pred_e[idx] = ms.to_error(_law_values(law, grid))
+            extra[idx] = np.log10(np.maximum(np.maximum(x[idx] / fx.max(), fx.min() / x[idx]), 1.0))
+            draws = _law_draws(law, grid)
+            if draws is not None:
+                ends = np.sort(np.nanpercentile(ms.to_user(draws), [_TAIL, 100 - _TAIL], axis=0), axis=0)
+                low[idx], high[idx] = ends
+                obs_u = ms.error(obs_e[idx])
+                covered[idx] = (ends[0] <= obs_u) & (obs_u <= ends[1])
+                has_ci[idx] = True
+        obs, pred = ms.error(obs_e), ms.error(pred_e)
+        covered_or_na = pd.array(covered, dtype="boolean")
+        covered_or_na[~has_ci] = pd.NA
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = pred_e / obs_e
+        return pd.DataFrame({"group": observed["group"].to_numpy(), **{c: v for c, v in zip(self.size, cols)},
+                             "observed": obs, "prediction": pred, "ci_low": low, "ci_high": high,
+                             "residual": pred - obs, "relative_error": ratio - 1, "log_ratio": np.log(ratio),
+                             "extrapolation": extra, "covered": covered_or_na,
+                             "n_train": n_train, "status": status})
+
+
     def _labels(self, group: str | Sequence[str] | None) -> list[str]:
         """The requested fitted groups (``"overall"`` for the aggregate), checked; default all of them."""
         labels = [OVERALL, *self.fits] if group is None else ([group] if isinstance(group, str) else list(group))
@@ -557,6 +839,36 @@ def _predict(fit: PowerLawFit | ChinchillaFit, grid: pd.DataFrame, sizes: tuple[
     if isinstance(fit, ChinchillaFit):
         return fit.predict(grid[sizes[0]], grid[sizes[1]])
     return fit.predict(grid[sizes[0]])
+
+
+def _law_values(fit: PowerLawFit | ChinchillaFit, sizes: list[np.ndarray]) -> np.ndarray:
+    """``fit`` at the sizes (one array, or N and D)."""
+    return fit.predict(*sizes) if isinstance(fit, ChinchillaFit) else fit.predict(sizes[0])
+
+
+def _law_draws(fit: PowerLawFit | ChinchillaFit, sizes: list[np.ndarray]) -> np.ndarray | None:
+    """(n_boot, points) values of every bootstrap draw of ``fit`` at the sizes, or ``None`` without draws."""
+    if fit.boot is None:
+        return None
+    b = {c: fit.boot[c].to_numpy()[:, None] for c in fit.boot.columns}
+    # Draws at the fitter's exponent bounds overflow at extreme sizes; they become inf, the percentile's concern.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if isinstance(fit, ChinchillaFit):
+            N, D = (v[None, :] for v in sizes)  # noqa: N806
+            return b["E"] + b["A"] * N ** -b["alpha"] + b["B"] * D ** -b["beta"]
+        return b["a"] * sizes[0][None, :] ** -b["b"] + b["c"]
+
+
+def _cell_means(rows: pd.DataFrame, sizes: tuple[str, ...], metric: str) -> pd.DataFrame:
+    """Example-weighted mean metric per (group, size): every group's curve, in one pass."""
+    w = rows["n_examples"].to_numpy(dtype=float)
+    cols = ["group", *sizes]
+    sums = (pd.DataFrame({**{c: rows[c].to_numpy() for c in cols}, "_w": w,
+                          "_wy": w * rows[metric].to_numpy(dtype=float)})
+            .groupby(cols, sort=True)[["_w", "_wy"]].sum().reset_index())
+    sums = sums[sums["_w"] > 0]
+    return pd.DataFrame({**{c: sums[c].to_numpy() for c in cols}, metric: (sums["_wy"] / sums["_w"]).to_numpy(),
+                         "n_examples": sums["_w"].to_numpy()})
 
 
 def _difference_row(comparison: str, group: str, parameter: str, estimate: float,

@@ -202,7 +202,7 @@ def test_library_report_holds_the_analysis(tmp_path):
     df.columns = df.columns.str.strip()
     report = au.audit(df, size="N train", metric="Error rate", group="Who", n_boot=20)
     assert set(report.tables) == {"by_group", "improvement", "non_improving", "difference", "third_axis",
-                                  "described"}
+                                  "described", "holdout", "leave_one_group_out"}
     assert set(report.charts) == {"scaling", "exponents", "third_axis"}
     assert report.group_fit.fits["Group A"].b == pytest.approx(0.5, abs=1e-6)
     assert report.third_axis is not None and report.third_axis.curve["k"].tolist() == [1, 2]
@@ -751,3 +751,24 @@ def test_real_two_choice_accuracies_go_in_as_accuracies_with_their_chance_level(
     below = int((df["accuracy"] < 0.5).sum())
     if below:
         assert any(f"{below} row(s) of accuracy lie below the chance level 0.5" in n for n in as_acc.notes)
+
+
+# --------------------------------------------------------------------------- holdout checks in the report (issue 15)
+
+
+def test_the_report_holds_the_holdout_and_leave_one_group_out_checks(tmp_path):
+    law = 2 * N**-0.4 + 0.05
+    df = pd.concat([pd.DataFrame({"n": N, "err": law, "g": g}) for g in ("a", "b", "c")]
+                   + [pd.DataFrame({"n": N, "err": 1.0 * N**-0.05 + 0.2, "g": "odd"})])
+    report = au.audit(df, size="n", metric="err", group="g", n_boot=30)
+    held = report.tables["holdout"].set_index("group")
+    assert list(held.index) == ["overall", "a", "b", "c", "odd"]
+    assert (held["n"] == N[-1]).all()
+    assert held.loc[["a", "b", "c"], "relative_error"].abs().max() < 1e-3  # an exact law predicts its largest size
+    logo = report.tables["leave_one_group_out"]
+    assert logo.iloc[0]["group"] == "odd"  # worst first: the others' law does not transfer to it
+    text = report.to_html()
+    assert "Does the law predict what it was not fitted to?" in text and "Leave one group out" in text
+    assert "The other groups' pooled law predicts odd worst" in text
+    one = au.audit(df[df["g"] == "a"], size="n", metric="err", group="g", n_boot=0)
+    assert one.tables["leave_one_group_out"].empty and len(one.tables["holdout"]) == 2
