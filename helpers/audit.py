@@ -623,13 +623,22 @@ def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int,
         else pd.DataFrame(
             columns=list(_LOGO_COLUMNS)),
         "non_improving": flat.reset_index(drop=True),
-        "difference": fit.difference() if len(fit.fits) >= 2 else pd.DataFrame(
+        "difference": fit.difference(paired=_paired(fit, check_boot)) if len(fit.fits) >= 2 else pd.DataFrame(
             columns=["comparison", "group", "parameter", "estimate", "ci_low", "ci_high"]),
         "third_axis": third.curve if third is not None else pd.DataFrame(
             columns=["k", "share_described", "share_low", "share_high", "share_exponent_consistent",
                      "aggregate_b", "aggregate_rmse"]),
         "described": described,
     }
+
+
+def _paired(fit: GroupScalingFit, n_boot: int) -> bool:
+    """Pair the difference draws when every fitted group was measured at the same sizes (and draws exist)."""
+    if not n_boot or fit.form != "power_law":
+        return False
+    pts = fit.points[fit.points["group"].isin(list(fit.fits))]
+    per_group = pts.groupby("group")[fit.size[0]].agg(lambda v: tuple(np.unique(v)))
+    return per_group.nunique() == 1
 
 
 _LOGO_COLUMNS = ("group", "n_sizes", "worst_size", "observed", "prediction", "relative_error", "covered_share",
@@ -1028,7 +1037,12 @@ def _render(r: AuditReport) -> str:
         _table(t["by_group"], "No groups."),
         "<h2>How far the exponents differ</h2>", figure("exponents"),
         "<p>The first row is the largest minus the smallest group exponent; then each group minus the "
-        "aggregate.</p>",
+        "aggregate. "
+        + ("Every group was measured at the same sizes, so the intervals are from paired bootstrap draws: the "
+           "sizes are resampled once for all groups, and what is particular to one size moves every group "
+           "together instead of widening the difference.</p>" if _paired(r.group_fit, r.n_boot if len(
+               r.group_fit.fits) <= HOLDOUT_BOOT_GROUPS else 0) else
+           "The intervals are from each group's own bootstrap draws (independent).</p>"),
         _table(t["difference"], "Fewer than two groups could be fitted, so there is nothing to compare."),
         "<h2>Who improves</h2>",
         "<p>Improvement is the fall of a straight line on the log-log scale between the smallest and the largest "

@@ -772,3 +772,15 @@ def test_the_report_holds_the_holdout_and_leave_one_group_out_checks(tmp_path):
     assert "The other groups' pooled law predicts odd worst" in text
     one = au.audit(df[df["g"] == "a"], size="n", metric="err", group="g", n_boot=0)
     assert one.tables["leave_one_group_out"].empty and len(one.tables["holdout"]) == 2
+
+
+def test_the_report_pairs_the_difference_draws_when_the_groups_share_sizes():
+    rng = np.random.default_rng(1)
+    shared = np.exp(rng.normal(0, 0.05, N.size))
+    df = pd.concat([pd.DataFrame({"n": N, "err": (2 * N**-b + 0.05) * shared, "g": g}) for g, b in (("a", 0.5),
+                                                                                              ("b", 0.3))])
+    report = au.audit(df, size="n", metric="err", group="g", n_boot=100)
+    pd.testing.assert_frame_equal(report.tables["difference"], report.group_fit.difference(paired=True))
+    assert "paired bootstrap draws" in report.to_html()
+    uneven = au.audit(df.iloc[1:], size="n", metric="err", group="g", n_boot=30)
+    pd.testing.assert_frame_equal(uneven.tables["difference"], uneven.group_fit.difference())
