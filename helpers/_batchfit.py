@@ -12,7 +12,7 @@ weighted by the number of rows there. For the squared loss this is exactly the f
 squares splits into within-size and between-size parts); for the Huber loss it is a robust fit to the per-size
 means. Its bootstrap still resamples rows: each resample's counts and means per size are recomputed.
 
-This is the only module that uses the solver's private interface of :mod:`helpers.scaling`.
+It drives the solver through the internal interface of :mod:`helpers._solver`.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.scaling import CI_LEVEL, PowerLawFit, _fit_batch, _intervals, _polish, _power_params, _Problem
+from helpers._solver import Problem, fit_batch, polish, power_params, resample_weights
+from helpers._stats import interval_dict, percentile_interval
+from helpers.scaling import PowerLawFit
 
 #: Above this many rows a group is fitted to its per-size means (see the module documentation).
 COMPRESS_ABOVE = 2000
 #: Resample rows polished together; bounds the memory of the (rows, points, parameters) Jacobian.
 CHUNK_ROWS = 40_000
-_TAIL = 100 * (1 - CI_LEVEL) / 2
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,6 @@ def design(x: np.ndarray, y: np.ndarray, seed: int, boot_w: np.ndarray | None = 
     return Design(sizes, means, counts, len(x), int(seed), inverse, logy, boot_w)
 
 
-def resample_weights(n: int, n_boot: int, seed: int) -> np.ndarray:
-    """(n_boot, n) bootstrap counts of n rows: the draws :func:`helpers.scaling.fit_power_law` makes for ``seed``."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
-
-
 def _resampled(d: Design, n_boot: int) -> tuple[np.ndarray, np.ndarray]:
     """Point weights and log metrics (n_boot, m) of every resample of ``d``."""
     w = resample_weights(d.n_rows, n_boot, d.seed) if d.boot_w is None else d.boot_w
@@ -109,12 +104,12 @@ def _layouts(designs: list[Design]) -> Iterator[list[int]]:
     yield from by_key.values()
 
 
-def _polish_chunks(prob: _Problem, theta: np.ndarray, w: np.ndarray, logy: np.ndarray, bar) -> np.ndarray:
+def _polish_chunks(prob: Problem, theta: np.ndarray, w: np.ndarray, logy: np.ndarray, bar) -> np.ndarray:
     out = np.empty_like(theta)
     for lo in range(0, len(theta), CHUNK_ROWS):
         hi = min(lo + CHUNK_ROWS, len(theta))
-        # Same cap as helpers.scaling._bootstrap: only rows of a law the data do not pin down run that long.
-        out[lo:hi], _ = _polish(prob, theta[lo:hi], w[lo:hi], logy[lo:hi], max_iter=200)
+        # Same cap as helpers._solver.bootstrap: only rows of a law the data do not pin down run that long.
+        out[lo:hi], _ = polish(prob, theta[lo:hi], w[lo:hi], logy[lo:hi], max_iter=200)
         if bar is not None:
             bar.update(hi - lo)
     return out
@@ -146,10 +141,10 @@ def fit_groups(designs: list[Design], *, irreducible: bool, loss: str, delta: fl
             boot = [_resampled(d, n_boot) for d in ds] if n_boot else []
             bw = np.concatenate([b[0] for b in boot]) if boot else None
             by = np.concatenate([b[1] for b in boot]) if boot else None
-            fitted: dict[bool, tuple[np.ndarray, np.ndarray, np.ndarray | None, _Problem]] = {}
+            fitted: dict[bool, tuple[np.ndarray, np.ndarray, np.ndarray | None, Problem]] = {}
             for const in consts:
-                prob = _Problem.make(log_x, logy, const=const, delta=delta)
-                theta, obj = _fit_batch(prob, w0)
+                prob = Problem.make(log_x, logy, const=const, delta=delta)
+                theta, obj = fit_batch(prob, w0)
                 if bar is not None:
                     bar.update(len(ds))
                 draws = None
@@ -171,13 +166,13 @@ def fit_groups(designs: list[Design], *, irreducible: bool, loss: str, delta: fl
 def _result(d: Design, j: int, law, line, n_boot: int, *, loss: str, irreducible: bool,
             to_error: Callable[[np.ndarray], np.ndarray] | None = None) -> GroupResult:
     theta, obj, draws, prob = law
-    a, b, c = _power_params(prob, theta[j:j + 1])
+    a, b, c = power_params(prob, theta[j:j + 1])
     ci: dict[str, tuple[float, float]] = {}
     boot = None
     if draws is not None:
-        ba, bb, bc = _power_params(prob, draws[j * n_boot:(j + 1) * n_boot])
+        ba, bb, bc = power_params(prob, draws[j * n_boot:(j + 1) * n_boot])
         boot = pd.DataFrame({"a": ba, "b": bb, "c": bc})
-        ci = _intervals(boot)
+        ci = interval_dict(boot)
     fit = PowerLawFit(a=float(a[0]), b=float(b[0]), c=float(c[0]), n=int(d.n_rows), loss=loss,
                       irreducible=bool(irreducible), objective=float(obj[j]),
                       ci=ci, x_range=(float(d.x.min()), float(d.x.max())), boot=boot)
@@ -185,14 +180,14 @@ def _result(d: Design, j: int, law, line, n_boot: int, *, loss: str, irreducible
         return GroupResult(fit, np.nan, np.nan, np.nan, np.nan)
     ltheta, _, ldraws, lprob = line
     ends = np.array([d.x.min(), d.x.max()])
-    la, lb, _ = _power_params(lprob, ltheta[j:j + 1])
+    la, lb, _ = power_params(lprob, ltheta[j:j + 1])
     back = to_error or (lambda v: v)
     start, end = back(la[0] * ends ** (-lb[0]))
     low = high = np.nan
     if ldraws is not None:
-        da, db, _ = _power_params(lprob, ldraws[j * n_boot:(j + 1) * n_boot])
+        da, db, _ = power_params(lprob, ldraws[j * n_boot:(j + 1) * n_boot])
         vals = back(da[:, None] * ends[None, :] ** (-db[:, None]))
-        low, high = np.percentile(vals[:, 0] - vals[:, 1], [_TAIL, 100 - _TAIL])
+        low, high = percentile_interval(vals[:, 0] - vals[:, 1])
     return GroupResult(fit, float(start - end), float(low), float(high), float(start))
 
 

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import __version__, plots
+from helpers._solver import EXPONENT_RANGE
 from helpers._validate import one_of, positive_int
 from helpers.disaggregate import (
     OVERALL,
@@ -52,7 +53,6 @@ from helpers.disaggregate import (
     fit_by_group,
     third_axis,
 )
-from helpers.scaling import _EXPONENT_RANGE
 
 __all__ = ["AuditReport", "audit", "check_output", "read_results", "main"]
 
@@ -557,7 +557,7 @@ def _notes(fit: GroupScalingFit) -> list[str]:
                      f"a law: {listed}. Their rows still count in the pooled aggregate.")
     table = fit.to_frame()
     # Bootstrap draws piling up at the fitter's bounds on the exponent mean the data do not identify it.
-    low, high = _EXPONENT_RANGE
+    low, high = EXPONENT_RANGE
     stuck = table.loc[(table["b_high"].fillna(table["b"]) >= 0.9 * high)
                       | (table["b_low"].fillna(table["b"]) <= 0.9 * low), "group"].tolist()
     if stuck:
@@ -737,7 +737,7 @@ def _scaling_chart(fit: GroupScalingFit, shown: list[str], *, size: str, metric:
 
 def _not_identified(table: pd.DataFrame) -> pd.Series:
     """Exponents whose estimate or interval reaches (or nearly reaches) a bound of the fitter."""
-    low, high = _EXPONENT_RANGE
+    low, high = EXPONENT_RANGE
     return (table["b_high"].fillna(table["b"]) >= 0.9 * high) | (table["b_low"].fillna(table["b"]) <= 0.9 * low)
 
 

@@ -27,12 +27,13 @@ import numpy as np
 import pandas as pd
 
 from helpers import _batchfit
+from helpers._solver import fit_power_curves
+from helpers._stats import conf_int_frame, percentile_interval
 from helpers._validate import finite_scalar, flag, has_columns, one_of, positive_int
 from helpers.scaling import (
     CI_LEVEL,
     ChinchillaFit,
     PowerLawFit,
-    _fit_power_curves,
     fit_chinchilla,
 )
 
@@ -374,6 +375,30 @@ class GroupScalingFit:
         first = _summary_row(OVERALL, self.overall, self.points[self.points["group"] == OVERALL], self.size,
                              self.parameters)
         return pd.concat([pd.DataFrame([first]), self.by_group], ignore_index=True)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Percentile bootstrap intervals of every fitted law at coverage ``1 - alpha``, from the stored draws.
+
+        One block per law of :meth:`helpers.scaling.PowerLawFit.conf_int` (or ``ChinchillaFit``'s), with a
+        ``group`` column first: the aggregate (``"overall"``), then every fitted group. ``alpha=0.05`` gives the
+        bounds in :attr:`by_group`; nothing is refitted, and a fit with ``n_boot=0`` raises a ``ValueError``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from helpers.disaggregate import fit_by_group
+        >>> n = np.logspace(2, 5, 8)
+        >>> noise = np.exp(np.random.default_rng(0).normal(0, 0.02, 16))
+        >>> df = pd.DataFrame({"n": np.tile(n, 2), "error": np.r_[2 * n**-0.5, 2 * n**-0.1] * noise + 0.05,
+        ...                    "group": np.repeat(["A", "B"], 8)})
+        >>> table = fit_by_group(df, size="n", metric="error", group="group", n_boot=50).conf_int(0.10)
+        >>> table.loc[table["parameter"] == "b", "group"].tolist()
+        ['overall', 'A', 'B']
+        """
+        laws = [(OVERALL, self.overall), *self.fits.items()]
+        frames = [conf_int_frame({p: getattr(law, p) for p in self.parameters}, law.boot, alpha, refit="fit_by_group")
+                  .assign(group=label) for label, law in laws]
+        return pd.concat(frames, ignore_index=True)[["group", "parameter", "estimate", "ci_low", "ci_high"]]
 
     def _draws(self, label: str, parameter: str) -> np.ndarray | None:
         fit = self.overall if label == OVERALL else self.fits.get(label)
@@ -809,7 +834,7 @@ class GroupScalingFit:
             extra[idx] = np.log10(np.maximum(np.maximum(x[idx] / fx.max(), fx.min() / x[idx]), 1.0))
             draws = _law_draws(law, grid)
             if draws is not None:
-                ends = np.sort(np.nanpercentile(ms.to_user(draws), [_TAIL, 100 - _TAIL], axis=0), axis=0)
+                ends = np.sort(percentile_interval(ms.to_user(draws), omit_nan=True), axis=0)
                 low[idx], high[idx] = ends
                 obs_u = ms.error(obs_e[idx])
                 covered[idx] = (ends[0] <= obs_u) & (obs_u <= ends[1])
@@ -1367,7 +1392,7 @@ def third_axis(
     flat_y, flat_m = agg_y.reshape(-1, len(sizes)), mask.reshape(-1, len(sizes)).astype(float)
     notes = list(fits.notes)
     with _numerics("third_axis", (size,), points, notes):
-        laws = _fit_power_curves(sizes, ms.to_fit(flat_y), flat_m, irreducible=irreducible, delta=delta)
+        laws = fit_power_curves(sizes, ms.to_fit(flat_y), flat_m, irreducible=irreducible, delta=delta)
         a, b, c = (laws[col].to_numpy().reshape(n_perm_, k_max) for col in ("a", "b", "c"))
         pred = ms.to_error(a[..., None] * sizes[None, None, :] ** (-b[..., None]) + c[..., None])  # (P, K, S)
         resid = np.where(mask, np.log(np.where(mask, pred, 1)) - np.log(np.where(mask, agg_y, 1)), 0.0)

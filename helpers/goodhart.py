@@ -30,7 +30,7 @@ is a measurement of a real model.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from helpers._stats import conf_int_frame, interval
 from helpers._validate import (
     MAX_COUNT,
     as_float_array,
@@ -300,6 +301,9 @@ class OveroptimizationFit:
         Nominal coverage of ``ci``.
     n_boot : int
         Bootstrap resamples (0 = none).
+    boot : DataFrame or None
+        The bootstrap draws (columns ``alpha``, ``beta``, ``peak_d``), kept for :meth:`conf_int`; ``None`` when
+        ``n_boot=0``.
     """
 
     alpha: float
@@ -310,6 +314,27 @@ class OveroptimizationFit:
     ci: dict[str, tuple[float, float]] | None = None
     confidence: float = 0.95
     n_boot: int = 0
+    boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Intervals of ``alpha``, ``beta`` and ``peak_d`` at coverage ``1 - alpha`` (the argument, not the
+        coefficient), from the residual-bootstrap draws the fit kept.
+
+        Rows as in :meth:`helpers.scaling.PowerLawFit.conf_int`; ``conf_int(1 - confidence)`` gives ``ci``. The
+        bounds are actual draws (inverted CDF), so a ``peak_d`` bound can be ``inf``. A fit with ``n_boot=0``
+        raises a ``ValueError``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from helpers.goodhart import fit_overoptimization
+        >>> d = np.linspace(0, 3, 13)
+        >>> fit = fit_overoptimization(d, d * (1.2 - 0.3 * d) + 0.02 * np.cos(7 * d), n_boot=300, seed=2)
+        >>> fit.conf_int(0.2)["parameter"].tolist()
+        ['alpha', 'beta', 'peak_d']
+        """
+        estimates = {"alpha": self.alpha, "beta": self.beta, "peak_d": self.peak_d}
+        return conf_int_frame(estimates, self.boot, alpha, refit="fit_overoptimization", method="inverted_cdf")
 
     def predict(self, d: float | ArrayLike) -> float | np.ndarray:
         """Fitted reward at distance(s) ``d >= 0`` (``d log d`` is taken as 0 at ``d = 0``)."""
@@ -369,13 +394,6 @@ def _peak(alpha: np.ndarray, beta: np.ndarray, form: str) -> np.ndarray:
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         peak = np.maximum(alpha / (2 * beta), 0.0) if form == "bon" else np.exp(alpha / beta - 1)
     return np.where(beta > 0, peak, np.inf)
-
-
-def _quantiles_with_inf(values: np.ndarray, q: list[float]) -> tuple[float, float]:
-    """Percentiles that stay correct when some draws are ``inf`` (a resample with no peak)."""
-    # Interpolating between a finite draw and inf gives NaN; the inverted-CDF rule picks actual draws instead.
-    lo, hi = np.quantile(values, q, method="inverted_cdf")
-    return float(lo), float(hi)
 
 
 def fit_overoptimization(
@@ -447,16 +465,18 @@ def fit_overoptimization(
     coef, *_ = np.linalg.lstsq(X, y, rcond=None)
     fitted = X @ coef
     resid = y - fitted
-    ci = None
+    ci, draws = None, None
     if n_boot:
         # Residual bootstrap: the distances are a fixed design (chosen n values), so resample residuals, not points.
         rng = np.random.default_rng(seed)
         y_star = fitted[:, None] + rng.choice(resid, size=(n, n_boot), replace=True)
         boot = np.linalg.pinv(X) @ y_star  # 2 x n_boot: every refit in one matrix product
-        q = [(1 - confidence) / 2, (1 + confidence) / 2]
-        draws = {"alpha": boot[0], "beta": boot[1], "peak_d": _peak(boot[0], boot[1], form)}
-        ci = {k: _quantiles_with_inf(vals, q) for k, vals in draws.items()}
-    return OveroptimizationFit(float(coef[0]), float(coef[1]), form, n, float(resid @ resid), ci, confidence, n_boot)
+        draws = pd.DataFrame({"alpha": boot[0], "beta": boot[1], "peak_d": _peak(boot[0], boot[1], form)})
+        # A resample with no peak has peak_d = inf: the inverted-CDF rule picks actual draws, where interpolating
+        # between a finite draw and inf would give NaN.
+        ci = {k: interval(vals.to_numpy(), confidence, method="inverted_cdf") for k, vals in draws.items()}
+    return OveroptimizationFit(float(coef[0]), float(coef[1]), form, n, float(resid @ resid), ci, confidence, n_boot,
+                               draws)
 
 
 # --------------------------------------------------------------------------- the four variants

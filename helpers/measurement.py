@@ -36,7 +36,7 @@ wrong thing. These functions quantify the parts that can be quantified.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import krippendorff
@@ -45,6 +45,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from helpers._stats import conf_int_frame, interval
 from helpers._validate import (
     MAX_COUNT,
     as_float_array,
@@ -73,10 +74,20 @@ KRIPPENDORFF_LEVELS = ("nominal", "ordinal", "interval", "ratio")
 # --------------------------------------------------------------------------- shared checks
 
 
-def _percentile_interval(draws: np.ndarray, confidence: float) -> tuple[float, float]:
-    # nanquantile: a resample can be degenerate (e.g. all rows identical), which leaves NaN.
-    lo, hi = np.nanquantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(lo), float(hi)
+def _one_row(result: Any) -> pd.DataFrame:
+    """A result's fields as one row, its ``ci`` as ``ci_low``/``ci_high`` (NaN without bootstrap), without draws."""
+    row = {f.name: getattr(result, f.name) for f in fields(result) if f.name not in ("ci", "boot")}
+    low, high = result.ci or (np.nan, np.nan)
+    return pd.DataFrame([{**row, "ci_low": low, "ci_high": high}])
+
+
+def _defined(name: str, draws: np.ndarray) -> pd.DataFrame:
+    """The draws of the resamples on which the statistic is defined, kept for ``conf_int``.
+
+    A degenerate resample (e.g. all rows identical) gives NaN; the intervals leave it out (``omit_nan``), so the
+    kept draws do too and stay finite.
+    """
+    return pd.DataFrame({name: draws[~np.isnan(draws)]})
 
 
 def _resample_counts(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
@@ -110,6 +121,9 @@ class ReliabilityResult:
         Nominal coverage of ``ci``.
     n_boot : int
         Number of bootstrap resamples (0 = none).
+    boot : DataFrame or None
+        The bootstrap draws of ``alpha`` (one column; degenerate resamples left out), kept for :meth:`conf_int`;
+        ``None`` when ``n_boot=0``.
     """
 
     alpha: float
@@ -119,12 +133,27 @@ class ReliabilityResult:
     ci: tuple[float, float] | None
     confidence: float
     n_boot: int
+    boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The interval of Cronbach's alpha at coverage ``1 - alpha`` (the argument), from the stored draws.
+
+        The table of :meth:`helpers.scaling.PowerLawFit.conf_int` with one row, ``parameter == "alpha"``;
+        ``conf_int(1 - confidence)`` gives ``ci``. A result computed with ``n_boot=0`` raises a ``ValueError``.
+
+        Examples
+        --------
+        >>> from helpers.measurement import cronbach_alpha
+        >>> res = cronbach_alpha([[1, 2, 2], [2, 2, 3], [3, 4, 3], [4, 4, 5], [2, 3, 3], [5, 4, 5]], n_boot=500,
+        ...                      confidence=0.9)
+        >>> res.conf_int(0.1)[["ci_low", "ci_high"]].iloc[0].tolist() == list(res.ci)
+        True
+        """
+        return conf_int_frame({"alpha": self.alpha}, self.boot, alpha, refit="cronbach_alpha", omit_nan=True)
 
     def to_frame(self) -> pd.DataFrame:
         """One-row DataFrame with ``ci_low`` / ``ci_high`` columns (NaN without bootstrap)."""
-        row = asdict(self)
-        low, high = row.pop("ci") or (np.nan, np.nan)
-        return pd.DataFrame([{**row, "ci_low": low, "ci_high": high}])
+        return _one_row(self)
 
 
 def _item_matrix(items: Any, missing: str) -> tuple[np.ndarray, list[str], int]:
@@ -214,7 +243,7 @@ def cronbach_alpha(
     if total_var == 0:
         raise ValueError("The total score has zero variance, so alpha is undefined; check that the items vary.")
     alpha = float(_alpha_from_variances(k, x.var(axis=0, ddof=1).sum(), total_var))
-    ci = None
+    ci, boot = None, None
     if n_boot:
         w = _resample_counts(np.random.default_rng(seed), n, n_boot)
         # Weighted first and second moments of every item and of the total, for all resamples in one matmul.
@@ -222,8 +251,9 @@ def cronbach_alpha(
         cols = cols - cols.mean(axis=0)  # centre first: raw moments of large values cancel badly
         s1, s2 = w @ cols, w @ cols**2
         var = (s2 - s1**2 / n) / (n - 1)
-        ci = _percentile_interval(_alpha_from_variances(k, var[:, :k].sum(axis=1), var[:, k]), confidence)
-    return ReliabilityResult(alpha, k, n, n_dropped, ci, confidence, n_boot)
+        draws = _alpha_from_variances(k, var[:, :k].sum(axis=1), var[:, k])
+        ci, boot = interval(draws, confidence, omit_nan=True), _defined("alpha", draws)
+    return ReliabilityResult(alpha, k, n, n_dropped, ci, confidence, n_boot, boot)
 
 
 def item_total_correlations(items: pd.DataFrame | ArrayLike, *, missing: str = "drop") -> pd.DataFrame:
@@ -660,6 +690,8 @@ class ScoreGap:
         Rows dropped because an item or the group was missing.
     n_boot : int
         Bootstrap resamples (0 = none).
+    boot : DataFrame or None
+        The bootstrap draws of ``difference`` (one column), kept for :meth:`conf_int`; ``None`` when ``n_boot=0``.
     """
 
     focal: str
@@ -674,12 +706,29 @@ class ScoreGap:
     n_items: int
     n_dropped: int
     n_boot: int
+    boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The interval of the gap at coverage ``1 - alpha``, from the stored draws (no new resampling).
+
+        One row, ``parameter == "difference"``, laid out as :meth:`helpers.scaling.PowerLawFit.conf_int`;
+        ``conf_int(1 - confidence)`` gives ``ci``, and ``n_boot=0`` leaves no draws (a ``ValueError``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from helpers.measurement import score_gap
+        >>> df = pd.DataFrame({"x": [1, 2, 2, 3, 4, 5, 4, 5], "g": list("aaaabbbb")})
+        >>> gap = score_gap(df, items=["x"], group="g", focal="b", n_boot=400)
+        >>> table = gap.conf_int(0.5)
+        >>> bool(gap.ci[0] <= table["ci_low"].iloc[0] <= gap.difference <= table["ci_high"].iloc[0] <= gap.ci[1])
+        True
+        """
+        return conf_int_frame({"difference": self.difference}, self.boot, alpha, refit="score_gap", omit_nan=True)
 
     def to_frame(self) -> pd.DataFrame:
         """One-row DataFrame with ``ci_low`` / ``ci_high`` columns (NaN without bootstrap)."""
-        row = asdict(self)
-        low, high = row.pop("ci") or (np.nan, np.nan)
-        return pd.DataFrame([{**row, "ci_low": low, "ci_high": high}])
+        return _one_row(self)
 
 
 def score_gap(
@@ -760,16 +809,16 @@ def score_gap(
     if n_boot and min(len(g) for g in groups) < 2:
         raise ValueError("Each group needs at least 2 respondents for a bootstrap interval; pass n_boot=0.")
     means = [float(g.mean()) for g in groups]
-    ci = None
+    ci, draws = None, None
     if n_boot:
         rng = np.random.default_rng(seed)
         # Resample each group separately, so every resample keeps the observed group sizes.
         boot = [(_resample_counts(rng, len(g), n_boot) @ g) / len(g) for g in groups]
-        ci = _percentile_interval(boot[0] - boot[1], confidence)
+        ci, draws = interval(boot[0] - boot[1], confidence, omit_nan=True), _defined("difference", boot[0] - boot[1])
     return ScoreGap(
         focal=str(focal), reference=ref_label, focal_mean=means[0], reference_mean=means[1],
         difference=means[0] - means[1], ci=ci, confidence=confidence, n_focal=len(groups[0]),
-        n_reference=len(groups[1]), n_items=len(items), n_dropped=n_dropped, n_boot=n_boot,
+        n_reference=len(groups[1]), n_items=len(items), n_dropped=n_dropped, n_boot=n_boot, boot=draws,
     )
 
 
@@ -1027,6 +1076,9 @@ class RankAgreement:
         Nominal coverage of ``ci``.
     n_boot : int
         Bootstrap resamples (0 = none).
+    boot : DataFrame or None
+        The bootstrap draws of ``tau`` (one column; resamples without a defined tau left out), kept for
+        :meth:`conf_int`; ``None`` when ``n_boot=0``.
     """
 
     tau: float
@@ -1038,12 +1090,26 @@ class RankAgreement:
     ci: tuple[float, float] | None
     confidence: float
     n_boot: int
+    boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Kendall's tau with its percentile interval at coverage ``1 - alpha``, recomputed from the kept draws.
+
+        A one-row table (``parameter == "tau"``) in the layout of :meth:`helpers.scaling.PowerLawFit.conf_int`.
+        ``conf_int(1 - confidence)`` is ``ci``; without draws (``n_boot=0``) a ``ValueError`` says so.
+
+        Examples
+        --------
+        >>> from helpers.measurement import rank_agreement
+        >>> res = rank_agreement(list(range(12)), [0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10], n_boot=300)
+        >>> list(res.conf_int(0.2).columns)
+        ['parameter', 'estimate', 'ci_low', 'ci_high']
+        """
+        return conf_int_frame({"tau": self.tau}, self.boot, alpha, refit="rank_agreement", omit_nan=True)
 
     def to_frame(self) -> pd.DataFrame:
         """One-row DataFrame with ``ci_low`` / ``ci_high`` columns (NaN without bootstrap)."""
-        row = asdict(self)
-        low, high = row.pop("ci") or (np.nan, np.nan)
-        return pd.DataFrame([{**row, "ci_low": low, "ci_high": high}])
+        return _one_row(self)
 
 
 def _paired_scores(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -1132,11 +1198,13 @@ def rank_agreement(
     n = len(x)
     n_pairs = n * (n - 1) // 2
     n_disc = int((sa * sb < 0).sum()) // 2
-    ci = None
+    ci, boot = None, None
     if n_boot:
         w = _resample_counts(np.random.default_rng(seed), n, n_boot)
-        ci = _percentile_interval(_bootstrap_tau_b(sa, sb, w), confidence)
-    return RankAgreement(float(tau), float(p_value), n, n_pairs, n_disc, n_disc / n_pairs, ci, confidence, n_boot)
+        draws = _bootstrap_tau_b(sa, sb, w)
+        ci, boot = interval(draws, confidence, omit_nan=True), _defined("tau", draws)
+    return RankAgreement(float(tau), float(p_value), n, n_pairs, n_disc, n_disc / n_pairs, ci, confidence, n_boot,
+                         boot)
 
 
 # --------------------------------------------------------------------------- definitions of the outcome

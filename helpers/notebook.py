@@ -43,6 +43,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import html
 import json
@@ -494,13 +495,33 @@ class _Context:
         return str(self.source)
 
 
-def _names(persons: Sequence[Any], full: bool = False) -> str:
-    """Person list as sphinxcontrib-bibtex's author_year style shows it ("A", "A and B", "A *et al.*")."""
+@functools.cache
+def _pybtex_plugin(kind: str, name: str) -> Any:
+    # pybtex looks a plugin up among all installed entry points on every call (about 50 ms in the book's
+    # environment, which was most of a chapter's conversion time); the answer cannot change within a process.
     import pybtex.plugin
 
-    style = pybtex.plugin.find_plugin("pybtex.style.names", name="last")()
+    return pybtex.plugin.find_plugin(kind, name)
+
+
+def _render(text: Any, backend: str) -> str:
+    """``text.render_as(backend)`` with the backend looked up once."""
+    return text.render(_pybtex_plugin("pybtex.backends", backend)())
+
+
+@functools.cache
+def _plain_style() -> Any:
+    """pybtex's plain formatting style (its constructor looks up four plugins, so it is built once)."""
+    from pybtex.style.formatting.plain import Style
+
+    return Style()
+
+
+def _names(persons: Sequence[Any], full: bool = False) -> str:
+    """Person list as sphinxcontrib-bibtex's author_year style shows it ("A", "A and B", "A *et al.*")."""
+    style = _pybtex_plugin("pybtex.style.names", "last")()
     # rendered as HTML and unescaped, so that a tie (``De~Boeck``) stays a no-break space, as in the book
-    names = [_escape(html.unescape(style.format(p, True).format().render_as("html"))) for p in persons]
+    names = [_escape(html.unescape(_render(style.format(p, True).format(), "html"))) for p in persons]
     names = [n for n in names if n]
     if len(names) <= 1:
         return "".join(names)
@@ -517,18 +538,16 @@ def _author_or_editor_or_title(entry: Any, full: bool) -> str:
     for role in ("author", "editor"):
         if entry.persons.get(role):
             return _names(entry.persons[role], full)
-    return _escape(Text.from_latex(entry.fields.get("title", "")).render_as("text"))
+    return _escape(_render(Text.from_latex(entry.fields.get("title", "")), "text"))
 
 
 def _sorted_keys(keys: Sequence[str], ctx: _Context) -> list[str]:
     """Keys in the bibliography's order (sphinxcontrib-bibtex lists a group of citations that way)."""
-    from pybtex.style.formatting.plain import Style
-
     entries = ctx.book.bib.entries
     for key in keys:
         if key not in entries:
             raise ValueError(f"{ctx.where()}: citation key {key!r} is not in {', '.join(map(str, ctx.book.bib_files))}.")
-    order = {id(e): i for i, e in enumerate(Style().sort([entries[k] for k in dict.fromkeys(keys)]))}
+    order = {id(e): i for i, e in enumerate(_plain_style().sort([entries[k] for k in dict.fromkeys(keys)]))}
     return sorted(dict.fromkeys(keys), key=lambda k: order[id(entries[k])])
 
 
@@ -875,13 +894,11 @@ def _code_cell(cell: nbformat.NotebookNode, ctx: _Context) -> nbformat.NotebookN
 def _references_cell(ctx: _Context) -> nbformat.NotebookNode | None:
     if not ctx.cited:
         return None
-    from pybtex.style.formatting.plain import Style
-
-    style = Style()
+    style = _plain_style()
     entries = style.sort([ctx.book.bib.entries[k] for k in ctx.cited])
     items = []
     for formatted in style.format_entries(entries):
-        text = " ".join(formatted.text.render_as("markdown").split())
+        text = " ".join(_render(formatted.text, "markdown").split())
         # pybtex escapes every punctuation mark; keep the escapes only where Markdown needs them
         items.append("- " + re.sub(r"\\([^\\`*_\[\]<>$|#])", r"\1", text))
     url = ctx.book.url(ctx.book.bibliography_doc or "book/bibliography")

@@ -34,19 +34,23 @@ a grid of about 4,500 starting values and keeps the best. This module does less 
 3. *Bootstrap as weights.* A bootstrap resample is the same problem with integer weights on the points, so
    ``n_boot`` resamples are polished together, warm-started at the full-data fit, in the same batched solver.
 
+The solver itself is the package-private module ``helpers._solver``, which :mod:`helpers.disaggregate` shares.
 The benchmark ``tests/benchmarks/bench_chinchilla.py`` compares this with the reference recipe on the same data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import huber as _scipy_huber
 
+from helpers import _solver
+# Re-exported: experimental design moved to helpers.design, and chapters import it from here.
+from helpers.design import chinchilla_design  # noqa: F401
+from helpers._stats import CI_LEVEL, conf_int_frame, interval_dict, percentile_interval
 from helpers._validate import (
     as_float_array,
     as_positive_array,
@@ -61,13 +65,6 @@ from helpers._validate import (
 from helpers._validate import seed as _seed
 
 LOSSES = ("huber", "squared")
-#: Percentile interval reported in ``ci``.
-CI_LEVEL = 0.95
-
-# Log-coefficients are kept in this range: exp(-60) is zero for any loss a reader will fit, and the cap stops a
-# vanishing term from drifting to -inf, where its gradient is zero and the linear algebra becomes singular.
-_LOG_COEF_RANGE = (-60.0, 60.0)
-_EXPONENT_RANGE = (-5.0, 20.0)
 
 
 # --------------------------------------------------------------------------- the two laws
@@ -175,6 +172,7 @@ class PowerLawFit:
         The minimised value: sum over points of the loss of ``log(prediction) - log(observed)``.
     ci : dict
         Parameter name to its 95% percentile bootstrap interval ``(low, high)``; empty when ``n_boot=0``.
+        :meth:`conf_int` gives the intervals at any other level.
     x_range : tuple of float
         Smallest and largest ``x`` fitted (predictions outside it are extrapolations).
     boot : DataFrame or None
@@ -227,9 +225,41 @@ class PowerLawFit:
         if self.boot is not None:
             b = self.boot
             draws = b["a"].to_numpy()[:, None] * x[None, :] ** (-b["b"].to_numpy()[:, None]) + b["c"].to_numpy()[:, None]
-            tail = 100 * (1 - CI_LEVEL) / 2
-            low, high = np.percentile(draws, [tail, 100 - tail], axis=0)
+            low, high = percentile_interval(draws, CI_LEVEL)
         return pd.DataFrame({"x": x, "fit": self.predict(x), "low": low, "high": high})
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Percentile bootstrap intervals at coverage ``1 - alpha``, from the stored draws (nothing is refitted).
+
+        Modelled on ``conf_int(alpha=...)`` of statsmodels' results: ``alpha=0.05`` gives the intervals in ``ci``.
+
+        Parameters
+        ----------
+        alpha : float, default 0.05
+            One minus the coverage, strictly between 0 and 1.
+
+        Returns
+        -------
+        DataFrame
+            One row per parameter (``a``, ``b``, ``c``): ``parameter``, ``estimate``, ``ci_low``, ``ci_high``.
+
+        Raises
+        ------
+        ValueError
+            If the fit kept no draws (``n_boot=0``) or ``alpha`` is not in ``(0, 1)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from helpers.scaling import fit_power_law, power_law
+        >>> x = np.logspace(2, 5, 12)
+        >>> noise = np.exp(np.random.default_rng(1).normal(0, 0.02, x.size))
+        >>> fit = fit_power_law(x, power_law(x, a=3.0, b=0.4, c=0.05) * noise, n_boot=200)
+        >>> wide, narrow = fit.conf_int(0.05).set_index("parameter"), fit.conf_int(0.5).set_index("parameter")
+        >>> bool(wide.loc["b", "ci_low"] <= narrow.loc["b", "ci_low"] <= fit.b <= narrow.loc["b", "ci_high"])
+        True
+        """
+        return conf_int_frame({"a": self.a, "b": self.b, "c": self.c}, self.boot, alpha, refit="fit_power_law")
 
     def to_frame(self) -> pd.DataFrame:
         """One row: the estimates, their interval bounds (``b_low``, ``b_high``, ...; NaN without bootstrap)
@@ -257,7 +287,8 @@ class ChinchillaFit:
     objective : float
         The minimised sum of Huber losses of the log residuals.
     ci : dict
-        Parameter to its 95% percentile bootstrap interval; empty when ``n_boot=0``.
+        Parameter to its 95% percentile bootstrap interval; empty when ``n_boot=0``. :meth:`conf_int` gives the
+        intervals at any other level.
     boot : DataFrame or None
         Bootstrap draws (columns ``E, A, B, alpha, beta``), or ``None``.
     """
@@ -356,14 +387,33 @@ class ChinchillaFit:
         n_d, d_d, r_d = _optimal_split(C[None, :], b["A"], b["B"], b["alpha"], b["beta"])
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
             loss_d = b["E"] + b["A"] * n_d ** -b["alpha"] + b["B"] * d_d ** -b["beta"]
-        tail = 100 * (1 - CI_LEVEL) / 2
         for name, draws in (("N_opt", n_d), ("D_opt", d_d), ("tokens_per_parameter", r_d), ("loss", loss_d)):
             if draws.shape[0]:
-                out[f"{name}_low"], out[f"{name}_high"] = np.nanpercentile(draws, [tail, 100 - tail], axis=0)
+                out[f"{name}_low"], out[f"{name}_high"] = percentile_interval(draws, CI_LEVEL, omit_nan=True)
             else:
                 out[f"{name}_low"] = out[f"{name}_high"] = np.nan
         out["n_draws"] = int(ok.sum())
         return out
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Intervals of ``E``, ``A``, ``B``, ``alpha`` and ``beta`` at coverage ``1 - alpha``, from the stored draws.
+
+        The argument ``alpha`` is the interval's error rate, not the exponent. It is used, and the table laid out
+        (with the columns of :meth:`to_frame`), as in :meth:`PowerLawFit.conf_int`; ``alpha=0.05`` gives ``ci``.
+        Without draws (``n_boot=0``) it raises a ``ValueError``.
+
+        Examples
+        --------
+        >>> from helpers.design import chinchilla_design
+        >>> from helpers.scaling import fit_chinchilla
+        >>> runs = chinchilla_design(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.37, noise_sd=0.01, seed=1)
+        >>> fit = fit_chinchilla(runs["N"], runs["D"], runs["loss"], n_boot=50)
+        >>> table = fit.conf_int(0.10)
+        >>> list(table.columns), len(table)
+        (['parameter', 'estimate', 'ci_low', 'ci_high'], 5)
+        """
+        estimates = {p: getattr(self, p) for p in ("E", "A", "B", "alpha", "beta")}
+        return conf_int_frame(estimates, self.boot, alpha, refit="fit_chinchilla")
 
     def to_frame(self) -> pd.DataFrame:
         """One row per parameter: ``parameter``, ``estimate``, ``ci_low``, ``ci_high`` (NaN without bootstrap)."""
@@ -447,16 +497,16 @@ def fit_power_law(
     min_points(len(x), 3 if irreducible else 2, f"fit_power_law(irreducible={irreducible})")
     if np.unique(x).size < 2:
         raise ValueError("x must contain at least two distinct sizes; a slope cannot be fitted at one size.")
-    prob = _Problem.make(np.log(x)[:, None], np.log(y), const=bool(irreducible), delta=opts["delta"])
-    theta, obj = _fit(prob)
-    a, b, c = _power_params(prob, theta[None, :])
+    prob = _solver.Problem.make(np.log(x)[:, None], np.log(y), const=bool(irreducible), delta=opts["delta"])
+    theta, obj = _solver.fit(prob)
+    a, b, c = _solver.power_params(prob, theta[None, :])
     ci: dict[str, tuple[float, float]] = {}
     boot = None
     if opts["n_boot"]:
-        draws = _bootstrap(prob, theta, opts["n_boot"], opts["seed"])
-        ba, bb, bc = _power_params(prob, draws)
+        draws = _solver.bootstrap(prob, theta, opts["n_boot"], opts["seed"])
+        ba, bb, bc = _solver.power_params(prob, draws)
         boot = pd.DataFrame({"a": ba, "b": bb, "c": bc})
-        ci = _intervals(boot)
+        ci = interval_dict(boot)
     return PowerLawFit(
         a=float(a[0]), b=float(b[0]), c=float(c[0]), n=len(x), loss=loss, irreducible=bool(irreducible),
         objective=float(obj), ci=ci, x_range=(float(x.min()), float(x.max())), boot=boot,
@@ -503,7 +553,8 @@ def fit_chinchilla(
 
     Examples
     --------
-    >>> from helpers.scaling import chinchilla_design, fit_chinchilla
+    >>> from helpers.design import chinchilla_design
+    >>> from helpers.scaling import fit_chinchilla
     >>> runs = chinchilla_design(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.37, noise_sd=0.0)
     >>> fit = fit_chinchilla(runs["N"], runs["D"], runs["loss"])
     >>> round(fit.alpha, 3), round(fit.beta, 3), round(fit.E, 3)
@@ -522,14 +573,15 @@ def fit_chinchilla(
                 f"{values[0]:g}, so the {name} term cannot be separated from E. Add runs at other {name}, "
                 f"or fit the loss against {other} alone with fit_power_law."
             )
-    prob = _Problem.make(np.log(np.column_stack([N, D])), np.log(y), const=True, delta=opts["delta"])
-    theta, obj = _fit(prob)
-    est = _chinchilla_params(prob, theta[None, :])
+    prob = _solver.Problem.make(np.log(np.column_stack([N, D])), np.log(y), const=True, delta=opts["delta"])
+    theta, obj = _solver.fit(prob)
+    est = _solver.chinchilla_params(prob, theta[None, :])
     ci: dict[str, tuple[float, float]] = {}
     boot = None
     if opts["n_boot"]:
-        boot = pd.DataFrame(_chinchilla_params(prob, _bootstrap(prob, theta, opts["n_boot"], opts["seed"])))
-        ci = _intervals(boot)
+        draws = _solver.bootstrap(prob, theta, opts["n_boot"], opts["seed"])
+        boot = pd.DataFrame(_solver.chinchilla_params(prob, draws))
+        ci = interval_dict(boot)
     return ChinchillaFit(**{k: float(v[0]) for k, v in est.items()}, n=len(y), huber_delta=opts["delta"],
                          objective=float(obj), ci=ci, boot=boot)
 
@@ -551,82 +603,6 @@ def huber_objective(residuals: Any, *, delta: float = 1e-3) -> float:
     return float(finite_output(np.sum(_scipy_huber(delta, r)), "huber_objective", inputs="residuals"))
 
 
-def chinchilla_design(
-    *,
-    E: float,  # noqa: N803
-    A: float,  # noqa: N803
-    B: float,  # noqa: N803
-    alpha: float,
-    beta: float,
-    budgets: Any = None,
-    models_per_budget: int = 24,
-    span: float = 30.0,
-    noise_sd: float = 0.0,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Simulated training runs on IsoFLOP lines: a design like Chinchilla's, with losses from a known law.
-
-    This is a **simulation** for teaching and testing. For each compute budget ``C`` it places
-    ``models_per_budget`` model sizes log-evenly over a factor ``span`` around the law's compute-optimal size
-    (``span`` wide in total), sets ``D = C / (6 N)``, and draws the loss from :func:`chinchilla_loss` times
-    ``exp(noise)`` with Gaussian noise of standard deviation ``noise_sd`` on the log scale (so the noise is
-    multiplicative, as the fitting objective assumes).
-
-    Parameters
-    ----------
-    E, A, B, alpha, beta : float
-        The true law.
-    budgets : array-like, optional
-        Compute budgets in FLOPs; default ten budgets log-evenly from ``1e18`` to ``1e22`` (a choice of this
-        book, not the original paper's grid).
-    models_per_budget : int, default 24
-        Models per budget (the default design has 240 runs, the size of the data refitted by
-        :cite:`besiroglu2024chinchilla`).
-    span : float, default 30.0
-        Ratio of the largest to the smallest model on each IsoFLOP line.
-    noise_sd : float, default 0.0
-        Standard deviation of the log-loss noise.
-    seed : int, default 0
-        Seed of the noise.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``C``, ``N``, ``D``, ``loss`` (noisy), ``true_loss``.
-
-    Examples
-    --------
-    >>> from helpers.scaling import chinchilla_design
-    >>> runs = chinchilla_design(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
-    >>> len(runs), bool(((6 * runs.N * runs.D / runs.C).round(9) == 1).all())
-    (240, True)
-    """
-    E = finite_scalar(E, "E", low=0.0, example=1.69)  # noqa: N806
-    # The design is centred on the compute-optimal size, which exists only for positive scales and exponents.
-    A = finite_scalar(A, "A", low=0.0, low_open=True, example=406.4)  # noqa: N806
-    B = finite_scalar(B, "B", low=0.0, low_open=True, example=410.7)  # noqa: N806
-    alpha = finite_scalar(alpha, "alpha", low=0.0, low_open=True, example=0.34)
-    beta = finite_scalar(beta, "beta", low=0.0, low_open=True, example=0.28)
-    truth = ChinchillaFit(E, A, B, alpha, beta, n=0, huber_delta=np.nan, objective=np.nan, ci={})
-    budgets = np.geomspace(1e18, 1e22, 10) if budgets is None else as_positive_array(budgets, "budgets")
-    # 10,000 models per budget is far beyond any real sweep and keeps the design's memory small.
-    k = positive_int(models_per_budget, "models_per_budget", minimum=2, maximum=10_000)
-    if budgets.size * k > 10_000_000:
-        raise ValueError(f"The design would have {budgets.size * k:,} runs; pass fewer budgets or models_per_budget.")
-    span = finite_scalar(span, "span", low=1.0, low_open=True, example=30.0)
-    noise_sd = finite_scalar(noise_sd, "noise_sd", low=0.0, example=0.02)
-    seed = _seed(seed)
-    centre = truth.compute_optimal(budgets)["N_opt"].to_numpy()
-    factors = np.exp(np.linspace(-0.5, 0.5, k) * np.log(span))  # span**0.5 overflows for a huge span
-    C = np.repeat(budgets, k)  # noqa: N806
-    N = (centre[:, None] * factors[None, :]).ravel()  # noqa: N806
-    D = C / (6 * N)  # noqa: N806
-    finite_output(np.concatenate([N, D]), "The design's model and data sizes", inputs="constants, budgets and span")
-    true = truth.predict(N, D)
-    noise = np.random.default_rng(seed).normal(0.0, noise_sd, size=true.size) if noise_sd else 0.0
-    return pd.DataFrame({"C": C, "N": N, "D": D, "loss": true * np.exp(noise), "true_loss": true})
-
-
 # --------------------------------------------------------------------------- validation helpers
 
 
@@ -637,314 +613,3 @@ def _options(loss: str, huber_delta: float, n_boot: int, seed: int) -> dict[str,
     n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=100_000)
     seed = _seed(seed)
     return {"delta": delta if loss == "huber" else None, "n_boot": n_boot, "seed": seed}
-
-
-# --------------------------------------------------------------------------- the log-sum-exp model
-
-
-@dataclass(frozen=True)
-class _Problem:
-    """``log yhat = LSE_j(c_j - e_j * L_j) [+ e0]`` with centred log sizes ``L`` (n, k).
-
-    Parameter vector theta = (c_1..c_k, e_1..e_k[, e0]); centring ``L`` decorrelates each scale from its
-    exponent, which keeps the Levenberg-Marquardt normal equations well conditioned. ``logy`` holds one or more
-    curves measured at the same sizes, shape (R, n); every row of theta is fitted to one of them.
-    """
-
-    L: np.ndarray
-    centre: np.ndarray
-    logy: np.ndarray
-    const: bool
-    delta: float | None
-
-    @classmethod
-    def make(cls, log_x: np.ndarray, logy: np.ndarray, *, const: bool, delta: float | None) -> _Problem:
-        centre = log_x.mean(axis=0)
-        return cls(log_x - centre, centre, np.atleast_2d(logy), const, delta)
-
-    @property
-    def k(self) -> int:
-        return self.L.shape[1]
-
-    @property
-    def p(self) -> int:
-        return 2 * self.k + int(self.const)
-
-    def rho(self, r: np.ndarray) -> np.ndarray:
-        return 0.5 * r**2 if self.delta is None else _scipy_huber(self.delta, r)
-
-    def irls_weights(self, r: np.ndarray) -> np.ndarray:
-        """psi(r) / r: the weights that make a weighted quadratic touch the loss from above at r."""
-        if self.delta is None:
-            return np.ones_like(r)
-        return np.minimum(1.0, self.delta / np.maximum(np.abs(r), 1e-300))
-
-    @cached_property
-    def columns(self) -> tuple[np.ndarray, ...]:
-        """The centred log sizes as k contiguous rows (1, n): the hot loop reads them once per step."""
-        return tuple(np.ascontiguousarray(self.L[:, j])[None, :] for j in range(self.k))
-
-    def log_prediction(self, theta: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Log prediction (B, n) and the softmax weight of each term, k (+1) arrays of shape (B, n).
-
-        A stable log-sum-exp (shifted by the largest term), on one (B, n) array per term: scipy's logsumexp and
-        reductions over a trailing axis of length 2 or 3 are several times slower, and this is the fitting hot loop.
-        """
-        k = self.k
-        t = [theta[:, j, None] - theta[:, k + j, None] * self.columns[j] for j in range(k)]
-        if self.const:
-            t.append(np.broadcast_to(theta[:, 2 * k, None], t[0].shape))
-        m = t[0]
-        for tj in t[1:]:
-            m = np.maximum(m, tj)
-        e = [np.exp(tj - m) for tj in t]
-        total = e[0]
-        for ej in e[1:]:
-            total = total + ej
-        return m + np.log(total), [ej / total for ej in e]
-
-    def objective(self, theta: np.ndarray, w: np.ndarray, logy: np.ndarray) -> np.ndarray:
-        r = self.log_prediction(theta)[0] - logy
-        return np.sum(w * self.rho(r), axis=1)
-
-
-def _fit(prob: _Problem) -> tuple[np.ndarray, float]:
-    """Fit the single curve of ``prob``."""
-    theta, obj = _fit_batch(prob, np.ones_like(prob.logy))
-    return theta[0], float(obj[0])
-
-
-def _fit_batch(prob: _Problem, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fit every curve (row of ``prob.logy``, with point weights ``w`` of the same shape) at once.
-
-    A straight line with squared loss has a closed form; everything else starts from variable-projection
-    starts (or the least-squares line) and is polished, all rows and starts together.
-    """
-    R = prob.logy.shape[0]  # noqa: N806
-    line = _ols_lines(prob, w)
-    if not prob.const and prob.delta is None:
-        return line, prob.objective(line, w, prob.logy)
-    starts = line[:, None, :] if not prob.const else _projection_starts(prob, w)  # (R, S, p)
-    S = starts.shape[1]  # noqa: N806
-    rows = np.repeat(np.arange(R), S)
-    # A tight tolerance here is cheap (a handful of starts per curve) and makes the reported minimum exact.
-    theta, obj = _polish(prob, starts.reshape(R * S, -1), w[rows], prob.logy[rows], rtol=1e-15)
-    best = np.argmin(obj.reshape(R, S), axis=1)
-    pick = np.arange(R) * S + best
-    return theta[pick], obj[pick]
-
-
-def _ols_lines(prob: _Problem, w: np.ndarray) -> np.ndarray:
-    """Weighted least-squares line of log y on the first centred log size, per row: (R, 2) = (intercept, slope)."""
-    x = prob.L[:, 0]
-    sw = w.sum(axis=1)
-    mx = (w * x).sum(axis=1) / sw
-    my = (w * prob.logy).sum(axis=1) / sw
-    sxx = (w * (x - mx[:, None]) ** 2).sum(axis=1)
-    sxy = (w * (x - mx[:, None]) * (prob.logy - my[:, None])).sum(axis=1)
-    slope = sxy / sxx
-    return np.column_stack([my - slope * mx, -slope])
-
-
-def _exponent_grid() -> np.ndarray:
-    # Log-spaced, so that small exponents (Kaplan's 0.05-0.1) are as well resolved as large ones.
-    return np.geomspace(0.01, 3.0, 40)
-
-
-def _projection_starts(prob: _Problem, w: np.ndarray, n_starts: int = 8, chunk: int = 32) -> np.ndarray:
-    """(R, n_starts, p): best exponent grid points per curve, coefficients by exact non-negative least squares.
-
-    The design for grid point (e_1, ..., e_k) has the columns ``[1,] x_1**-e_1, ..., x_k**-e_k`` scaled by
-    ``sqrt(w) / y``, so its normal equations are sums over points of ``u a b`` with ``u = w / y**2`` for two basis
-    columns ``a`` and ``b``. A basis column depends on one exponent only, so those sums are formed per exponent
-    (and per pair of exponents for two sizes) and then gathered for the whole grid, instead of building the
-    (grid x points x columns) design itself.
-    """
-    grid = _exponent_grid()
-    k = prob.k
-    index = [ix.ravel() for ix in np.meshgrid(*[np.arange(len(grid))] * k, indexing="ij")]  # grid position per dim
-    expo = np.stack([grid[ix] for ix in index], axis=-1)  # (G, k)
-    G = len(expo)  # noqa: N806
-    basis = [np.exp(-grid[:, None] * prob.L[None, :, j]) for j in range(k)]  # k arrays (len(grid), n)
-    m = k + int(prob.const)
-    out = []
-    for lo in range(0, prob.logy.shape[0], chunk):  # chunks bound the memory of the (rows, G, m, m) equations
-        y = np.exp(prob.logy[lo:lo + chunk])  # (r, n)
-        wr = w[lo:lo + chunk]
-        u, v = wr / y**2, wr / y
-        r = len(y)
-        # Columns in the order [const,] basis_1, ..., basis_k; entry (G, col) of each as a gather from small tables.
-        cols: list[tuple[str, int]] = ([("c", -1)] if prob.const else []) + [("b", j) for j in range(k)]
-        gram = np.empty((r, G, m, m))
-        rhs = np.empty((r, G, m))
-        for p_, (kind_p, jp) in enumerate(cols):
-            rhs[:, :, p_] = (v.sum(axis=1)[:, None] if kind_p == "c" else (v @ basis[jp].T)[:, index[jp]])
-            for q_ in range(p_, m):
-                kind_q, jq = cols[q_]
-                if kind_p == "c" and kind_q == "c":
-                    val = np.broadcast_to(u.sum(axis=1)[:, None], (r, G))
-                elif kind_p == "c":
-                    val = (u @ basis[jq].T)[:, index[jq]]
-                elif jp == jq:
-                    val = (u @ (basis[jp] ** 2).T)[:, index[jp]]
-                else:
-                    cross = np.matmul(u[:, None, :] * basis[jp][None], basis[jq].T)  # (r, len(grid), len(grid))
-                    val = cross[:, index[jp], index[jq]]
-                gram[:, :, p_, q_] = gram[:, :, q_, p_] = val
-        tt = np.repeat(wr.sum(axis=1), G)
-        coef, sse = _nnls_normal(gram.reshape(r * G, m, m), rhs.reshape(r * G, m), tt)
-        order = np.argsort(sse.reshape(r, G), axis=1)[:, :n_starts]  # (r, S)
-        best = coef.reshape(r, G, -1)[np.arange(r)[:, None], order]  # (r, S, m)
-        floor = 1e-12 * y.min(axis=1)[:, None, None]
-        logc = np.log(np.maximum(best, floor))
-        e = expo[order]  # (r, S, k)
-        out.append(np.concatenate([logc[..., 1:], e, logc[..., :1]], axis=2) if prob.const
-                   else np.concatenate([logc, e], axis=2))
-    return np.concatenate(out, axis=0)
-
-
-def _nnls_normal(gram: np.ndarray, rhs: np.ndarray, tt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Non-negative least squares from the normal equations ``X'X`` (G, m, m), ``X't`` (G, m) and ``t't`` (G,),
-    by enumerating active sets.
-
-    For m <= 3 there are at most seven candidate supports, and the non-negative solution is the best
-    least-squares solution among the supports whose coefficients are all positive (KKT), so enumerating them
-    is exact and fully vectorised, unlike a loop over scipy.optimize.nnls.
-    """
-    G, m = rhs.shape  # noqa: N806
-    best_sse = np.full(G, np.inf)
-    best = np.zeros((G, m))
-    for mask in range(1, 2**m):
-        idx = [i for i in range(m) if mask >> i & 1]
-        sub = gram[:, idx][:, :, idx]
-        ridge = 1e-12 * np.trace(sub, axis1=1, axis2=2)[:, None, None] * np.eye(len(idx))
-        b = np.linalg.solve(sub + ridge, rhs[:, idx][:, :, None])[:, :, 0]
-        sse = tt - 2 * np.einsum("gi,gi->g", b, rhs[:, idx]) + np.einsum("gi,gij,gj->g", b, sub, b)
-        ok = (b > 0).all(axis=1) & (sse < best_sse)
-        best_sse = np.where(ok, sse, best_sse)
-        full = np.zeros((G, m))
-        full[:, idx] = b
-        best = np.where(ok[:, None], full, best)
-    return best, best_sse
-
-
-def _jacobian(prob: _Problem, soft: np.ndarray) -> np.ndarray:
-    """Transposed Jacobian (B, p, n) of the log prediction, from the softmax weights ``soft`` (B, k[+1], n).
-
-    The parameter axis comes before the points so that each row of the Jacobian is contiguous.
-    """
-    k = prob.k
-    rows = [soft[:, j] for j in range(k)] + [-soft[:, j] * prob.columns[j] for j in range(k)]
-    if prob.const:
-        rows.append(soft[:, k])
-    return np.stack(rows, axis=1)
-
-
-def _clip(prob: _Problem, theta: np.ndarray) -> np.ndarray:
-    k = prob.k
-    out = theta.copy()
-    out[:, :k] = np.clip(out[:, :k], *_LOG_COEF_RANGE)
-    out[:, k:2 * k] = np.clip(out[:, k:2 * k], *_EXPONENT_RANGE)
-    if prob.const:
-        out[:, 2 * k:] = np.clip(out[:, 2 * k:], *_LOG_COEF_RANGE)
-    return out
-
-
-def _polish(
-    prob: _Problem, theta: np.ndarray, w: np.ndarray, logy: np.ndarray, *, max_iter: int = 400,
-    rtol: float = 1e-10,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Batched Levenberg-Marquardt on the IRLS majoriser of the loss; row b of ``theta`` is fitted to row b of
-    ``logy`` with point weights ``w[b]``.
-
-    A step is kept only if the real objective falls, so each row's objective is monotone; rows stop when
-    the relative decrease falls below ``rtol`` or their damping grows past any useful size.
-    """
-    theta = _clip(prob, np.array(theta, dtype=float))
-    logy = np.broadcast_to(logy, w.shape)
-    # The prediction and softmax weights at each row's current theta are kept, so that an accepted step's
-    # evaluation also serves as the next step's Jacobian: one log-sum-exp per iteration instead of two.
-    pred, soft = prob.log_prediction(theta)
-    soft = np.stack(soft, axis=1)
-    obj = np.sum(w * prob.rho(pred - logy), axis=1)
-    lam = np.full(len(theta), 1e-3)
-    active = np.ones(len(theta), dtype=bool)
-    eye = np.eye(prob.p)
-    for _ in range(max_iter):
-        if not active.any():
-            break
-        i = np.flatnonzero(active)
-        JT = _jacobian(prob, soft[i])  # noqa: N806
-        r = pred[i] - logy[i]
-        omega = w[i] * prob.irls_weights(r)
-        JTw = JT * omega[:, None, :]  # noqa: N806
-        H = np.einsum("bpn,bqn->bpq", JTw, JT)  # noqa: N806  (faster than batched matmul on these small matrices)
-        g = np.matmul(JTw, r[:, :, None])[:, :, 0]
-        diag = np.einsum("bii->bi", H)
-        damp = lam[i, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
-        step = -np.linalg.solve(H + damp, g[:, :, None])[:, :, 0]
-        cand = _clip(prob, theta[i] + step)
-        cand_pred, cand_soft = prob.log_prediction(cand)
-        new = np.sum(w[i] * prob.rho(cand_pred - logy[i]), axis=1)
-        better = new < obj[i]
-        gain = np.where(better, (obj[i] - new) / np.maximum(obj[i], 1e-300), 0.0)
-        rows = i[better]
-        theta[rows] = cand[better]
-        obj[rows] = new[better]
-        pred[rows] = cand_pred[better]
-        soft[rows] = np.stack(cand_soft, axis=1)[better]
-        lam[i] = np.where(better, np.maximum(lam[i] / 3, 1e-12), lam[i] * 4)
-        done = (better & (gain < rtol)) | (lam[i] > 1e12)
-        active[i[done]] = False
-    return theta, obj
-
-
-def _bootstrap(prob: _Problem, theta: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
-    """Parameter draws from ``n_boot`` resamples of the points, each a weighted refit warm-started at ``theta``."""
-    n = prob.logy.shape[1]
-    rng = np.random.default_rng(seed)
-    w = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
-    # Well-determined resamples converge in well under 100 iterations; the cap only stops rows of a law the data do
-    # not pin down (e.g. a flat curve, whose exponent drifts towards its bound), which would otherwise set the pace.
-    draws, _ = _polish(prob, np.repeat(theta[None, :], n_boot, axis=0), w, prob.logy[0], max_iter=200)
-    return draws
-
-
-def _fit_power_curves(
-    x: np.ndarray, Y: np.ndarray, W: np.ndarray, *, irreducible: bool, delta: float | None  # noqa: N803
-) -> pd.DataFrame:
-    """Fit one power law per row of ``Y`` (R, n), all measured at sizes ``x`` (n,), with point weights ``W``.
-
-    Zero weights mark points a curve does not have, so curves with gaps can share one batch. Used by
-    :mod:`helpers.disaggregate` to fit many aggregate curves in one call; validation is the caller's job.
-    """
-    prob = _Problem.make(np.log(x)[:, None], np.log(np.where(W > 0, Y, 1.0)), const=irreducible, delta=delta)
-    theta, obj = _fit_batch(prob, W)
-    a, b, c = _power_params(prob, theta)
-    return pd.DataFrame({"a": a, "b": b, "c": c, "objective": obj})
-
-
-def _power_params(prob: _Problem, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    b = theta[:, 1]
-    a = np.exp(theta[:, 0] + b * prob.centre[0])
-    c = np.exp(theta[:, 2]) if prob.const else np.zeros(len(theta))
-    # A floor pinned at the bottom of its range is no floor: report it as exactly zero.
-    c = np.where(theta[:, 2] <= _LOG_COEF_RANGE[0] + 1e-9, 0.0, c) if prob.const else c
-    return a, b, c
-
-
-def _chinchilla_params(prob: _Problem, theta: np.ndarray) -> dict[str, np.ndarray]:
-    alpha, beta = theta[:, 2], theta[:, 3]
-    return {
-        "E": np.exp(theta[:, 4]),
-        "A": np.exp(theta[:, 0] + alpha * prob.centre[0]),
-        "B": np.exp(theta[:, 1] + beta * prob.centre[1]),
-        "alpha": alpha,
-        "beta": beta,
-    }
-
-
-def _intervals(draws: pd.DataFrame) -> dict[str, tuple[float, float]]:
-    tail = 100 * (1 - CI_LEVEL) / 2
-    lo, hi = np.percentile(draws.to_numpy(), [tail, 100 - tail], axis=0)
-    return {col: (float(a), float(b)) for col, a, b in zip(draws.columns, lo, hi)}

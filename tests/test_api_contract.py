@@ -1,4 +1,4 @@
-"""One error contract for the whole public API of scaling, measurement, goodhart, pluralism and sampling.
+"""One error contract for the whole public API of scaling, design, measurement, goodhart, pluralism and sampling.
 
 Every public function and method gets a small call that is known to work (the table ``CALLS``). Each argument
 is then replaced, in turn, by each of a list of hostile values. Every outcome must be one of
@@ -37,7 +37,7 @@ import pytest
 
 import helpers
 
-MODULES = ("scaling", "measurement", "goodhart", "pluralism", "sampling")
+MODULES = ("scaling", "design", "measurement", "goodhart", "pluralism", "sampling")
 HELPERS_DIR = os.path.dirname(os.path.abspath(helpers.__file__))
 TIMEOUT_S = 5
 
@@ -92,7 +92,7 @@ def _ranks() -> pd.DataFrame:
 
 
 def _chinchilla_runs() -> pd.DataFrame:
-    from helpers.scaling import chinchilla_design
+    from helpers.design import chinchilla_design
     return chinchilla_design(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.37, models_per_budget=4,
                              budgets=[1e18, 1e19, 1e20], noise_sd=0.01)
 
@@ -107,14 +107,15 @@ def _fits() -> dict[str, Any]:
     n = np.unique(np.geomspace(1, 1e4, 12).round())
     return {
         "PowerLawFit": scaling.fit_power_law(x, scaling.power_law(x, a=2.0, b=0.5, c=0.1), n_boot=20),
-        "ChinchillaFit": scaling.fit_chinchilla(runs["N"], runs["D"], runs["loss"]),
-        "OveroptimizationFit": goodhart.fit_overoptimization(d, d * (1.0 - 0.25 * d)),
+        "ChinchillaFit": scaling.fit_chinchilla(runs["N"], runs["D"], runs["loss"], n_boot=5),
+        "OveroptimizationFit": goodhart.fit_overoptimization(d, d * (1.0 - 0.25 * d) + 0.01 * np.sin(np.arange(9)),
+                                                             n_boot=20),
         "PitmanYorFit": sampling.fit_pitman_yor(n, sampling.expected_distinct_groups(n, theta=3.0, discount=0.4)),
-        "ReliabilityResult": measurement.cronbach_alpha(df[["i0", "i1", "i2"]]),
+        "ReliabilityResult": measurement.cronbach_alpha(df[["i0", "i1", "i2"]], n_boot=20),
         "DIFResult": measurement.mantel_haenszel_dif(df, item="i0", group="sex", focal="F",
                                                      items=["i0", "i1", "i2"]),
-        "ScoreGap": measurement.score_gap(df, items=["i0", "i1"], group="sex", focal="F", n_boot=0),
-        "RankAgreement": measurement.rank_agreement([1, 2, 3, 4], [1, 3, 2, 4]),
+        "ScoreGap": measurement.score_gap(df, items=["i0", "i1"], group="sex", focal="F", n_boot=20),
+        "RankAgreement": measurement.rank_agreement([1, 2, 3, 4, 5, 6], [1, 3, 2, 4, 6, 5], n_boot=20),
         "Chao1Result": sampling.chao1([1, 1, 1, 2, 3, 5]),
         "AggregateResult": pluralism.aggregate_rankings(_ranks(), rule="borda"),
         "DisagreementResult": pluralism.ranking_disagreement(_ranks()),
@@ -153,15 +154,17 @@ CALLS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any], dict[str, str]
                                       "loss": _chinchilla_runs()["loss"].to_numpy(), "huber_delta": 1e-3,
                                       "n_boot": 5, "seed": 0}, {}),
     "scaling.huber_objective": (None, {"residuals": [0.0005, -0.01], "delta": 1e-3}, {}),
-    "scaling.chinchilla_design": (None, {**_CHIN, "budgets": [1e18, 1e20], "models_per_budget": 4, "span": 30.0,
+    "design.chinchilla_design": (None, {**_CHIN, "budgets": [1e18, 1e20], "models_per_budget": 4, "span": 30.0,
                                          "noise_sd": 0.01, "seed": 0}, {}),
     "scaling.PowerLawFit.predict": (_method("PowerLawFit", "predict"), {"x": [1e5]}, {}),
     "scaling.PowerLawFit.band": (_method("PowerLawFit", "band"), {"x": [1e2, 1e5]}, {}),
     "scaling.PowerLawFit.to_frame": (_method("PowerLawFit", "to_frame"), {}, {}),
+    "scaling.PowerLawFit.conf_int": (_method("PowerLawFit", "conf_int"), {"alpha": 0.1}, {}),
     "scaling.ChinchillaFit.predict": (_method("ChinchillaFit", "predict"), {"N": [1e9], "D": [1e11]}, {}),
     "scaling.ChinchillaFit.compute_optimal": (_method("ChinchillaFit", "compute_optimal"), {"C": [1e21], "ci": False},
                                               {}),
     "scaling.ChinchillaFit.to_frame": (_method("ChinchillaFit", "to_frame"), {}, {}),
+    "scaling.ChinchillaFit.conf_int": (_method("ChinchillaFit", "conf_int"), {"alpha": 0.1}, {}),
     "scaling.ChinchillaFit": (_built("ChinchillaFit", "compute_optimal", ([5.76e23],)), {**_CHIN, **_CHIN_META},
                               {"n": "any", "huber_delta": "any", "objective": "any", "ci": "any", "boot": "any"}),
     "scaling.PowerLawFit": (_built("PowerLawFit", "predict", ([10.0, 100.0],)),
@@ -205,6 +208,9 @@ CALLS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any], dict[str, str]
     "measurement.DIFResult.to_frame": (_method("DIFResult", "to_frame"), {}, {}),
     "measurement.ScoreGap.to_frame": (_method("ScoreGap", "to_frame"), {}, {}),
     "measurement.RankAgreement.to_frame": (_method("RankAgreement", "to_frame"), {}, {}),
+    "measurement.ReliabilityResult.conf_int": (_method("ReliabilityResult", "conf_int"), {"alpha": 0.1}, {}),
+    "measurement.ScoreGap.conf_int": (_method("ScoreGap", "conf_int"), {"alpha": 0.1}, {}),
+    "measurement.RankAgreement.conf_int": (_method("RankAgreement", "conf_int"), {"alpha": 0.1}, {}),
     # goodhart
     "goodhart.best_of_n_kl": (None, {"n": [1, 4, 16]}, {}),
     "goodhart.simulate_best_of_n": (None, {"n_values": [1, 10, 100], "n_trials": 50, "proxy_noise": 0.5,
@@ -220,6 +226,7 @@ CALLS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any], dict[str, str]
                                                 "proxy_noise": 0.5, "seed": 2}, {}),
     "goodhart.OveroptimizationFit.predict": (_method("OveroptimizationFit", "predict"), {"d": [2.0]}, {}),
     "goodhart.OveroptimizationFit.to_frame": (_method("OveroptimizationFit", "to_frame"), {}, {}),
+    "goodhart.OveroptimizationFit.conf_int": (_method("OveroptimizationFit", "conf_int"), {"alpha": 0.1}, {}),
     # pluralism
     "pluralism.group_distributions": (None, {"df": _opinions(), "item": "x", "group": "g", "weight": "w",
                                              "options": None}, {"options": "any"}),
@@ -527,9 +534,9 @@ if __name__ == "__main__":
 @pytest.mark.parametrize("call, match", [
     (lambda: importlib.import_module("helpers.sampling").sample_partition(10, theta=1.0, seed=1.5), "seed"),
     (lambda: importlib.import_module("helpers.scaling").chinchilla_loss(1e9, 1e10, **{**_CHIN, "E": "2"}), "E must"),
-    (lambda: importlib.import_module("helpers.scaling").chinchilla_design(**{**_CHIN, "A": None}), "A must"),
-    (lambda: importlib.import_module("helpers.scaling").chinchilla_design(**{**_CHIN, "A": 1e308}), "not finite"),
-    (lambda: importlib.import_module("helpers.scaling").chinchilla_design(**_CHIN, models_per_budget=2**63 - 1),
+    (lambda: importlib.import_module("helpers.design").chinchilla_design(**{**_CHIN, "A": None}), "A must"),
+    (lambda: importlib.import_module("helpers.design").chinchilla_design(**{**_CHIN, "A": 1e308}), "not finite"),
+    (lambda: importlib.import_module("helpers.design").chinchilla_design(**_CHIN, models_per_budget=2**63 - 1),
      "models_per_budget must be <="),
     (lambda: importlib.import_module("helpers.scaling").power_law([5e-324], a=2.0, b=1.0), "not finite"),
     (lambda: importlib.import_module("helpers.scaling").power_law([1.0], a="2", b=1.0), "a must"),

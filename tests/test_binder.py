@@ -26,7 +26,12 @@ pytestmark = [pytest.mark.binder, pytest.mark.slow]
 sys.path.insert(0, str(Path(__file__).resolve().parent / "binder"))
 import run as binder  # noqa: E402  (tests/binder/run.py)
 
-BUDGET_S = 300
+#: Wall seconds for the whole reproduction. Measured on this project's 2-core CI machine beside the autograder: 317 s
+#: (CI now grades earlier, beside the book build, so this runs mostly alone). A regression guard with room for a
+#: neighbour, not a promise about Binder's own machines. Each chapter's execution time is checked in the build
+#: (tests/test_chapters.py); here the kernels' CPU seconds are printed, not budgeted: numpy's BLAS threads count in
+#: them, and spin while they wait for a core, so on two busy cores they exceed the wall time of the same notebook.
+BUDGET_S = 420
 
 
 @pytest.fixture(scope="module")
@@ -49,5 +54,5 @@ def test_binder_installs_runs_every_notebook_and_draws_charts_offline_in_jupyter
     assert lab["raw_myst"] == [] and lab["saved_error_outputs"] == [] and lab["dom_errors"] == []
     assert any(c["svg_marks"] for c in lab["charts"])
     if result["total"] > BUDGET_S:
-        pytest.fail(f"the Binder reproduction took {result['total']:.0f} s, over its {BUDGET_S} s budget: "
-                    f"{result['timings']}")
+        pytest.fail(f"the Binder reproduction took {result['total']:.0f} s, over its {BUDGET_S} s budget "
+                    f"({result['cpu']:.0f} s CPU in its processes): {result['timings']}")

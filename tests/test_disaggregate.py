@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from helpers.disaggregate import OVERALL, GroupScalingFit, fit_by_group, third_axis
-from helpers.scaling import chinchilla_design, fit_power_law, power_law
+from helpers.scaling import chinchilla_design, fit_power_law, huber_objective, power_law
 
 SIZES = np.logspace(2, 5, 8)
 
@@ -305,21 +305,38 @@ def test_a_zero_or_negative_size_is_a_message_about_sizes(size):
 # --------------------------------------------------------------------------- one bootstrap per fit (issue 20)
 
 
-def _three_groups(seeds=2):
+def _three_groups(seeds=2, noise=0.03):
     rng = np.random.default_rng(4)
     n = np.repeat(np.logspace(2, 5, 6), seeds)
-    return pd.concat([pd.DataFrame({"n": n, "err": (2 * n**-b + 0.05) * np.exp(rng.normal(0, 0.03, n.size)),
+    return pd.concat([pd.DataFrame({"n": n, "err": (2 * n**-b + 0.05) * np.exp(rng.normal(0, noise, n.size)),
                                     "g": g}) for g, b in (("A", 0.5), ("B", 0.3), ("C", 0.1))], ignore_index=True)
 
 
 def test_batched_group_fits_equal_fit_power_law_with_the_recorded_seed():
-    df = _three_groups()
+    # Noise below the Huber delta (1e-3), so every group's objective is quadratic near its optimum and the optimum
+    # is a point. With noise far above delta the loss is L1-like: a group can have a ridge of equal optima, and the
+    # batched and the single solver may stop at different points of it depending on the CPU's floating-point
+    # kernels (seen: group C, same objective to 1e-17, parameters 10% apart). That case is the next test.
+    df = _three_groups(noise=3e-4)
     fit = fit_by_group(df, size="n", metric="err", group="g", n_boot=40, seed=7)
     for g, law in fit.fits.items():
         pts = df[df["g"] == g]
         alone = fit_power_law(pts["n"], pts["err"], n_boot=40, seed=fit.group_seeds[g])
         np.testing.assert_allclose([law.a, law.b, law.c], [alone.a, alone.b, alone.c], rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(law.boot.to_numpy(), alone.boot.to_numpy(), rtol=1e-7, atol=1e-9)
+
+
+def test_on_an_l1_like_ridge_the_batched_fit_reaches_the_single_fits_objective():
+    df = _three_groups()
+    fit = fit_by_group(df, size="n", metric="err", group="g", seed=7)
+    for g, law in fit.fits.items():
+        pts = df[df["g"] == g]
+        alone = fit_power_law(pts["n"], pts["err"])
+
+        def objective(f):
+            return huber_objective(np.log(pts["err"]) - np.log(f.predict(pts["n"])), delta=1e-3)
+
+        assert objective(law) == pytest.approx(objective(alone), rel=1e-9, abs=1e-15)
 
 
 def test_improvement_uses_the_fits_own_resamples_and_the_seed_argument_is_deprecated():

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import os
 import re
 import subprocess
 import sys
@@ -96,6 +97,8 @@ class BuildResult:
         Wall-clock time of ``otter assign``, which includes running the solutions and all tests.
     log : str
         otter's combined output.
+    cpu_seconds : float
+        CPU time of ``otter assign`` and its kernel: unlike ``seconds``, not inflated by other work on the machine.
     """
 
     name: str
@@ -103,6 +106,7 @@ class BuildResult:
     autograder_dir: Path
     seconds: float
     log: str
+    cpu_seconds: float = float("nan")
 
 
 def available(*, root: Path = HERE) -> list[str]:
@@ -328,20 +332,29 @@ def build(name: str, out_dir: str | Path, *, runs_on: str = "default", root: Pat
         nbformat.write(nb, notebook)
         start = time.perf_counter()
         # A subprocess, not otter.assign.main(): otter changes directory and logging globally.
-        proc = subprocess.run(
-            [sys.executable, "-m", "otter", "assign", "-v", str(notebook), str(target)],
-            capture_output=True, text=True, cwd=tmp, check=False,
-        )
+        returncode, log, cpu = _run_measured([sys.executable, "-m", "otter", "assign", "-v", str(notebook),
+                                              str(target)], cwd=tmp)
         seconds = time.perf_counter() - start
-        log = proc.stdout + proc.stderr
-        if proc.returncode != 0:
-            raise BuildError(f"otter assign failed for {name!r} (exit {proc.returncode}):\n{log[-6000:]}")
+        if returncode != 0:
+            raise BuildError(f"otter assign failed for {name!r} (exit {returncode}):\n{log[-6000:]}")
         if PASSED_LINE not in log:
             raise BuildError(f"otter assign did not report that the solutions passed the tests for {name!r}:\n{log[-4000:]}")
         # otter puts extra files under files/, which otter grade's image receives only after setup.sh has run.
         with zipfile.ZipFile(autograder_zip(target / "autograder"), "a") as zf:
             zf.write(archive, arcname=archive.name)
-    return BuildResult(name, target / "student", target / "autograder", seconds, log)
+    return BuildResult(name, target / "student", target / "autograder", seconds, log, cpu)
+
+
+def _run_measured(cmd: list[str], *, cwd: str) -> tuple[int, str, float]:
+    """Run ``cmd``; return its exit code, its combined output and the CPU seconds it and the processes it waited
+    for (otter's kernel) used. ``os.wait4`` gives that one child's usage, so builds running side by side in
+    threads are each measured alone."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait again
+        out.seek(0)
+        return proc.returncode, out.read(), usage.ru_utime + usage.ru_stime
 
 
 def build_all(

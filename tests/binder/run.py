@@ -40,6 +40,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -67,11 +68,20 @@ class BinderCheckFailed(AssertionError):
     """A step of the Binder reproduction failed."""
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished child processes and the children they waited for:
+    pip, the kernels (reaped by the executing process), JupyterLab and Chromium once stopped."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 class Timer:
-    """Named wall-clock timings, printed as they happen."""
+    """Named wall-clock timings, printed as they happen, and the CPU time the steps' processes used (printed with
+    the total, to tell a slow step from a busy machine)."""
 
     def __init__(self) -> None:
         self.start = time.monotonic()
+        self.cpu_start = _children_cpu()
         self.steps: dict[str, float] = {}
 
     def step(self, name: str, t0: float) -> None:
@@ -80,6 +90,9 @@ class Timer:
 
     def total(self) -> float:
         return time.monotonic() - self.start
+
+    def cpu(self) -> float:
+        return _children_cpu() - self.cpu_start
 
 
 def _run(cmd: list[str], *, cwd: Path, env: dict[str, str], what: str, timeout: float = 600) -> str:
@@ -170,7 +183,10 @@ _EXECUTE = textwrap.dedent('''
     from nbclient import NotebookClient
 
     chapters = Path(sys.argv[1])
-    PROBE = "import helpers, sys; print(helpers.__file__); print(sys.executable)"
+    # Last cell: where helpers came from, which python ran, and the kernel's own CPU seconds for the whole
+    # notebook (all its threads), which the other kernel or the autograder beside it cannot inflate.
+    PROBE = ("import helpers, resource, sys; print(helpers.__file__); print(sys.executable); "
+             "u = resource.getrusage(resource.RUSAGE_SELF); print(u.ru_utime + u.ru_stime)")
 
     def execute(path):
         nb = nbformat.read(path, as_version=4)
@@ -181,7 +197,8 @@ _EXECUTE = textwrap.dedent('''
         errors = [f"{o.get('ename')}: {o.get('evalue')}" for c in nb.cells if c.cell_type == "code"
                   for o in c.get("outputs", []) if o.get("output_type") == "error"]
         probe = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []) if o.get("name") == "stdout")
-        return {"notebook": path.name, "errors": errors, "probe": probe.split()}
+        return {"notebook": path.name, "errors": errors, "probe": probe.split()[:2],
+                "kernel_cpu_s": float((probe.split() + ["nan"] * 3)[2])}
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(execute, sorted(chapters.glob("*.ipynb"))))
@@ -211,6 +228,8 @@ def execute_chapters(checkout: Path, venv: Path, env: dict[str, str], timer: Tim
     if problems:
         raise BinderCheckFailed("\n".join(problems))
     print(f"[binder] executed {len(results)} notebooks without errors; helpers from {site}", flush=True)
+    print("[binder] kernel CPU per notebook: " + ", ".join(f"{r['notebook']} {r['kernel_cpu_s']:.1f} s"
+                                                         for r in results), flush=True)
     return results
 
 
@@ -439,7 +458,7 @@ def run(checkout: Path, *, notebook: str, allow_raw_myst: bool = False, screensh
     proc = None
     try:
         venv, env = install(checkout, work, timer)
-        execute_chapters(checkout, venv, env, timer)
+        executed = execute_chapters(checkout, venv, env, timer)
         t0 = time.monotonic()
         proc, base, token = start_lab(checkout, venv, env, work / "jupyterlab.log")
         timer.step("JupyterLab: server up", t0)
@@ -452,8 +471,9 @@ def run(checkout: Path, *, notebook: str, allow_raw_myst: bool = False, screensh
             for sub in ("venv", "home"):
                 shutil.rmtree(work / sub, ignore_errors=True)
     print(f"[binder] screenshot: {screenshot}", flush=True)
-    print(f"[binder] total: {timer.total():.1f} s", flush=True)
-    return {"timings": timer.steps, "total": timer.total(), "screenshot": str(screenshot), "lab": found}
+    print(f"[binder] total: {timer.total():.1f} s wall, {timer.cpu():.1f} s CPU in its processes", flush=True)
+    return {"timings": timer.steps, "total": timer.total(), "cpu": timer.cpu(), "screenshot": str(screenshot),
+            "lab": found, "notebooks": executed}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,350 @@
+"""The batched solver behind every power-law and Chinchilla fit of :mod:`helpers`.
+
+:mod:`helpers.scaling` explains the method (variable-projection starts, then a batched Levenberg-Marquardt
+iteration on the Huber majoriser, with bootstrap resamples as point weights). This module is its implementation,
+shared by :mod:`helpers.scaling`, :mod:`helpers._batchfit`, :mod:`helpers.disaggregate` and :mod:`helpers.audit`.
+It is private to the package: nothing here validates its input, so callers check arguments first (the public
+functions of :mod:`helpers.scaling` do).
+
+Internal interface
+------------------
+The names below are the contract between the modules of the package; everything else here is an implementation
+detail of them.
+
+``Problem.make(log_x, logy, *, const, delta)``
+    One or more curves measured at the same sizes: log sizes (n, k) and log metrics (R, n). ``const`` adds the
+    irreducible term; ``delta`` is the Huber threshold, ``None`` for the squared loss.
+``fit(prob)``, ``fit_batch(prob, w)``
+    The best fit of the single curve, or of every curve with point weights ``w`` (R, n): parameter vectors
+    ``theta`` and objectives.
+``polish(prob, theta, w, logy, *, max_iter, rtol)``
+    Levenberg-Marquardt from given starts; row b of ``theta`` is fitted to row b of ``logy`` with weights ``w[b]``.
+``resample_weights(n, n_boot, seed)``, ``bootstrap(prob, theta, n_boot, seed)``
+    Bootstrap counts of n points, and the parameter draws of those resamples, warm-started at ``theta``.
+``power_params(prob, theta)``, ``chinchilla_params(prob, theta)``
+    The parameters of a law from ``theta``: ``(a, b, c)``, or ``{"E", "A", "B", "alpha", "beta"}``.
+``fit_power_curves(x, Y, W, *, irreducible, delta)``
+    One power law per row of ``Y``, as a frame with columns ``a``, ``b``, ``c`` and ``objective``.
+``EXPONENT_RANGE``, ``LOG_COEF_RANGE``
+    The bounds the solver keeps exponents and log-coefficients in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy.special import huber
+
+# Log-coefficients are kept in this range: exp(-60) is zero for any loss a reader will fit, and the cap stops a
+# vanishing term from drifting to -inf, where its gradient is zero and the linear algebra becomes singular.
+LOG_COEF_RANGE = (-60.0, 60.0)
+EXPONENT_RANGE = (-5.0, 20.0)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """``log yhat = LSE_j(c_j - e_j * L_j) [+ e0]`` with centred log sizes ``L`` (n, k).
+
+    Parameter vector theta = (c_1..c_k, e_1..e_k[, e0]); centring ``L`` decorrelates each scale from its
+    exponent, which keeps the Levenberg-Marquardt normal equations well conditioned. ``logy`` holds one or more
+    curves measured at the same sizes, shape (R, n); every row of theta is fitted to one of them.
+    """
+
+    L: np.ndarray
+    centre: np.ndarray
+    logy: np.ndarray
+    const: bool
+    delta: float | None
+
+    @classmethod
+    def make(cls, log_x: np.ndarray, logy: np.ndarray, *, const: bool, delta: float | None) -> Problem:
+        centre = log_x.mean(axis=0)
+        return cls(log_x - centre, centre, np.atleast_2d(logy), const, delta)
+
+    @property
+    def k(self) -> int:
+        return self.L.shape[1]
+
+    @property
+    def p(self) -> int:
+        return 2 * self.k + int(self.const)
+
+    def rho(self, r: np.ndarray) -> np.ndarray:
+        return 0.5 * r**2 if self.delta is None else huber(self.delta, r)
+
+    def irls_weights(self, r: np.ndarray) -> np.ndarray:
+        """psi(r) / r: the weights that make a weighted quadratic touch the loss from above at r."""
+        if self.delta is None:
+            return np.ones_like(r)
+        return np.minimum(1.0, self.delta / np.maximum(np.abs(r), 1e-300))
+
+    @cached_property
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """The centred log sizes as k contiguous rows (1, n): the hot loop reads them once per step."""
+        return tuple(np.ascontiguousarray(self.L[:, j])[None, :] for j in range(self.k))
+
+    def log_prediction(self, theta: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Log prediction (B, n) and the softmax weight of each term, k (+1) arrays of shape (B, n).
+
+        A stable log-sum-exp (shifted by the largest term), on one (B, n) array per term: scipy's logsumexp and
+        reductions over a trailing axis of length 2 or 3 are several times slower, and this is the fitting hot loop.
+        """
+        k = self.k
+        t = [theta[:, j, None] - theta[:, k + j, None] * self.columns[j] for j in range(k)]
+        if self.const:
+            t.append(np.broadcast_to(theta[:, 2 * k, None], t[0].shape))
+        m = t[0]
+        for tj in t[1:]:
+            m = np.maximum(m, tj)
+        e = [np.exp(tj - m) for tj in t]
+        total = e[0]
+        for ej in e[1:]:
+            total = total + ej
+        return m + np.log(total), [ej / total for ej in e]
+
+    def objective(self, theta: np.ndarray, w: np.ndarray, logy: np.ndarray) -> np.ndarray:
+        r = self.log_prediction(theta)[0] - logy
+        return np.sum(w * self.rho(r), axis=1)
+
+
+def fit(prob: Problem) -> tuple[np.ndarray, float]:
+    """Fit the single curve of ``prob``."""
+    theta, obj = fit_batch(prob, np.ones_like(prob.logy))
+    return theta[0], float(obj[0])
+
+
+def fit_batch(prob: Problem, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fit every curve (row of ``prob.logy``, with point weights ``w`` of the same shape) at once.
+
+    A straight line with squared loss has a closed form; everything else starts from variable-projection
+    starts (or the least-squares line) and is polished, all rows and starts together.
+    """
+    R = prob.logy.shape[0]  # noqa: N806
+    line = ols_lines(prob, w)
+    if not prob.const and prob.delta is None:
+        return line, prob.objective(line, w, prob.logy)
+    starts = line[:, None, :] if not prob.const else projection_starts(prob, w)  # (R, S, p)
+    S = starts.shape[1]  # noqa: N806
+    rows = np.repeat(np.arange(R), S)
+    # A tight tolerance here is cheap (a handful of starts per curve) and makes the reported minimum exact.
+    theta, obj = polish(prob, starts.reshape(R * S, -1), w[rows], prob.logy[rows], rtol=1e-15)
+    best = np.argmin(obj.reshape(R, S), axis=1)
+    pick = np.arange(R) * S + best
+    return theta[pick], obj[pick]
+
+
+def ols_lines(prob: Problem, w: np.ndarray) -> np.ndarray:
+    """Weighted least-squares line of log y on the first centred log size, per row: (R, 2) = (intercept, slope)."""
+    x = prob.L[:, 0]
+    sw = w.sum(axis=1)
+    mx = (w * x).sum(axis=1) / sw
+    my = (w * prob.logy).sum(axis=1) / sw
+    sxx = (w * (x - mx[:, None]) ** 2).sum(axis=1)
+    sxy = (w * (x - mx[:, None]) * (prob.logy - my[:, None])).sum(axis=1)
+    slope = sxy / sxx
+    return np.column_stack([my - slope * mx, -slope])
+
+
+def exponent_grid() -> np.ndarray:
+    # Log-spaced, so that small exponents (Kaplan's 0.05-0.1) are as well resolved as large ones.
+    return np.geomspace(0.01, 3.0, 40)
+
+
+def projection_starts(prob: Problem, w: np.ndarray, n_starts: int = 8, chunk: int = 32) -> np.ndarray:
+    """(R, n_starts, p): best exponent grid points per curve, coefficients by exact non-negative least squares.
+
+    The design for grid point (e_1, ..., e_k) has the columns ``[1,] x_1**-e_1, ..., x_k**-e_k`` scaled by
+    ``sqrt(w) / y``, so its normal equations are sums over points of ``u a b`` with ``u = w / y**2`` for two basis
+    columns ``a`` and ``b``. A basis column depends on one exponent only, so those sums are formed per exponent
+    (and per pair of exponents for two sizes) and then gathered for the whole grid, instead of building the
+    (grid x points x columns) design itself.
+    """
+    grid = exponent_grid()
+    k = prob.k
+    index = [ix.ravel() for ix in np.meshgrid(*[np.arange(len(grid))] * k, indexing="ij")]  # grid position per dim
+    expo = np.stack([grid[ix] for ix in index], axis=-1)  # (G, k)
+    G = len(expo)  # noqa: N806
+    basis = [np.exp(-grid[:, None] * prob.L[None, :, j]) for j in range(k)]  # k arrays (len(grid), n)
+    m = k + int(prob.const)
+    out = []
+    for lo in range(0, prob.logy.shape[0], chunk):  # chunks bound the memory of the (rows, G, m, m) equations
+        y = np.exp(prob.logy[lo:lo + chunk])  # (r, n)
+        wr = w[lo:lo + chunk]
+        u, v = wr / y**2, wr / y
+        r = len(y)
+        # Columns in the order [const,] basis_1, ..., basis_k; entry (G, col) of each as a gather from small tables.
+        cols: list[tuple[str, int]] = ([("c", -1)] if prob.const else []) + [("b", j) for j in range(k)]
+        gram = np.empty((r, G, m, m))
+        rhs = np.empty((r, G, m))
+        for p_, (kind_p, jp) in enumerate(cols):
+            rhs[:, :, p_] = (v.sum(axis=1)[:, None] if kind_p == "c" else (v @ basis[jp].T)[:, index[jp]])
+            for q_ in range(p_, m):
+                kind_q, jq = cols[q_]
+                if kind_p == "c" and kind_q == "c":
+                    val = np.broadcast_to(u.sum(axis=1)[:, None], (r, G))
+                elif kind_p == "c":
+                    val = (u @ basis[jq].T)[:, index[jq]]
+                elif jp == jq:
+                    val = (u @ (basis[jp] ** 2).T)[:, index[jp]]
+                else:
+                    cross = np.matmul(u[:, None, :] * basis[jp][None], basis[jq].T)  # (r, len(grid), len(grid))
+                    val = cross[:, index[jp], index[jq]]
+                gram[:, :, p_, q_] = gram[:, :, q_, p_] = val
+        tt = np.repeat(wr.sum(axis=1), G)
+        coef, sse = nnls_normal(gram.reshape(r * G, m, m), rhs.reshape(r * G, m), tt)
+        order = np.argsort(sse.reshape(r, G), axis=1)[:, :n_starts]  # (r, S)
+        best = coef.reshape(r, G, -1)[np.arange(r)[:, None], order]  # (r, S, m)
+        floor = 1e-12 * y.min(axis=1)[:, None, None]
+        logc = np.log(np.maximum(best, floor))
+        e = expo[order]  # (r, S, k)
+        out.append(np.concatenate([logc[..., 1:], e, logc[..., :1]], axis=2) if prob.const
+                   else np.concatenate([logc, e], axis=2))
+    return np.concatenate(out, axis=0)
+
+
+def nnls_normal(gram: np.ndarray, rhs: np.ndarray, tt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-negative least squares from the normal equations ``X'X`` (G, m, m), ``X't`` (G, m) and ``t't`` (G,),
+    by enumerating active sets.
+
+    For m <= 3 there are at most seven candidate supports, and the non-negative solution is the best
+    least-squares solution among the supports whose coefficients are all positive (KKT), so enumerating them
+    is exact and fully vectorised, unlike a loop over scipy.optimize.nnls.
+    """
+    G, m = rhs.shape  # noqa: N806
+    best_sse = np.full(G, np.inf)
+    best = np.zeros((G, m))
+    for mask in range(1, 2**m):
+        idx = [i for i in range(m) if mask >> i & 1]
+        sub = gram[:, idx][:, :, idx]
+        ridge = 1e-12 * np.trace(sub, axis1=1, axis2=2)[:, None, None] * np.eye(len(idx))
+        b = np.linalg.solve(sub + ridge, rhs[:, idx][:, :, None])[:, :, 0]
+        sse = tt - 2 * np.einsum("gi,gi->g", b, rhs[:, idx]) + np.einsum("gi,gij,gj->g", b, sub, b)
+        ok = (b > 0).all(axis=1) & (sse < best_sse)
+        best_sse = np.where(ok, sse, best_sse)
+        full = np.zeros((G, m))
+        full[:, idx] = b
+        best = np.where(ok[:, None], full, best)
+    return best, best_sse
+
+
+def jacobian(prob: Problem, soft: np.ndarray) -> np.ndarray:
+    """Transposed Jacobian (B, p, n) of the log prediction, from the softmax weights ``soft`` (B, k[+1], n).
+
+    The parameter axis comes before the points so that each row of the Jacobian is contiguous.
+    """
+    k = prob.k
+    rows = [soft[:, j] for j in range(k)] + [-soft[:, j] * prob.columns[j] for j in range(k)]
+    if prob.const:
+        rows.append(soft[:, k])
+    return np.stack(rows, axis=1)
+
+
+def clip(prob: Problem, theta: np.ndarray) -> np.ndarray:
+    k = prob.k
+    out = theta.copy()
+    out[:, :k] = np.clip(out[:, :k], *LOG_COEF_RANGE)
+    out[:, k:2 * k] = np.clip(out[:, k:2 * k], *EXPONENT_RANGE)
+    if prob.const:
+        out[:, 2 * k:] = np.clip(out[:, 2 * k:], *LOG_COEF_RANGE)
+    return out
+
+
+def polish(
+    prob: Problem, theta: np.ndarray, w: np.ndarray, logy: np.ndarray, *, max_iter: int = 400,
+    rtol: float = 1e-10,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Batched Levenberg-Marquardt on the IRLS majoriser of the loss; row b of ``theta`` is fitted to row b of
+    ``logy`` with point weights ``w[b]``.
+
+    A step is kept only if the real objective falls, so each row's objective is monotone; rows stop when
+    the relative decrease falls below ``rtol`` or their damping grows past any useful size.
+    """
+    theta = clip(prob, np.array(theta, dtype=float))
+    logy = np.broadcast_to(logy, w.shape)
+    # The prediction and softmax weights at each row's current theta are kept, so that an accepted step's
+    # evaluation also serves as the next step's Jacobian: one log-sum-exp per iteration instead of two.
+    pred, soft = prob.log_prediction(theta)
+    soft = np.stack(soft, axis=1)
+    obj = np.sum(w * prob.rho(pred - logy), axis=1)
+    lam = np.full(len(theta), 1e-3)
+    active = np.ones(len(theta), dtype=bool)
+    eye = np.eye(prob.p)
+    for _ in range(max_iter):
+        if not active.any():
+            break
+        i = np.flatnonzero(active)
+        JT = jacobian(prob, soft[i])  # noqa: N806
+        r = pred[i] - logy[i]
+        omega = w[i] * prob.irls_weights(r)
+        JTw = JT * omega[:, None, :]  # noqa: N806
+        H = np.einsum("bpn,bqn->bpq", JTw, JT)  # noqa: N806  (faster than batched matmul on these small matrices)
+        g = np.matmul(JTw, r[:, :, None])[:, :, 0]
+        diag = np.einsum("bii->bi", H)
+        damp = lam[i, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
+        step = -np.linalg.solve(H + damp, g[:, :, None])[:, :, 0]
+        cand = clip(prob, theta[i] + step)
+        cand_pred, cand_soft = prob.log_prediction(cand)
+        new = np.sum(w[i] * prob.rho(cand_pred - logy[i]), axis=1)
+        better = new < obj[i]
+        gain = np.where(better, (obj[i] - new) / np.maximum(obj[i], 1e-300), 0.0)
+        rows = i[better]
+        theta[rows] = cand[better]
+        obj[rows] = new[better]
+        pred[rows] = cand_pred[better]
+        soft[rows] = np.stack(cand_soft, axis=1)[better]
+        lam[i] = np.where(better, np.maximum(lam[i] / 3, 1e-12), lam[i] * 4)
+        done = (better & (gain < rtol)) | (lam[i] > 1e12)
+        active[i[done]] = False
+    return theta, obj
+
+
+def resample_weights(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, n) bootstrap counts of n points, drawn from ``numpy.random.default_rng(seed)``."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
+
+
+def bootstrap(prob: Problem, theta: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """Parameter draws from ``n_boot`` resamples of the points, each a weighted refit warm-started at ``theta``."""
+    w = resample_weights(prob.logy.shape[1], n_boot, seed)
+    # Well-determined resamples converge in well under 100 iterations; the cap only stops rows of a law the data do
+    # not pin down (e.g. a flat curve, whose exponent drifts towards its bound), which would otherwise set the pace.
+    draws, _ = polish(prob, np.repeat(theta[None, :], n_boot, axis=0), w, prob.logy[0], max_iter=200)
+    return draws
+
+
+def fit_power_curves(
+    x: np.ndarray, Y: np.ndarray, W: np.ndarray, *, irreducible: bool, delta: float | None  # noqa: N803
+) -> pd.DataFrame:
+    """Fit one power law per row of ``Y`` (R, n), all measured at sizes ``x`` (n,), with point weights ``W``.
+
+    Zero weights mark points a curve does not have, so curves with gaps can share one batch. Used by
+    :mod:`helpers.disaggregate` to fit many aggregate curves in one call.
+    """
+    prob = Problem.make(np.log(x)[:, None], np.log(np.where(W > 0, Y, 1.0)), const=irreducible, delta=delta)
+    theta, obj = fit_batch(prob, W)
+    a, b, c = power_params(prob, theta)
+    return pd.DataFrame({"a": a, "b": b, "c": c, "objective": obj})
+
+
+def power_params(prob: Problem, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    b = theta[:, 1]
+    a = np.exp(theta[:, 0] + b * prob.centre[0])
+    c = np.exp(theta[:, 2]) if prob.const else np.zeros(len(theta))
+    # A floor pinned at the bottom of its range is no floor: report it as exactly zero.
+    c = np.where(theta[:, 2] <= LOG_COEF_RANGE[0] + 1e-9, 0.0, c) if prob.const else c
+    return a, b, c
+
+
+def chinchilla_params(prob: Problem, theta: np.ndarray) -> dict[str, np.ndarray]:
+    alpha, beta = theta[:, 2], theta[:, 3]
+    return {
+        "E": np.exp(theta[:, 4]),
+        "A": np.exp(theta[:, 0] + alpha * prob.centre[0]),
+        "B": np.exp(theta[:, 1] + beta * prob.centre[1]),
+        "alpha": alpha,
+        "beta": beta,
+    }

@@ -1,0 +1,82 @@
+"""Shared interval arithmetic for the results of :mod:`helpers`.
+
+Private to the package. Internal interface:
+
+``CI_LEVEL``
+    The default coverage of every reported interval (0.95).
+``percentile_interval(draws, level=CI_LEVEL, *, axis=0, omit_nan=False, method="linear")``
+    The equal-tailed percentile interval ``(low, high)`` of resampled values, along ``axis``.
+``interval(draws, level=CI_LEVEL, *, omit_nan=False, method="linear")``
+    The same for a 1-d array of draws, as two floats.
+``interval_dict(draws, level=CI_LEVEL)``
+    Column name to its ``(low, high)`` interval, for a frame of draws with one column per parameter.
+``conf_int_frame(estimates, draws, alpha, *, refit, omit_nan=False, method="linear")``
+    The tidy one-row-per-parameter table (``parameter``, ``estimate``, ``ci_low``, ``ci_high``) of intervals at
+    coverage ``1 - alpha`` that the results' ``conf_int(alpha=...)`` return (the convention of statsmodels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers._validate import probability
+
+#: Coverage of the intervals reported in ``ci`` when no other level is asked for.
+CI_LEVEL = 0.95
+
+
+def percentile_interval(draws: Any, level: float = CI_LEVEL, *, axis: int | None = 0, omit_nan: bool = False,
+                        method: str = "linear") -> tuple[Any, Any]:
+    """Lower and upper bounds of the equal-tailed percentile interval of ``draws`` at coverage ``level``.
+
+    The quantiles are ``(1 - level) / 2`` and ``(1 + level) / 2``, taken along ``axis``. With ``omit_nan`` a NaN
+    draw (a degenerate resample) is left out instead of making the bounds NaN. ``method`` is numpy's quantile
+    rule: ``"inverted_cdf"`` returns actual draws, which keeps the bounds right when some draws are infinite
+    (interpolating between a finite draw and ``inf`` gives NaN).
+    """
+    quantile = np.nanquantile if omit_nan else np.quantile
+    low, high = quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=axis, method=method)
+    return low, high
+
+
+def interval(draws: Any, level: float = CI_LEVEL, *, omit_nan: bool = False,
+             method: str = "linear") -> tuple[float, float]:
+    """:func:`percentile_interval` of a 1-d array of draws, as a pair of floats (the ``ci`` of a result)."""
+    low, high = percentile_interval(draws, level, axis=None, omit_nan=omit_nan, method=method)
+    return float(low), float(high)
+
+
+def interval_dict(draws: pd.DataFrame, level: float = CI_LEVEL, *, omit_nan: bool = False,
+                  method: str = "linear") -> dict[str, tuple[float, float]]:
+    """``{column: (low, high)}`` for a frame of bootstrap draws, one column per parameter."""
+    lo, hi = percentile_interval(draws.to_numpy(), level, omit_nan=omit_nan, method=method)
+    return {col: (float(a), float(b)) for col, a, b in zip(draws.columns, lo, hi)}
+
+
+def conf_int_frame(estimates: Mapping[str, float], draws: pd.DataFrame | None, alpha: Any, *, refit: str,
+                   omit_nan: bool = False, method: str = "linear") -> pd.DataFrame:
+    """One row per parameter: ``parameter``, ``estimate``, ``ci_low``, ``ci_high`` at coverage ``1 - alpha``.
+
+    ``draws`` holds one column per parameter (``None`` when none were kept); ``refit`` names the call that would
+    keep them, for the error message; ``omit_nan`` and ``method`` are those the result's ``ci`` was computed with.
+    ``1 - alpha`` is the level, so ``alpha=0.05`` gives exactly a ``ci`` at 0.95 (``1 - 0.05`` is the float
+    ``0.95``).
+    """
+    alpha = probability(alpha, "alpha", strict=True, example=0.05)
+    if draws is None:
+        raise ValueError(
+            f"This result kept no bootstrap draws (it was computed with n_boot=0), so it has no interval at any "
+            f"level; recompute it with n_boot > 0, e.g. {refit}(..., n_boot=200)."
+        )
+    if len(draws) == 0:
+        raise ValueError(
+            f"Every bootstrap resample of this result was degenerate (the statistic is undefined on each), so no "
+            f"interval exists at any level; {refit} needs more varied data, not a larger n_boot."
+        )
+    ci = interval_dict(draws[list(estimates)], 1 - alpha, omit_nan=omit_nan, method=method)
+    return pd.DataFrame([{"parameter": p, "estimate": float(v), "ci_low": ci[p][0], "ci_high": ci[p][1]}
+                         for p, v in estimates.items()])
