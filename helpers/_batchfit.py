@@ -18,7 +18,7 @@ It drives the solver through the internal interface of :mod:`helpers._solver`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +39,8 @@ class Design:
     """One curve to fit: sizes ``x`` (m,), log metric ``logy`` (m,) and point weights ``w`` (m,).
 
     ``inverse``/``row_logy`` are set when the rows were compressed to per-size means: the size index and log
-    metric of every original row, needed to recompute the means of a resample.
+    metric of every original row, needed to recompute the means of a resample. ``boot_w`` (n_boot, rows), when
+    set, replaces the resample counts drawn from ``seed`` (paired resamples shared by several designs).
     """
 
     x: np.ndarray
@@ -49,27 +50,31 @@ class Design:
     seed: int
     inverse: np.ndarray | None = None
     row_logy: np.ndarray | None = None
+    boot_w: np.ndarray | None = None
 
     @property
     def compressed(self) -> bool:
         return self.inverse is not None
 
 
-def design(x: np.ndarray, y: np.ndarray, seed: int) -> Design:
-    """The curve of one group's rows, compressed to per-size means above :data:`COMPRESS_ABOVE` rows."""
+def design(x: np.ndarray, y: np.ndarray, seed: int, boot_w: np.ndarray | None = None) -> Design:
+    """The curve of one group's rows, compressed to per-size means above :data:`COMPRESS_ABOVE` rows.
+
+    ``boot_w`` (n_boot, rows) gives the resample counts of the rows instead of drawing them from ``seed``.
+    """
     x = np.asarray(x, dtype=float)
     logy = np.log(np.asarray(y, dtype=float))
     if len(x) <= COMPRESS_ABOVE:
-        return Design(x, logy, np.ones(len(x)), len(x), int(seed))
+        return Design(x, logy, np.ones(len(x)), len(x), int(seed), boot_w=boot_w)
     sizes, inverse = np.unique(x, return_inverse=True)
     counts = np.bincount(inverse, minlength=len(sizes)).astype(float)
     means = np.bincount(inverse, weights=logy, minlength=len(sizes)) / counts
-    return Design(sizes, means, counts, len(x), int(seed), inverse, logy)
+    return Design(sizes, means, counts, len(x), int(seed), inverse, logy, boot_w)
 
 
 def _resampled(d: Design, n_boot: int) -> tuple[np.ndarray, np.ndarray]:
     """Point weights and log metrics (n_boot, m) of every resample of ``d``."""
-    w = resample_weights(d.n_rows, n_boot, d.seed)
+    w = resample_weights(d.n_rows, n_boot, d.seed) if d.boot_w is None else d.boot_w
     if not d.compressed:
         return w, np.broadcast_to(d.logy, w.shape)
     m = len(d.x)
@@ -111,13 +116,20 @@ def _polish_chunks(prob: Problem, theta: np.ndarray, w: np.ndarray, logy: np.nda
 
 
 def fit_groups(designs: list[Design], *, irreducible: bool, loss: str, delta: float | None, n_boot: int,
-               progress: bool | None = None, laws: bool = True) -> list[GroupResult | None]:
+               progress: bool | None = None, laws: bool = True,
+               to_error: Callable[[np.ndarray], np.ndarray] | None = None,
+               lines: bool = True) -> list[GroupResult | None]:
     """Fit a power law (``laws=True``) and an improvement line to every design; results in the order given.
 
     With ``laws=False`` only the lines are fitted (the Chinchilla form, whose laws are fitted elsewhere); the
-    returned ``law`` is then the line itself.
+    returned ``law`` is then the line itself. ``to_error`` maps the fitted quantity back to the error when the
+    designs hold a transform of it (the logit scale), so that the improvement is in the metric's units. With
+    ``lines=False`` (refits that need only the law) no line is fitted and the improvement fields are NaN.
     """
-    total = len(designs) * (1 + n_boot) * (2 if laws and irreducible else 1)
+    if not (laws or lines):
+        raise ValueError("fit_groups needs laws=True or lines=True.")
+    consts = (irreducible, False) if laws and lines else ((irreducible,) if laws else (False,))
+    total = len(designs) * (1 + n_boot) * len(set(consts))
     bar = _bar(total, progress)
     results: list[GroupResult | None] = [None] * len(designs)
     try:
@@ -130,7 +142,7 @@ def fit_groups(designs: list[Design], *, irreducible: bool, loss: str, delta: fl
             bw = np.concatenate([b[0] for b in boot]) if boot else None
             by = np.concatenate([b[1] for b in boot]) if boot else None
             fitted: dict[bool, tuple[np.ndarray, np.ndarray, np.ndarray | None, Problem]] = {}
-            for const in ((irreducible, False) if laws else (False,)):
+            for const in consts:
                 prob = Problem.make(log_x, logy, const=const, delta=delta)
                 theta, obj = fit_batch(prob, w0)
                 if bar is not None:
@@ -143,15 +155,16 @@ def fit_groups(designs: list[Design], *, irreducible: bool, loss: str, delta: fl
                     break  # the law is the line; nothing more to fit
             law_key = irreducible if laws else False
             for j, (i, d) in enumerate(zip(idx, ds)):
-                results[i] = _result(d, j, fitted[law_key], fitted[False], n_boot, loss=loss,
-                                     irreducible=irreducible if laws else False)
+                results[i] = _result(d, j, fitted[law_key], fitted.get(False), n_boot, loss=loss,
+                                     irreducible=irreducible if laws else False, to_error=to_error)
     finally:
         if bar is not None:
             bar.close()
     return results
 
 
-def _result(d: Design, j: int, law, line, n_boot: int, *, loss: str, irreducible: bool) -> GroupResult:
+def _result(d: Design, j: int, law, line, n_boot: int, *, loss: str, irreducible: bool,
+            to_error: Callable[[np.ndarray], np.ndarray] | None = None) -> GroupResult:
     theta, obj, draws, prob = law
     a, b, c = power_params(prob, theta[j:j + 1])
     ci: dict[str, tuple[float, float]] = {}
@@ -163,14 +176,17 @@ def _result(d: Design, j: int, law, line, n_boot: int, *, loss: str, irreducible
     fit = PowerLawFit(a=float(a[0]), b=float(b[0]), c=float(c[0]), n=int(d.n_rows), loss=loss,
                       irreducible=bool(irreducible), objective=float(obj[j]),
                       ci=ci, x_range=(float(d.x.min()), float(d.x.max())), boot=boot)
+    if line is None:
+        return GroupResult(fit, np.nan, np.nan, np.nan, np.nan)
     ltheta, _, ldraws, lprob = line
     ends = np.array([d.x.min(), d.x.max()])
     la, lb, _ = power_params(lprob, ltheta[j:j + 1])
-    start, end = la[0] * ends ** (-lb[0])
+    back = to_error or (lambda v: v)
+    start, end = back(la[0] * ends ** (-lb[0]))
     low = high = np.nan
     if ldraws is not None:
         da, db, _ = power_params(lprob, ldraws[j * n_boot:(j + 1) * n_boot])
-        vals = da[:, None] * ends[None, :] ** (-db[:, None])
+        vals = back(da[:, None] * ends[None, :] ** (-db[:, None]))
         low, high = percentile_interval(vals[:, 0] - vals[:, 1])
     return GroupResult(fit, float(start - end), float(low), float(high), float(start))
 

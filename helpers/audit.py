@@ -1,7 +1,8 @@
 """Audit a scaling claim on your own results: per-group laws, the third axis, and a report that works offline.
 
-:func:`audit` takes any tidy results table (one row per measured point, with a size, a positive
-lower-is-better metric and a group label) and runs the book's disaggregated analysis on it:
+:func:`audit` takes any tidy results table (one row per measured point, with a size, a metric and a group
+label; a positive lower-is-better metric such as an error or a loss, or with ``higher_is_better`` a score on a
+0-1 scale such as an accuracy, with its chance level) and runs the book's disaggregated analysis on it:
 :func:`helpers.disaggregate.fit_by_group` for one law per group with bootstrap intervals, and
 :func:`helpers.disaggregate.third_axis` for what the aggregate law still describes as the evaluation population
 grows. The :class:`AuditReport` it returns holds the fits, the tables and the charts, and writes them as one HTML
@@ -12,6 +13,8 @@ From a shell, on any CSV::
 
     python -m helpers.audit results.csv --size train_size --metric error --group region \\
         --n-examples n_eval --out report.html
+    python -m helpers.audit evals.csv --size params --metric accuracy --higher-is-better --chance 0.5 \\
+        --group language --out report.html
 
 The report answers what the numbers can answer. What they cannot answer (what the metric stands for, whom the
 evaluation set reaches, what was never measured) it asks the reader, following the checklist of
@@ -57,6 +60,9 @@ __all__ = ["AuditReport", "audit", "check_output", "read_results", "main"]
 MAX_CHART_POINTS = 1500
 #: Charts draw at most this many groups (the largest) besides the aggregate; more cannot be told apart.
 MAX_CHART_GROUPS = 12
+#: Above this many fitted groups the holdout checks are refitted without bootstrap (no intervals): their
+#: resamples would cost as much again as the whole fit.
+HOLDOUT_BOOT_GROUPS = 100
 #: Names the analysis uses for its own columns; a size or metric column may not carry them.
 _RESERVED = ("group", "n_examples", "low", "high")
 
@@ -223,15 +229,20 @@ class AuditReport:
         Relative error within which the aggregate law counts as describing a group (third axis).
     order : str
         Order in which the third axis adds groups (``"size"``: largest first; ``"random"``).
+    higher_is_better, chance, scale
+        How the metric was turned into the fitted error (see :func:`~helpers.disaggregate.fit_by_group`).
     group_fit : GroupScalingFit
         The per-group and aggregate laws.
     third_axis : ThirdAxisResult or None
         The third-axis curve, or ``None`` when it could not be computed (see ``notes``).
     tables : dict of str to DataFrame
         ``"by_group"`` (every group, fitted or not, with its status; the aggregate first), ``"improvement"``,
-        ``"non_improving"``, ``"difference"`` (empty with fewer than two fitted groups), ``"third_axis"`` and
-        ``"described"`` (each group's fit by the aggregate law of the whole population; both empty without a
-        third axis).
+        ``"non_improving"``, ``"difference"`` (empty with fewer than two fitted groups), ``"holdout"`` (each law
+        refitted without its largest size, scored there: :meth:`~helpers.disaggregate.GroupScalingFit.holdout`),
+        ``"leave_one_group_out"`` (per group, how well the other groups' pooled law predicts it, summarised
+        from :meth:`~helpers.disaggregate.GroupScalingFit.leave_one_group_out`; empty with fewer than two fitted
+        groups), ``"third_axis"`` and ``"described"`` (each group's fit by the aggregate law of the whole
+        population; both empty without a third axis).
     charts : dict of str to altair chart
         ``"scaling"``, ``"exponents"`` and, with a third axis, ``"third_axis"``; each has a title and a
         description.
@@ -258,6 +269,9 @@ class AuditReport:
     charts: dict[str, alt.TopLevelMixin] = field(repr=False)
     notes: tuple[str, ...] = ()
     command: str = ""
+    higher_is_better: bool = False
+    chance: float | None = None
+    scale: str = "log"
 
     def to_frame(self) -> pd.DataFrame:
         """The ``"by_group"`` table: one row per group and the aggregate, with laws, intervals and status."""
@@ -381,6 +395,9 @@ def audit(
     order: str = "size",
     source: str = "a data frame",
     progress: bool | None = None,
+    higher_is_better: bool = False,
+    chance: float | None = None,
+    scale: str = "log",
 ) -> AuditReport:
     """Run the disaggregated scaling analysis of the book on a tidy results table.
 
@@ -392,7 +409,8 @@ def audit(
     size : str
         The size column (training examples, parameters, compute), > 0.
     metric : str
-        A positive, lower-is-better metric (an error rate or a loss; use ``1 - accuracy`` for an accuracy).
+        A positive, lower-is-better metric (an error rate or a loss), or with ``higher_is_better=True`` a score
+        on a 0-1 scale (an accuracy, a win rate) as measured.
     group : str
         The column naming each row's group.
     n_examples : str, optional
@@ -415,6 +433,15 @@ def audit(
         Where the rows came from, for the report.
     progress : bool, optional
         Progress bar on standard error while fitting; default only when standard error is a terminal.
+    higher_is_better : bool, default False
+        The metric is a 0-1 score where higher is better: the laws are fitted to ``1 - metric`` and the report
+        says so; points, curves and predictions stay on the score's scale.
+    chance : float, optional
+        The metric's value for a model that guesses (0.5 for a two-choice accuracy): the error's ceiling.
+        Predictions are capped there and rows at or worse than chance are counted in the notes.
+    scale : {"log", "logit"}, default "log"
+        Fit the error's power law on the log scale, or the odds of the chance-normalised error (a law that
+        stays between chance and a perfect score). See :func:`~helpers.disaggregate.fit_by_group`.
 
     Returns
     -------
@@ -465,7 +492,8 @@ def audit(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NumericalWarning)  # kept in fit.notes, shown in the report
             fit = fit_by_group(rows, size=size, metric=metric, group=group, n_examples=n_examples,
-                               overall=overall, n_boot=n_boot, seed=seed, progress=progress)
+                               overall=overall, n_boot=n_boot, seed=seed, progress=progress,
+                               higher_is_better=higher_is_better, chance=chance, scale=scale)
     except ValueError as exc:
         # The two "too few points" failures are the ones a table of counts helps to fix.
         if str(exc).startswith(("No group has enough points", "The aggregate curve cannot be fitted")):
@@ -488,22 +516,35 @@ def audit(
             notes.append(f"The third axis could not be computed: {exc}")
     if len(fit.fits) < 2:
         notes.append("The exponents cannot be compared: fewer than two groups could be fitted.")
-    tables = _tables(fit, third, seed=seed)
+    check_boot = n_boot if len(fit.fits) <= HOLDOUT_BOOT_GROUPS else 0
+    if check_boot < n_boot:
+        notes.append(f"The holdout checks are shown without intervals: with {len(fit.fits)} fitted groups (more "
+                     f"than {HOLDOUT_BOOT_GROUPS}) their bootstrap would take as long as the whole fit again. "
+                     f"report.group_fit.holdout(n_boot={n_boot}) computes them.")
+    tables = _tables(fit, third, seed=seed, check_boot=check_boot)
     report_args = dict(source=str(source), size=size, metric=metric, group=group, n_examples=n_examples,
-                       overall=overall, n_boot=n_boot, seed=seed, tolerance=tolerance, order=order)
+                       overall=overall, n_boot=n_boot, seed=seed, tolerance=tolerance, order=order,
+                       higher_is_better=fit.higher_is_better, chance=fit.chance, scale=fit.scale)
     charts = _charts(fit, third, tables, size=size, metric=metric, tolerance=tolerance, n_boot=n_boot)
     return AuditReport(**report_args, group_fit=fit, third_axis=third, tables=tables, charts=charts,
                        notes=tuple(notes), command=_command(**report_args))
 
 
 def _command(*, source: str, size: str, metric: str, group: str, n_examples: str | None, overall: str | None,
-             n_boot: int, seed: int, tolerance: float, order: str) -> str:
+             n_boot: int, seed: int, tolerance: float, order: str, higher_is_better: bool = False,
+             chance: float | None = None, scale: str = "log") -> str:
     csv = source if source.lower().endswith(".csv") else "results.csv"
     args = ["python", "-m", "helpers.audit", csv, "--size", size, "--metric", metric, "--group", group]
     for flag, value in (("--n-examples", n_examples), ("--overall", overall)):
         if value is not None:
             args += [flag, value]
     args += ["--n-boot", str(n_boot), "--seed", str(seed), "--tolerance", f"{tolerance:g}", "--order", order]
+    if higher_is_better:
+        args.append("--higher-is-better")
+    if chance is not None:
+        args += ["--chance", repr(chance)]
+    if scale != "log":
+        args += ["--scale", scale]
     return shlex.join(args)
 
 
@@ -543,10 +584,17 @@ def _notes(fit: GroupScalingFit) -> list[str]:
                      f"sizes, {'their laws are extrapolations' if len(narrow) > 1 else 'its law is an extrapolation'}"
                      f". Every law here is an extrapolation beyond its own measured range.")
     agg = fit.points[fit.points["group"] == OVERALL].sort_values(fit.size[0])
-    if agg[fit.metric].iloc[-1] > agg[fit.metric].iloc[0]:
-        notes.append(f"The aggregate {fit.metric} is higher at the largest size than at the smallest. The audit "
-                     f"expects a lower-is-better metric: if {fit.metric} is an accuracy or a score, audit "
-                     f"1 - {fit.metric} or an error instead.")
+    err = fit._ms.error(agg[fit.metric].to_numpy())
+    if err[-1] > err[0]:
+        if fit.higher_is_better:
+            notes.append(f"The aggregate {fit.metric} is lower at the largest size than at the smallest, although "
+                         f"it was given as higher-is-better: check the direction (drop --higher-is-better for an "
+                         f"error or a loss).")
+        else:
+            notes.append(f"The aggregate {fit.metric} is higher at the largest size than at the smallest. The audit "
+                         f"expects a lower-is-better metric unless told otherwise: if {fit.metric} is an accuracy "
+                         f"or another 0-1 score, pass --higher-is-better (higher_is_better=True), with --chance "
+                         f"for its chance level.")
     return notes
 
 
@@ -555,7 +603,8 @@ def _join(names: Sequence[object]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int) -> dict[str, pd.DataFrame]:
+def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int,
+            check_boot: int) -> dict[str, pd.DataFrame]:
     improvement = fit.improvement()
     flat = fit.non_improving()  # the same resamples as the laws, so every table agrees
     described = pd.DataFrame(columns=["group", "max_relative_error", "described", "exponent_consistent"])
@@ -569,14 +618,55 @@ def _tables(fit: GroupScalingFit, third: ThirdAxisResult | None, *, seed: int) -
     return {
         "by_group": fit.to_frame(),
         "improvement": improvement,
+        "holdout": fit.holdout(k=1, n_boot=check_boot).drop(columns=["log_ratio"]),
+        "leave_one_group_out": _logo_summary(fit.leave_one_group_out(n_boot=check_boot)) if len(fit.fits) >= 2
+        else pd.DataFrame(
+            columns=list(_LOGO_COLUMNS)),
         "non_improving": flat.reset_index(drop=True),
-        "difference": fit.difference() if len(fit.fits) >= 2 else pd.DataFrame(
+        "difference": fit.difference(paired=_paired(fit, check_boot)) if len(fit.fits) >= 2 else pd.DataFrame(
             columns=["comparison", "group", "parameter", "estimate", "ci_low", "ci_high"]),
         "third_axis": third.curve if third is not None else pd.DataFrame(
             columns=["k", "share_described", "share_low", "share_high", "share_exponent_consistent",
                      "aggregate_b", "aggregate_rmse"]),
         "described": described,
     }
+
+
+def _paired(fit: GroupScalingFit, n_boot: int) -> bool:
+    """Pair the difference draws when every fitted group was measured at the same sizes (and draws exist)."""
+    if not n_boot or fit.form != "power_law":
+        return False
+    pts = fit.points[fit.points["group"].isin(list(fit.fits))]
+    per_group = pts.groupby("group")[fit.size[0]].agg(lambda v: tuple(np.unique(v)))
+    return per_group.nunique() == 1
+
+
+_LOGO_COLUMNS = ("group", "n_sizes", "worst_size", "observed", "prediction", "relative_error", "covered_share",
+                 "extrapolation", "status")
+
+
+def _logo_summary(logo: pd.DataFrame) -> pd.DataFrame:
+    """One row per group: where the other groups' law misses it most and how often it covers, worst first.
+
+    Misses are ranked by the log ratio, which weighs a prediction twice too high like one half too low (the
+    relative error would rank every over-prediction above every under-prediction).
+    """
+    rows, misses = [], []
+    for g, part in logo.groupby("group", sort=False):
+        miss = part["log_ratio"].abs()
+        misses.append(miss.max())
+        if miss.isna().all():
+            rows.append({"group": g, "n_sizes": len(part), "status": part["status"].iloc[0]})
+            continue
+        worst = part.loc[miss.idxmax()]
+        covered = part["covered"].astype("Float64")
+        rows.append({"group": g, "n_sizes": len(part), "worst_size": worst.iloc[1], "observed": worst["observed"],
+                     "prediction": worst["prediction"], "relative_error": worst["relative_error"],
+                     "covered_share": float(covered.mean()) if covered.notna().any() else np.nan,
+                     "extrapolation": part["extrapolation"].max(), "status": worst["status"]})
+    out = pd.DataFrame(rows, columns=list(_LOGO_COLUMNS))
+    order = pd.Series(misses, dtype=float).sort_values(ascending=False, na_position="last", kind="stable").index
+    return out.loc[order].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- charts
@@ -626,13 +716,8 @@ def _scaling_chart(fit: GroupScalingFit, shown: list[str], *, size: str, metric:
     if len(points) > MAX_CHART_POINTS:
         points = points.groupby(["group", "size"], as_index=False)["metric"].mean()
         what = "the mean of the measured points at each size"
-    frames = []
-    for label in keep:
-        law = fit.overall if label == OVERALL else fit.fits[label]
-        band = law.band(np.geomspace(*law.x_range, 50))
-        frames.append(pd.DataFrame({"group": label, "size": band["x"], "metric": band["fit"], "low": band["low"],
-                                    "high": band["high"]}))
-    curves = pd.concat(frames, ignore_index=True)
+    # On the metric's own scale, like the points (an accuracy stays an accuracy).
+    curves = fit.curves(n_grid=50, group=keep).rename(columns=names)
     # A band that is not identified can reach 10^7 times the data; clipped, the measured points stay readable.
     lo, hi = _readable_range(points["metric"])
     clipped = bool(((curves[["metric", "low", "high"]] < lo) | (curves[["metric", "low", "high"]] > hi))
@@ -784,7 +869,8 @@ def _findings(r: AuditReport) -> list[str]:
     ci = (f" (95% interval {_fmt(overall['b_low'])} to {_fmt(overall['b_high'])})" if r.n_boot else "")
     # Column names are the user's text: escape them like every other label (they reach HTML here).
     metric, size = html.escape(str(r.metric)), html.escape(str(r.size))
-    out = [f"The aggregate law is {metric} = a &middot; {size}<sup>&minus;b</sup> + c with "
+    law_of = html.escape(fit.fitted_quantity)
+    out = [f"The aggregate law is {law_of} = a &middot; {size}<sup>&minus;b</sup> + c with "
            f"b = {_fmt(overall['b'])}{ci}, fitted to {int(overall['n_points'])} points from {size} = "
            f"{_fmt(overall['size_min'])} to {_fmt(overall['size_max'])}. Beyond that range it is an "
            f"extrapolation."]
@@ -803,12 +889,52 @@ def _findings(r: AuditReport) -> list[str]:
         names = ", ".join(f"{html.escape(str(g))} ({html.escape(str(why))})"
                           for g, why in zip(flat["group"], flat["reason"]))
         out.append(f"Groups whose improvement over the measured range is not distinguishable from zero: {names}.")
+    held = t["holdout"]
+    agg_held = held[(held["group"] == OVERALL) & (held["status"] == "ok")]
+    if len(agg_held):
+        row = agg_held.iloc[0]
+        groups = held[(held["group"] != OVERALL) & held["relative_error"].notna()]
+        worst = (f"; among the groups the worst miss is {html.escape(str(groups.loc[groups['relative_error'].abs().idxmax(), 'group']))} "
+                 f"({_fmt(groups['relative_error'].abs().max(), '.0%')})" if len(groups) else "")
+        out.append(f"Refitted without its largest size, the aggregate law predicts {metric} = "
+                   f"{_fmt(row['prediction'])} there, against {_fmt(row['observed'])} observed (error off by "
+                   f"{_fmt(abs(row['relative_error']), '.0%')}){worst}.")
+    logo = t["leave_one_group_out"]
+    if len(logo) and pd.notna(logo["relative_error"].iloc[0]):
+        first = logo.iloc[0]
+        out.append(f"The other groups' pooled law predicts {html.escape(str(first['group']))} worst: its error is "
+                   f"off by {_fmt(abs(first['relative_error']), '.0%')} at {size} = {_fmt(first['worst_size'])}.")
     if not t["third_axis"].empty:
         last = t["third_axis"].iloc[-1]
         out.append(f"With all {int(last['k'])} groups in the evaluation population, the aggregate law predicts "
                    f"{_fmt(last['share_described'], '.0%')} of them within {r.tolerance:.0%} at every measured "
                    f"size, while its own fit error is {_fmt(last['aggregate_rmse'])} (RMS log residual).")
     return out
+
+
+def _metric_statement(r: AuditReport) -> str:
+    """How the metric was read, in words: its direction, its chance level and what the laws are laws of."""
+    m = r.metric
+    if not r.higher_is_better and r.chance is None and r.scale == "log":
+        return f"Metric: {m}, lower is better; the laws are power laws of {m}."
+    law_of = r.group_fit.fitted_quantity
+    parts = [f"Metric: {m}, {'higher' if r.higher_is_better else 'lower'} is better, reported on its own scale "
+             f"(points, curves and predictions)."]
+    if r.higher_is_better:
+        parts.append(f"The laws are fitted to its error 1 - {m}: {m} = 1 - (a size^-b + c), so c is the error "
+                     f"that no size removes and 1 - c the best {m} the law reaches.")
+    if r.chance is not None:
+        ceiling = r.group_fit._ms.ceiling
+        parts.append(f"Chance level {r.chance:g}: a model that guesses gets {m} = {r.chance:g}, so the error of "
+                     f"one that does better lies between 0 and {ceiling:g}. Chance bounds the error from above, "
+                     f"not the floor c; predictions are capped at chance.")
+    if r.scale == "logit":
+        parts.append(f"Scale: logit. The power law is fitted to the odds {law_of} of the error relative to its "
+                     f"ceiling, so every curve runs from chance at small sizes to its own limit, inside the "
+                     f"metric's range; a, b and c are the parameters of that law.")
+    else:
+        parts.append(f"a, b and c are the parameters of the law of {law_of}.")
+    return " ".join(parts)
 
 
 def _checklist(r: AuditReport) -> str:
@@ -899,25 +1025,51 @@ def _render(r: AuditReport) -> str:
         f'{esc("rows labelled " + repr(r.overall)) if r.overall else "pooled from the groups"}'
         f'{esc(", weighted by " + r.n_examples) if r.n_examples else ""}. Bootstrap: {r.n_boot} resamples, seed '
         f'{r.seed}. Made with {esc(versions)}; it needs no network.</p>',
+        f'<p class="meta">{esc(_metric_statement(r))}</p>',
         "<h2>What the numbers say</h2>", notes, f"<ul>{findings}</ul>",
         "<h2>Before you report a scaling claim from this</h2>",
         "<p>The numbers answer some of the questions a scaling claim raises. The rest are yours.</p>",
         _checklist(r),
         "<h2>One law per group</h2>", figure("scaling"),
         "<p>Every group, fitted or not (<code>status</code> says why not); the aggregate first. Columns "
-        "<code>a</code>, <code>b</code>, <code>c</code> are the law's scale, exponent and floor, with 95% "
-        "bootstrap interval bounds.</p>",
+        "<code>a</code>, <code>b</code>, <code>c</code> are the scale, exponent and floor of the law of "
+        f"<code>{esc(r.group_fit.fitted_quantity)}</code>, with 95% bootstrap interval bounds.</p>",
         _table(t["by_group"], "No groups."),
         "<h2>How far the exponents differ</h2>", figure("exponents"),
         "<p>The first row is the largest minus the smallest group exponent; then each group minus the "
-        "aggregate.</p>",
+        "aggregate. "
+        + ("Every group was measured at the same sizes, so the intervals are from paired bootstrap draws: the "
+           "sizes are resampled once for all groups, and what is particular to one size moves every group "
+           "together instead of widening the difference.</p>" if _paired(r.group_fit, r.n_boot if len(
+               r.group_fit.fits) <= HOLDOUT_BOOT_GROUPS else 0) else
+           "The intervals are from each group's own bootstrap draws (independent).</p>"),
         _table(t["difference"], "Fewer than two groups could be fitted, so there is nothing to compare."),
         "<h2>Who improves</h2>",
         "<p>Improvement is the fall of a straight line on the log-log scale between the smallest and the largest "
-        "measured size, with a bootstrap interval; a group does not improve when that interval reaches zero.</p>",
+        "measured size, with a bootstrap interval; a group does not improve when that interval reaches zero."
+        + (f" The line is that of the error 1 - {esc(r.metric)}, so its fall is the rise of {esc(r.metric)}."
+           if r.higher_is_better else "") + "</p>",
         _table(t["improvement"], "No groups."),
         "<h3>Groups that do not improve</h3>",
         _table(t["non_improving"], "None: every group's improvement interval lies above zero."),
+        "<h2>Does the law predict what it was not fitted to?</h2>",
+        "<p>A scaling law is used to predict larger sizes than were measured. Here every law (each group's and "
+        "the aggregate's) is refitted without its largest measured size and predicts it: <code>observed</code> "
+        "and <code>prediction</code> are on the metric's own scale, <code>relative_error</code> is the "
+        "predicted over the observed error minus one, <code>extrapolation</code> the decades of size beyond "
+        "the refit's range, and <code>ci_low</code>/<code>ci_high</code> the refitted law's 95% bootstrap "
+        "interval (<code>covered</code>: whether the observation falls inside it; the interval is the law's, "
+        "not the scatter of a new measurement). A law that misses its own largest size will miss larger ones "
+        "too.</p>",
+        _table(t["holdout"], "No law could be refitted."),
+        "<h3>Leave one group out: does the others' law transfer?</h3>",
+        "<p>For each group, the other groups are pooled as the aggregate is, their law is fitted and predicts "
+        "the group at every size it was measured at. The row shows the size where it misses most "
+        "(<code>worst_size</code>, its <code>observed</code> and <code>prediction</code> and "
+        "<code>relative_error</code>), the share of sizes inside the pooled law's interval and how far outside "
+        "the others' sizes the group lies; groups are listed worst first. A group the others' law cannot "
+        "predict is one an aggregate claim does not speak for.</p>",
+        _table(t["leave_one_group_out"], "Fewer than two groups could be fitted, so none can be left out."),
         "<h2>The third axis: the evaluation population as it grows</h2>", figure("third_axis"),
         _table(t["third_axis"], "Not computed (see the notes above)."),
         "<h3>How well the aggregate law of the whole population fits each group</h3>",
@@ -954,7 +1106,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("csv", help="results file: one row per measured point, with a header")
     parser.add_argument("--size", required=True, help="size column (training examples, parameters, compute)")
-    parser.add_argument("--metric", required=True, help="positive, lower-is-better metric column (error, loss)")
+    parser.add_argument("--metric", required=True,
+                        help="metric column: positive and lower-is-better (error, loss), or a 0-1 score with "
+                             "--higher-is-better")
+    parser.add_argument("--higher-is-better", action="store_true",
+                        help="the metric is a 0-1 score where higher is better (accuracy, win rate); its error "
+                             "1 - metric is fitted and the report stays on the score's scale")
+    parser.add_argument("--chance", type=float, default=None,
+                        help="the metric's value at chance (0.5 for a two-choice accuracy): the error's ceiling")
+    parser.add_argument("--scale", choices=("log", "logit"), default="log",
+                        help="fit the error's power law on the log scale (default) or the odds of the "
+                             "chance-normalised error (logit)")
     parser.add_argument("--group", required=True, help="group column")
     parser.add_argument("--n-examples", help="column of evaluation examples behind each value (weights)")
     parser.add_argument("--overall", help="group label whose rows are the aggregate (default: pool the groups)")
@@ -1010,7 +1172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             df = _filter(df, args.query)
         report = audit(df, size=args.size, metric=args.metric, group=args.group, n_examples=args.n_examples,
                        overall=args.overall, n_boot=args.n_boot, seed=args.seed, tolerance=args.tolerance,
-                       order=args.order, source=args.csv, progress=args.progress)
+                       order=args.order, source=args.csv, progress=args.progress,
+                       higher_is_better=args.higher_is_better, chance=args.chance, scale=args.scale)
         given = list(sys.argv[1:] if argv is None else argv)
         report = dataclasses.replace(report, command=shlex.join(["python", "-m", "helpers.audit", *given]))
         out = report.write(out, force=args.force)

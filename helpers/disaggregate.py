@@ -8,8 +8,10 @@ population one community at a time and reports, for every size of the population
 looks and what share of the included communities it actually describes.
 
 The input is the same for both: a tidy frame with one row per measured point (a size, a group, a metric value,
-and optionally the number of evaluation examples behind the value). The metric must be *lower is better* and
-positive (a loss or an error rate); convert accuracies to errors first.
+and optionally the number of evaluation examples behind the value). The metric is *lower is better* and
+positive (a loss or an error rate) by default; an accuracy, a win rate or any other score on a 0-1 scale goes in
+as it is with ``higher_is_better=True`` (the error ``1 - score`` is fitted inside, and predictions come back as
+scores), and a stated ``chance`` level bounds the error from above (see :func:`fit_by_group`).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ import pandas as pd
 
 from helpers import _batchfit
 from helpers._solver import fit_power_curves
-from helpers._stats import conf_int_frame
-from helpers._validate import has_columns, one_of, positive_int
+from helpers._stats import conf_int_frame, percentile_interval
+from helpers._validate import finite_scalar, flag, has_columns, one_of, positive_int
 from helpers.scaling import (
     CI_LEVEL,
     ChinchillaFit,
@@ -41,6 +43,111 @@ OVERALL = "overall"
 #: population in its ``membership`` table.
 MEMBERSHIP_ROWS = 200_000
 _TAIL = 100 * (1 - CI_LEVEL) / 2
+
+
+# --------------------------------------------------------------------------- the metric's direction and bounds
+
+#: How the error is fitted: ``"log"`` (a power law of the error, the default) or ``"logit"`` (a power law of the
+#: odds of the chance-normalised error, which respects both bounds).
+SCALES = ("log", "logit")
+#: On the logit scale, normalised errors are kept inside ``[_LOGIT_EPS, 1 - _LOGIT_EPS]``: a point at or worse
+#: than chance has infinite odds, which no law can fit.
+_LOGIT_EPS = 1e-3
+
+
+@dataclass(frozen=True)
+class _MetricScale:
+    """The way between the user's metric and the quantity the laws are fitted to.
+
+    ``error`` is the lower-is-better metric (``1 - metric`` for a higher-is-better score on a 0-1 scale);
+    ``ceiling`` is the error at chance, when stated; the fitted quantity is the error itself (``"log"``) or the
+    odds ``e / (ceiling - e)`` of the chance-normalised error (``"logit"``).
+    """
+
+    higher_is_better: bool = False
+    chance: float | None = None
+    scale: str = "log"
+
+    @property
+    def ceiling(self) -> float | None:
+        if self.chance is None:
+            return 1.0 if self.higher_is_better and self.scale == "logit" else None
+        return 1.0 - self.chance if self.higher_is_better else self.chance
+
+    @property
+    def default(self) -> bool:
+        return not self.higher_is_better and self.chance is None and self.scale == "log"
+
+    def error(self, y: Any) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        return 1.0 - y if self.higher_is_better else y
+
+    def to_fit(self, e: Any) -> np.ndarray:
+        """Error to fitted quantity."""
+        e = np.asarray(e, dtype=float)
+        if self.scale == "log":
+            return e
+        u = self.ceiling
+        share = np.clip(e / u, _LOGIT_EPS, 1 - _LOGIT_EPS)
+        return share / (1 - share)
+
+    def to_error(self, f: Any) -> np.ndarray:
+        """Fitted quantity to error, never above the error at chance."""
+        f = np.asarray(f, dtype=float)
+        e = f if self.scale == "log" else self.ceiling * f / (1 + f)
+        return e if self.ceiling is None else np.minimum(e, self.ceiling)
+
+    def to_user(self, f: Any) -> np.ndarray:
+        """Fitted quantity to the user's metric."""
+        return self.error(self.to_error(f))  # 1 - e is its own inverse
+
+    def fitted_quantity(self, metric: str) -> str:
+        err = f"1 - {metric}" if self.higher_is_better else metric
+        if self.scale == "log":
+            return err
+        u = f"{self.ceiling:g}"
+        return f"({err}) / ({u} - ({err}))" if self.higher_is_better else f"{err} / ({u} - {err})"
+
+    def check(self, values: pd.Series, metric: str) -> None:
+        """The metric's values are possible for this direction and scale (raises otherwise)."""
+        if self.higher_is_better:
+            bad = (values < 0) | (values > 1)
+            if bad.any():
+                raise ValueError(
+                    f"Column {metric!r} must lie in [0, 1] with higher_is_better=True (a score such as an "
+                    f"accuracy or a win rate; the error 1 - {metric} is fitted); found {int(bad.sum())} value(s) "
+                    f"outside, from {values.min():g} to {values.max():g}. Divide percentages by 100, or turn "
+                    f"another score into a positive lower-is-better error yourself and pass "
+                    f"higher_is_better=False.")
+            perfect = values >= 1
+            if perfect.any():
+                raise ValueError(
+                    f"Column {metric!r} is 1 (a perfect score) in {int(perfect.sum())} row(s): its error "
+                    f"1 - {metric} is 0, which a law fitted on a log scale cannot take. Drop those rows, or "
+                    f"replace a perfect score measured on m examples by 1 - 1/(2m).")
+            return
+        bad = values <= 0
+        if bad.any():
+            raise ValueError(
+                f"Column {metric!r} must be > 0 (laws are fitted on a log scale); found {int(bad.sum())} "
+                f"value(s) <= 0. A metric must be lower-is-better and positive (an error or a loss); for an "
+                f"accuracy or another score on a 0-1 scale pass higher_is_better=True.")
+
+
+def _metric_scale(higher_is_better: Any, chance: Any, scale: Any) -> _MetricScale:
+    """Validated direction, chance level and scale."""
+    hib = flag(higher_is_better, "higher_is_better")
+    one_of(scale, SCALES, "scale")
+    if chance is not None:
+        if hib:
+            chance = finite_scalar(chance, "chance", low=0.0, high=1.0, high_open=True, example=0.5)
+        else:
+            chance = finite_scalar(chance, "chance", low=0.0, low_open=True, example=0.5)
+    if scale == "logit" and chance is None and not hib:
+        raise ValueError(
+            "scale='logit' needs the metric's upper bound: pass chance= (the value of the lower-is-better metric "
+            "a model gets by guessing, e.g. chance=0.5 for the error of a two-choice task), or use scale='log'.")
+    return _MetricScale(hib, chance, str(scale))
 
 
 # --------------------------------------------------------------------------- input checks
@@ -57,7 +164,8 @@ def _size_columns(size: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _tidy_points(
-    df: pd.DataFrame, sizes: tuple[str, ...], metric: str, group: str, n_examples: str | None
+    df: pd.DataFrame, sizes: tuple[str, ...], metric: str, group: str, n_examples: str | None,
+    scale: _MetricScale | None = None,
 ) -> pd.DataFrame:
     """Validated copy with columns group, the size columns, metric and n_examples (1 per row when absent)."""
     cols = [group, *sizes, metric] + ([n_examples] if n_examples else [])
@@ -89,12 +197,7 @@ def _tidy_points(
                 f"<= 0, the first at row {first!r} ({out.at[first, col]:g}). Drop those rows or correct the sizes "
                 f"(a model or data size of 0 has no place on a log axis)."
             )
-    bad = out[metric] <= 0
-    if bad.any():
-        raise ValueError(
-            f"Column {metric!r} must be > 0 (laws are fitted on a log scale); found {int(bad.sum())} "
-            f"value(s) <= 0. A metric must be lower-is-better and positive: use an error or a loss."
-        )
+    (scale or _MetricScale()).check(out[metric], metric)
     if n_examples:
         bad = out[n_examples] <= 0
         if bad.any():
@@ -197,16 +300,18 @@ class GroupScalingFit:
     metric : str
         The metric column.
     overall : PowerLawFit or ChinchillaFit
-        The law fitted to the aggregate curve.
+        The law fitted to the aggregate curve, a law of :attr:`fitted_quantity` (the metric itself by default).
     fits : dict
-        Group label to its fitted law, for every group with enough points.
+        Group label to its fitted law, for every group with enough points (laws of :attr:`fitted_quantity`).
     by_group : DataFrame
-        One row per group, fitted or not: ``group``, the parameters with ``_low``/``_high`` interval bounds,
+        One row per group, fitted or not: ``group``, the parameters (of the law of :attr:`fitted_quantity`) with
+        ``_low``/``_high`` interval bounds,
         ``n_points``, ``n_examples``, ``size_min``, ``size_max`` and ``status`` (``"ok"`` or why it was not fitted).
     n_boot : int
         Bootstrap resamples behind the intervals (0 = none).
     points : DataFrame
-        The points that were fitted, including the aggregate curve (``group == "overall"``).
+        The points that were fitted, on the user's scale (an accuracy stays an accuracy), including the aggregate
+        curve (``group == "overall"``).
     notes : tuple of str
         Numerical trouble met while fitting (floating-point overflow on extreme sizes), in words; also issued
         once as a :class:`NumericalWarning`.
@@ -217,6 +322,9 @@ class GroupScalingFit:
         The fitting options, reused by :func:`third_axis` when it is given this fit.
     improvement_table : DataFrame or None
         :meth:`improvement`, computed once from the same resamples as the laws.
+    higher_is_better, chance, scale
+        How the metric was turned into the fitted quantity (see :func:`fit_by_group`); :meth:`predict` and
+        :meth:`curves` undo it, so they answer on the metric's own scale.
     """
 
     form: str
@@ -234,6 +342,28 @@ class GroupScalingFit:
     irreducible: bool = True
     group_seeds: dict[str, int] = field(default_factory=dict, repr=False)
     improvement_table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    higher_is_better: bool = False
+    chance: float | None = None
+    scale: str = "log"
+
+    @property
+    def _ms(self) -> _MetricScale:
+        return _MetricScale(self.higher_is_better, self.chance, self.scale)
+
+    @property
+    def fitted_quantity(self) -> str:
+        """What the laws (:attr:`fits`, :attr:`overall`, the parameters in :attr:`by_group`) are laws of.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from helpers.disaggregate import fit_by_group
+        >>> n = np.logspace(2, 5, 6)
+        >>> df = pd.DataFrame({"n": np.tile(n, 2), "acc": 1 - 0.4 * np.tile(n, 2) ** -0.2, "g": ["A"] * 6 + ["B"] * 6})
+        >>> fit_by_group(df, size="n", metric="acc", group="g", higher_is_better=True).fitted_quantity
+        '1 - acc'
+        """
+        return self._ms.fitted_quantity(self.metric)
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -274,36 +404,76 @@ class GroupScalingFit:
         fit = self.overall if label == OVERALL else self.fits.get(label)
         return None if fit is None or fit.boot is None else fit.boot[parameter].to_numpy()
 
-    def difference(self, parameter: str | None = None) -> pd.DataFrame:
+    def difference(self, parameter: str | None = None, *, paired: bool = False) -> pd.DataFrame:
         """How far the groups' exponents spread, and how far each group is from the aggregate.
 
         Parameters
         ----------
         parameter : str, optional
             Parameter to compare; default the exponent (``"b"``, or ``"beta"`` for the Chinchilla form).
+        paired : bool, default False
+            Pair the bootstrap draws across groups. By default each group's draws come from its own resamples
+            (those behind its interval in :attr:`by_group`), so the intervals of a difference treat the groups
+            as measured independently. When the groups were measured at the same sizes (the same models,
+            checkpoints or seeds evaluated on every group), whatever is particular to one size (a lucky
+            checkpoint, a badly tuned run) moves every group together, and independent draws count it twice.
+            With ``paired=True`` the *sizes* are resampled (the distinct sizes of the aggregate, with
+            replacement, from the fit's ``seed``), and every group and the aggregate are refitted on the same
+            resample, each keeping all its rows at the drawn sizes (repeated seeds at a size move together).
+            Groups measured at only some of the sizes take part with the sizes they have. The laws are
+            refitted with the fit's options, so this costs one more bootstrap of every group. Power-law form
+            only.
 
         Returns
         -------
         DataFrame
             Columns ``comparison``, ``group``, ``parameter``, ``estimate``, ``ci_low``, ``ci_high``. The first row,
             ``comparison == "range"``, is the largest minus the smallest group value; then one row per fitted
-            group, ``"group - overall"``. Intervals are percentile intervals of the differences of independent
-            bootstrap draws (NaN when ``n_boot=0``); the group and aggregate fits share data, so the interval of a
-            group-minus-overall difference is conservative.
+            group, ``"group - overall"``. Intervals are percentile intervals of the differences of bootstrap
+            draws (NaN when ``n_boot=0``): independent draws by default, so that, as the group and aggregate
+            fits share data, the interval of a group-minus-overall difference is conservative; paired draws
+            with ``paired=True``.
 
         Raises
         ------
         ValueError
-            If ``parameter`` is not a parameter of the fitted form, or fewer than two groups were fitted.
+            If ``parameter`` is not a parameter of the fitted form, fewer than two groups were fitted, or
+            ``paired=True`` for the Chinchilla form.
+
+        Examples
+        --------
+        Two groups measured at the same eight sizes, each size with its own perturbation common to both (a
+        checkpoint that happens to be good or bad for everyone):
+
+        >>> import numpy as np, pandas as pd
+        >>> from helpers.disaggregate import fit_by_group
+        >>> rng = np.random.default_rng(0)
+        >>> n = np.logspace(2, 5, 8)
+        >>> shared = np.exp(rng.normal(0, 0.05, n.size))
+        >>> df = pd.concat([pd.DataFrame({"n": n, "err": (2 * n**-b + 0.05) * shared, "g": g})
+        ...                 for g, b in (("A", 0.5), ("B", 0.3))])
+        >>> fit = fit_by_group(df, size="n", metric="err", group="g", n_boot=200)
+        >>> width = {p: float(np.diff(fit.difference(paired=p).iloc[0][["ci_low", "ci_high"]])[0])
+        ...          for p in (False, True)}
+        >>> width[True] < width[False]
+        True
         """
         parameter = parameter or ("b" if self.form == "power_law" else "beta")
         one_of(parameter, self.parameters, "parameter")
+        paired = flag(paired, "paired")
         labels = list(self.fits)
         if len(labels) < 2:
             raise ValueError(f"difference() needs at least two fitted groups; only {labels} could be fitted.")
+        if paired and self.form != "power_law":
+            raise ValueError("difference(paired=True) resamples sizes jointly for the power-law form only; for the "
+                             "Chinchilla form use paired=False.")
         values = {g: getattr(self.fits[g], parameter) for g in labels}
         hi, lo = max(values, key=values.get), min(values, key=values.get)
-        draws = {g: self._draws(g, parameter) for g in [*labels, OVERALL]}
+        if paired and self.n_boot:
+            boots = self._paired_boot()
+            draws = {g: boots[g][parameter].to_numpy() for g in [*labels, OVERALL]}
+        else:
+            draws = {g: self._draws(g, parameter) for g in [*labels, OVERALL]}
         have_draws = all(d is not None for d in draws.values())
         rows = []
         spread = np.array([draws[g] for g in labels]) if have_draws else None
@@ -314,6 +484,24 @@ class GroupScalingFit:
             rows.append(_difference_row("group - overall", g, parameter, values[g] - overall,
                                         draws[g] - draws[OVERALL] if have_draws else None))
         return pd.DataFrame(rows)
+
+    def _paired_boot(self) -> dict[str, pd.DataFrame]:
+        """Bootstrap draws of every fitted group and the aggregate, all refitted on one resample of the sizes."""
+        every = self._error_points()
+        x = every[self.size[0]].to_numpy(dtype=float)
+        sizes, code = np.unique(x, return_inverse=True)
+        counts = _batchfit.resample_weights(len(sizes), self.n_boot, self.seed)  # (n_boot, sizes)
+        where = every.groupby("group", sort=False).indices
+        labels = [OVERALL, *self.fits]
+        y = self._ms.to_fit(every[self.metric].to_numpy(dtype=float))
+        designs = [_batchfit.design(x[where[g]], y[where[g]], self.group_seeds.get(g, self.seed),
+                                    boot_w=counts[:, code[where[g]]]) for g in labels]
+        notes = list(self.notes)
+        with _numerics("difference(paired=True)", self.size, self.points, notes):
+            done = _batchfit.fit_groups(designs, irreducible=self.irreducible, loss=self.loss,
+                                        delta=self.huber_delta if self.loss == "huber" else None,
+                                        n_boot=self.n_boot, progress=False, lines=False)
+        return {g: r.law.boot for g, r in zip(labels, done)}
 
     def improvement(self, *, seed: int | None = None) -> pd.DataFrame:
         """How much each group improves over its own measured range, and whether that is distinguishable from zero.
@@ -388,12 +576,10 @@ class GroupScalingFit:
         Returns
         -------
         DataFrame
-            Columns ``group``, the size column(s) and ``prediction``.
+            Columns ``group``, the size column(s) and ``prediction``, on the metric's own scale (an accuracy for
+            ``higher_is_better=True``, never worse than a stated ``chance`` level).
         """
-        labels = [OVERALL, *self.fits] if group is None else ([group] if isinstance(group, str) else list(group))
-        unknown = [g for g in labels if g != OVERALL and g not in self.fits]
-        if unknown:
-            raise ValueError(f"No fitted law for group(s) {unknown}; fitted groups are {list(self.fits)}.")
+        labels = self._labels(group)
         if self.form == "chinchilla":
             has_columns(x, self.size, what="x (a frame with both size columns)")
             grid = pd.DataFrame({c: np.asarray(x[c], dtype=float) for c in self.size})
@@ -402,17 +588,24 @@ class GroupScalingFit:
         frames = []
         for g in labels:
             fit = self.overall if g == OVERALL else self.fits[g]
-            frames.append(grid.assign(group=g, prediction=_predict(fit, grid, self.size)))
+            frames.append(grid.assign(group=g, prediction=self._ms.to_user(_predict(fit, grid, self.size))))
         return pd.concat(frames, ignore_index=True)[["group", *self.size, "prediction"]]
 
-    def curves(self, *, n_grid: int = 50) -> pd.DataFrame:
+    def curves(self, *, n_grid: int = 50, group: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Fitted curves on each group's measured range, with pointwise 95% bootstrap bands, ready to plot.
+
+        Parameters
+        ----------
+        n_grid : int, default 50
+            Points per curve.
+        group : str or list of str, optional
+            Groups to draw (``"overall"`` for the aggregate); default the aggregate and every fitted group.
 
         Returns
         -------
         DataFrame
-            Columns ``group``, the size column, the metric column (the fitted value), ``low`` and ``high``
-            (NaN without bootstrap). Power-law fits only.
+            Columns ``group``, the size column, the metric column (the fitted value, on the metric's own scale),
+            ``low`` and ``high`` (NaN without bootstrap). Power-law fits only.
 
         Raises
         ------
@@ -423,19 +616,284 @@ class GroupScalingFit:
             raise ValueError("curves() draws one size axis; for the Chinchilla form use predict() on a grid.")
         n_grid = positive_int(n_grid, "n_grid", minimum=2)
         x = self.size[0]
+        ms = self._ms
         frames = []
-        for label in [OVERALL, *self.fits]:
+        for label in self._labels(group):
             fit = self.overall if label == OVERALL else self.fits[label]
             band = fit.band(np.geomspace(*fit.x_range, n_grid))
-            frames.append(pd.DataFrame({"group": label, x: band["x"], self.metric: band["fit"], "low": band["low"],
-                                        "high": band["high"]}))
+            # 1 - e reverses the order of the band's ends.
+            ends = np.sort(np.column_stack([ms.to_user(band["low"]), ms.to_user(band["high"])]), axis=1)
+            frames.append(pd.DataFrame({"group": label, x: band["x"], self.metric: ms.to_user(band["fit"]),
+                                        "low": ends[:, 0], "high": ends[:, 1]}))
         return pd.concat(frames, ignore_index=True)
+
+    # ----------------------------------------------------------------------- holdout checks
+
+    def holdout(self, k: int = 1, *, n_boot: int | None = None) -> pd.DataFrame:
+        """Refit every law without its largest ``k`` sizes and score its prediction at the sizes held out.
+
+        Each fitted group and the aggregate is refitted (same form, loss, floor, direction and scale, and the
+        same bootstrap seed) on all its points but those at its ``k`` largest distinct sizes (for the Chinchilla
+        form, the largest ``N * D``), and predicts those sizes. This is the check a scaling claim is really
+        about: does the law fitted on small models predict the large ones?
+
+        Parameters
+        ----------
+        k : int, default 1
+            Distinct sizes held out, from the largest down.
+        n_boot : int, optional
+            Bootstrap resamples of each refit, for the interval of its prediction; default the fit's own
+            ``n_boot`` (0: no intervals).
+
+        Returns
+        -------
+        DataFrame
+            One row per (group, held-out size), the aggregate first: ``group``, the size column(s),
+            ``observed`` (the example-weighted mean of the metric at that size), ``prediction``, ``ci_low`` and
+            ``ci_high`` (the 95% percentile interval of the refitted law's prediction over its bootstrap draws,
+            NaN without; it is the law's uncertainty and leaves out the scatter of a new measurement), all on
+            the metric's own scale; ``residual`` (prediction minus observed), ``relative_error`` (predicted
+            error / observed error - 1, signed, on the error as in :func:`third_axis`), ``log_ratio``
+            (``log(predicted error / observed error)``, the log residual the laws are fitted on: symmetric, so
+            a prediction twice too high and one half too low score the same ``|log 2|``), ``extrapolation`` (decades of size beyond the refit's range), ``covered`` (observed inside the
+            interval; missing without bootstrap), ``n_train`` (points refitted) and ``status`` (``"ok"``, or why
+            the law could not be refitted, with missing predictions).
+
+        Raises
+        ------
+        ValueError
+            If ``k`` or ``n_boot`` is not a non-negative whole number (``k`` at least 1).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from helpers.disaggregate import fit_by_group
+        >>> n = np.logspace(2, 5, 8)
+        >>> df = pd.concat([pd.DataFrame({"n": n, "err": 2 * n**-0.5 + 0.05, "g": "A"}),
+        ...                 pd.DataFrame({"n": n, "err": 2 * n**-0.1 + 0.05, "g": "B"})])
+        >>> check = fit_by_group(df, size="n", metric="err", group="g").holdout(k=1)
+        >>> check[["group", "n"]].to_dict("list")
+        {'group': ['overall', 'A', 'B'], 'n': [100000.0, 100000.0, 100000.0]}
+        >>> check.set_index("group")["relative_error"].abs().round(2).to_dict()
+        {'overall': 0.02, 'A': 0.0, 'B': 0.0}
+
+        Each group follows its law exactly, so its law predicts its largest size; their mean does not follow a
+        power law, so the aggregate's does not quite.
+        """
+        k = positive_int(k, "k")
+        n_boot = self.n_boot if n_boot is None else positive_int(n_boot, "n_boot", minimum=0)
+        every = self._error_points()
+        x = self._x(every)
+        where = every.groupby("group", sort=False).indices
+        labels = [OVERALL, *self.fits]
+        held = np.zeros(len(every), dtype=bool)
+        for label in labels:
+            idx = where[label]
+            distinct = np.unique(x[idx])
+            held[idx] = x[idx] >= (distinct[-k] if len(distinct) > k else -np.inf)
+        rest = ~held
+        cols = {c: every[c].to_numpy(dtype=float) for c in self.size}
+        y = every[self.metric].to_numpy(dtype=float)
+        train, reasons = [], {}
+        for label in labels:
+            idx = where[label][rest[where[label]]]
+            reason = _too_few_arrays([cols[c][idx] for c in self.size], self._needed)
+            if reason:
+                reasons[label] = f"not refitted without the {k} largest size(s): {reason}"
+            else:
+                train.append((label, [cols[c][idx] for c in self.size], y[idx]))
+        observed = _cell_means(every[held & every["group"].isin(labels).to_numpy()], self.size, self.metric)
+        return self._scored(labels, observed, train, self._refit(train, n_boot), reasons)
+
+
+    def leave_one_group_out(self, *, n_boot: int | None = None) -> pd.DataFrame:
+        """How well the law of the other groups, pooled, predicts each group.
+
+        For every fitted group, the rows of all other groups are pooled the way the aggregate is (at each size,
+        the example-weighted mean), the law is fitted to that curve with the fit's options and the group's
+        bootstrap seed, and it predicts the left-out group's mean metric at each of its sizes. A group the
+        others' law predicts badly is one the aggregate claim does not transfer to.
+
+        Parameters
+        ----------
+        n_boot : int, optional
+            Bootstrap resamples of each pooled fit, for prediction intervals; default the fit's own ``n_boot``.
+
+        Returns
+        -------
+        DataFrame
+            One row per (group, size of that group), with the columns of :meth:`holdout`; ``extrapolation`` is
+            the distance in decades outside the sizes the others were measured at, and ``n_train`` the points
+            of the others' pooled curve. ``table["log_ratio"].abs().groupby(table["group"]).max()`` gives one
+            number per group.
+
+        Raises
+        ------
+        ValueError
+            If fewer than two groups were fitted, or ``n_boot`` is not a non-negative whole number.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from helpers.disaggregate import fit_by_group
+        >>> n = np.logspace(2, 5, 8)
+        >>> df = pd.concat([pd.DataFrame({"n": n, "err": 2 * n**-0.4 + 0.05, "g": g}) for g in "ABC"]
+        ...                + [pd.DataFrame({"n": n, "err": 2 * n**-0.1 + 0.05, "g": "D"})])
+        >>> logo = fit_by_group(df, size="n", metric="err", group="g").leave_one_group_out()
+        >>> logo["log_ratio"].abs().groupby(logo["group"]).max().idxmax()
+        'D'
+        """
+        n_boot = self.n_boot if n_boot is None else positive_int(n_boot, "n_boot", minimum=0)
+        labels = list(self.fits)
+        if len(labels) < 2:
+            raise ValueError(f"leave_one_group_out() needs at least two fitted groups; only {labels} could be "
+                             f"fitted.")
+        rows = self._error_points()
+        rows = rows[rows["group"] != OVERALL]
+        # Sums per (group, size) once; the others' curve is the total minus the group's, so the cost stays
+        # linear in the number of groups (pooling the others' rows afresh for each group is quadratic).
+        cells = _cell_means(rows, self.size, self.metric)
+        g_code, g_names = pd.factorize(cells["group"])
+        keys = cells[list(self.size)].drop_duplicates().sort_values(list(self.size)).reset_index(drop=True)
+        s_code = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(cells[list(self.size)]))
+        W = np.zeros((len(g_names), len(keys)))  # noqa: N806
+        WY = np.zeros_like(W)  # noqa: N806
+        W[g_code, s_code] = cells["n_examples"].to_numpy()
+        WY[g_code, s_code] = cells["n_examples"].to_numpy() * cells[self.metric].to_numpy()
+        others_w, others_wy = W.sum(axis=0)[None, :] - W, WY.sum(axis=0)[None, :] - WY
+        # A size only this group was measured at leaves the others nothing there (up to rounding).
+        keep = others_w > 1e-9 * W.sum(axis=0)[None, :]
+        key_cols = [keys[c].to_numpy(dtype=float) for c in self.size]
+        pos = {g: i for i, g in enumerate(g_names)}
+        train, reasons = [], {}
+        for g in labels:
+            m = keep[pos[g]]
+            size_cols = [c[m] for c in key_cols]
+            reason = _too_few_arrays(size_cols, self._needed)
+            if reason:
+                reasons[g] = f"the other groups' curve cannot be fitted: {reason}"
+            else:
+                train.append((g, size_cols, others_wy[pos[g], m] / others_w[pos[g], m]))
+        observed = cells[cells["group"].isin(labels)]
+        return self._scored(labels, observed, train, self._refit(train, n_boot), reasons)
+
+    @property
+    def _needed(self) -> int:
+        return 5 if self.form == "chinchilla" else (3 if self.irreducible else 2)
+
+    def _error_points(self) -> pd.DataFrame:
+        """:attr:`points` with the metric as an error."""
+        return self.points.assign(**{self.metric: self._ms.error(self.points[self.metric])})
+
+    def _x(self, pts: pd.DataFrame) -> np.ndarray:
+        x = pts[self.size[0]].to_numpy(dtype=float)
+        return x if self.form == "power_law" else x * pts[self.size[1]].to_numpy(dtype=float)
+
+    def _refit(self, curves: list[tuple[str, list[np.ndarray], np.ndarray]],
+               n_boot: int) -> dict[str, PowerLawFit | ChinchillaFit]:
+        """The law of each (label, size columns, errors), with this fit's options and each label's seed."""
+        ms, notes = self._ms, list(self.notes)
+        seeds = [self.group_seeds.get(label, self.seed) for label, _, _ in curves]
+        with _numerics("refit", self.size, self.points, notes):
+            if self.form == "power_law":
+                designs = [_batchfit.design(sizes[0], ms.to_fit(y), s) for (_, sizes, y), s in zip(curves, seeds)]
+                done = _batchfit.fit_groups(designs, irreducible=self.irreducible, loss=self.loss,
+                                            delta=self.huber_delta if self.loss == "huber" else None,
+                                            n_boot=n_boot, progress=False, lines=False) if designs else []
+                return {label: r.law for (label, _, _), r in zip(curves, done)}
+            return {label: fit_chinchilla(sizes[0], sizes[1], ms.to_fit(y), huber_delta=self.huber_delta,
+                                          n_boot=n_boot, seed=s)
+                    for (label, sizes, y), s in zip(curves, seeds)}
+
+    def _scored(self, labels: list[str], observed: pd.DataFrame,
+                train: list[tuple[str, list[np.ndarray], np.ndarray]],
+                laws: dict[str, PowerLawFit | ChinchillaFit], reasons: dict[str, str]) -> pd.DataFrame:
+        """Each law's predictions at the per-size ``observed`` errors of its label, scored, labels in order."""
+        ms = self._ms
+        observed = observed.assign(_order=observed["group"].map({g: i for i, g in enumerate(labels)}))
+        observed = observed.sort_values(["_order", *self.size], kind="stable").reset_index(drop=True)
+        m = len(observed)
+        obs_e = observed[self.metric].to_numpy(dtype=float)
+        cols = [observed[c].to_numpy(dtype=float) for c in self.size]
+        x = cols[0] if len(cols) == 1 else cols[0] * cols[1]
+        pred_e, low, high, extra = (np.full(m, np.nan) for _ in range(4))
+        covered = np.zeros(m, dtype=bool)
+        has_ci = np.zeros(m, dtype=bool)
+        n_train = np.zeros(m, dtype=int)
+        status = np.full(m, "ok", dtype=object)
+        fitted_x = {label: (sizes[0] if len(sizes) == 1 else sizes[0] * sizes[1]) for label, sizes, _ in train}
+        for label, idx in observed.groupby("group", sort=False).indices.items():
+            law = laws.get(label)
+            if law is None:
+                status[idx] = reasons.get(label, "not fitted")
+                continue
+            grid = [c[idx] for c in cols]
+            fx = fitted_x[label]
+            n_train[idx] = len(fx)
+            pred_e[idx] = ms.to_error(_law_values(law, grid))
+            extra[idx] = np.log10(np.maximum(np.maximum(x[idx] / fx.max(), fx.min() / x[idx]), 1.0))
+            draws = _law_draws(law, grid)
+            if draws is not None:
+                ends = np.sort(percentile_interval(ms.to_user(draws), omit_nan=True), axis=0)
+                low[idx], high[idx] = ends
+                obs_u = ms.error(obs_e[idx])
+                covered[idx] = (ends[0] <= obs_u) & (obs_u <= ends[1])
+                has_ci[idx] = True
+        obs, pred = ms.error(obs_e), ms.error(pred_e)
+        covered_or_na = pd.array(covered, dtype="boolean")
+        covered_or_na[~has_ci] = pd.NA
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = pred_e / obs_e
+        return pd.DataFrame({"group": observed["group"].to_numpy(), **{c: v for c, v in zip(self.size, cols)},
+                             "observed": obs, "prediction": pred, "ci_low": low, "ci_high": high,
+                             "residual": pred - obs, "relative_error": ratio - 1, "log_ratio": np.log(ratio),
+                             "extrapolation": extra, "covered": covered_or_na,
+                             "n_train": n_train, "status": status})
+
+
+    def _labels(self, group: str | Sequence[str] | None) -> list[str]:
+        """The requested fitted groups (``"overall"`` for the aggregate), checked; default all of them."""
+        labels = [OVERALL, *self.fits] if group is None else ([group] if isinstance(group, str) else list(group))
+        unknown = [g for g in labels if g != OVERALL and g not in self.fits]
+        if unknown:
+            raise ValueError(f"No fitted law for group(s) {unknown}; fitted groups are {list(self.fits)}.")
+        return labels
 
 
 def _predict(fit: PowerLawFit | ChinchillaFit, grid: pd.DataFrame, sizes: tuple[str, ...]) -> np.ndarray:
     if isinstance(fit, ChinchillaFit):
         return fit.predict(grid[sizes[0]], grid[sizes[1]])
     return fit.predict(grid[sizes[0]])
+
+
+def _law_values(fit: PowerLawFit | ChinchillaFit, sizes: list[np.ndarray]) -> np.ndarray:
+    """``fit`` at the sizes (one array, or N and D)."""
+    return fit.predict(*sizes) if isinstance(fit, ChinchillaFit) else fit.predict(sizes[0])
+
+
+def _law_draws(fit: PowerLawFit | ChinchillaFit, sizes: list[np.ndarray]) -> np.ndarray | None:
+    """(n_boot, points) values of every bootstrap draw of ``fit`` at the sizes, or ``None`` without draws."""
+    if fit.boot is None:
+        return None
+    b = {c: fit.boot[c].to_numpy()[:, None] for c in fit.boot.columns}
+    # Draws at the fitter's exponent bounds overflow at extreme sizes; they become inf, the percentile's concern.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if isinstance(fit, ChinchillaFit):
+            N, D = (v[None, :] for v in sizes)  # noqa: N806
+            return b["E"] + b["A"] * N ** -b["alpha"] + b["B"] * D ** -b["beta"]
+        return b["a"] * sizes[0][None, :] ** -b["b"] + b["c"]
+
+
+def _cell_means(rows: pd.DataFrame, sizes: tuple[str, ...], metric: str) -> pd.DataFrame:
+    """Example-weighted mean metric per (group, size): every group's curve, in one pass."""
+    w = rows["n_examples"].to_numpy(dtype=float)
+    cols = ["group", *sizes]
+    sums = (pd.DataFrame({**{c: rows[c].to_numpy() for c in cols}, "_w": w,
+                          "_wy": w * rows[metric].to_numpy(dtype=float)})
+            .groupby(cols, sort=True)[["_w", "_wy"]].sum().reset_index())
+    sums = sums[sums["_w"] > 0]
+    return pd.DataFrame({**{c: sums[c].to_numpy() for c in cols}, metric: (sums["_wy"] / sums["_w"]).to_numpy(),
+                         "n_examples": sums["_w"].to_numpy()})
 
 
 def _difference_row(comparison: str, group: str, parameter: str, estimate: float,
@@ -484,6 +942,9 @@ def fit_by_group(
     n_boot: int = 0,
     seed: int = 0,
     progress: bool | None = None,
+    higher_is_better: bool = False,
+    chance: float | None = None,
+    scale: str = "log",
 ) -> GroupScalingFit:
     """Fit a scaling law to the aggregate and to every group of a tidy results table, in one call.
 
@@ -495,7 +956,8 @@ def fit_by_group(
         The size column (a power law ``a x^-b + c``, see :func:`helpers.scaling.fit_power_law`), or two columns
         ``(N, D)`` for the Chinchilla form (:func:`helpers.scaling.fit_chinchilla`).
     metric : str
-        A positive, lower-is-better metric column (a loss or an error rate).
+        A positive, lower-is-better metric column (a loss or an error rate), or with ``higher_is_better=True`` a
+        score on a 0-1 scale (an accuracy, a win rate, a pass rate), as measured.
     group : str
         The column that names each row's group. Unobserved levels of a categorical column are reported.
     n_examples : str, optional
@@ -516,6 +978,35 @@ def fit_by_group(
     progress : bool, optional
         Show a progress bar on standard error; default only when it is a terminal (and the fit takes over a
         second).
+    higher_is_better : bool, default False
+        The metric is a score on a 0-1 scale where higher is better. Inside, the laws are fitted to the error
+        ``e = 1 - metric`` (the only general way from a score to a positive lower-is-better quantity needs its
+        best value, and for a 0-1 score that is 1; a score on another scale must be rescaled to 0-1 first, e.g.
+        a percentage divided by 100). The law then reads ``metric = 1 - (a x^-b + c)``: ``c`` is the error that
+        never goes away, so ``1 - c`` is the score the law approaches, and the parameters in
+        :attr:`~GroupScalingFit.by_group` are those of the error's law (named by
+        :attr:`~GroupScalingFit.fitted_quantity`). :attr:`~GroupScalingFit.points`,
+        :meth:`~GroupScalingFit.predict` and :meth:`~GroupScalingFit.curves` answer in the score; the
+        improvement (fall of the error) is the score's rise.
+    chance : float, optional
+        The metric's value for a model that guesses, on the metric's own scale: 0.5 for the accuracy of a
+        two-choice task, 1/3 for three choices (with ``higher_is_better=True``), or the error or loss at chance
+        for a lower-is-better metric. Chance bounds the *error from above*, not from below: on a two-choice task
+        the error of a model that does better than guessing lies in ``[0, 0.5]``, so the floor ``c`` keeps its
+        meaning (the error no size removes) and does not absorb the chance level. With ``scale="log"`` the
+        fitted law of the error is unchanged by ``chance`` (dividing the error by its ceiling rescales ``a`` and
+        ``c`` and leaves the exponent and every prediction as they are); what changes is that predictions are
+        capped at chance (an extrapolation to small sizes returns the chance level, not a score below it) and
+        that rows at or worse than chance are counted in :attr:`~GroupScalingFit.notes`. With
+        ``scale="logit"`` the bound enters the law itself.
+    scale : {"log", "logit"}, default "log"
+        ``"log"``: a power law of the error, fitted on log residuals (the book's default). ``"logit"``: a power
+        law of the odds ``e / (u - e)`` of the error relative to its ceiling ``u`` (the error at chance, or 1 for
+        a 0-1 score without a stated chance), i.e. a law on the logit scale of the chance-normalised error
+        ``e / u``. Its curves start at chance for small sizes and end at ``u c / (1 + c)``, so they never leave
+        the metric's range. Normalised errors are kept within ``[0.001, 0.999]`` (a point at or worse than
+        chance has infinite odds) and such points are counted in the notes. A lower-is-better metric needs
+        ``chance`` for this scale.
 
     Returns
     -------
@@ -526,9 +1017,11 @@ def fit_by_group(
     ValueError
         On a missing column, an empty frame, rows without a group, group labels that differ only by control
         characters or surrounding whitespace (``"A"`` and ``"A\\x00"``), non-numeric, non-finite or non-positive
-        sizes and metrics, example counts that are not > 0, a ``size`` that is neither one nor two columns, or an
-        ``overall`` label that is not in the data. Groups with too few points are not an error: they appear in
-        ``by_group`` with their status.
+        sizes and metrics, example counts that are not > 0, a ``size`` that is neither one nor two columns, an
+        ``overall`` label that is not in the data, a higher-is-better metric outside ``[0, 1]`` or equal to 1 (no
+        error to fit on a log scale), a ``chance`` outside ``[0, 1)`` (higher is better) or not > 0 (lower is
+        better), an unknown ``scale``, or ``scale="logit"`` for a lower-is-better metric without ``chance``.
+        Groups with too few points are not an error: they appear in ``by_group`` with their status.
 
     Warns
     -----
@@ -546,6 +1039,15 @@ def fit_by_group(
     >>> res = fit_by_group(df, size="n", metric="error", group="group")
     >>> res.by_group[["group", "b"]].round(3).to_dict("records")
     [{'group': 'A', 'b': 0.5}, {'group': 'B', 'b': 0.1}]
+
+    An accuracy on a two-choice task goes in as it is; predictions come back as accuracies, never below chance:
+
+    >>> acc = df.assign(accuracy=1 - df["error"] / 4)
+    >>> res = fit_by_group(acc, size="n", metric="accuracy", group="group", higher_is_better=True, chance=0.5)
+    >>> res.fitted_quantity, round(res.fits["A"].b, 3), round(res.fits["A"].c, 4)
+    ('1 - accuracy', 0.5, 0.0125)
+    >>> res.predict([1e4, 1.0], group="A")["prediction"].round(4).tolist()
+    [0.9825, 0.5]
     """
     sizes = _size_columns(size)
     n_boot = positive_int(n_boot, "n_boot", minimum=0)
@@ -557,7 +1059,10 @@ def fit_by_group(
         raise ValueError(f"huber_delta must be a number such as 1e-3; got {huber_delta!r}.") from None
     if not (np.isfinite(huber_delta) and huber_delta > 0):
         raise ValueError(f"huber_delta must be > 0 (the Huber threshold on log residuals); got {huber_delta!r}.")
-    points = _tidy_points(df, sizes, metric, group, n_examples)
+    ms = _metric_scale(higher_is_better, chance, scale)
+    points = _tidy_points(df, sizes, metric, group, n_examples, ms)
+    # Everything below works on the error; what is stored and returned is on the user's scale again.
+    points[metric] = ms.error(points[metric])
     labels = _group_labels(df, group)
     if overall is not None:
         if overall not in set(points["group"]):
@@ -600,16 +1105,18 @@ def fit_by_group(
         return x if form == "power_law" else x * values(label, idx, sizes[1])
 
     with _numerics("fit_by_group", sizes, points, notes):
-        designs = [_batchfit.design(x_of(g, idx), values(g, idx, metric), s) for g, idx, s in todo]
+        designs = [_batchfit.design(x_of(g, idx), ms.to_fit(values(g, idx, metric)), s) for g, idx, s in todo]
         lines = _batchfit.fit_groups(designs, irreducible=irreducible, loss=loss, delta=delta, n_boot=n_boot,
-                                     progress=progress, laws=form == "power_law")
+                                     progress=progress, laws=form == "power_law",
+                                     to_error=ms.to_error if ms.scale == "logit" else None)
         laws: dict[str, PowerLawFit | ChinchillaFit] = {}
         for (g, idx, s), res in zip(todo, lines):
             if form == "power_law":
                 laws[g] = res.law
             else:
-                laws[g] = fit_chinchilla(values(g, idx, sizes[0]), values(g, idx, sizes[1]), values(g, idx, metric),
-                                         huber_delta=huber_delta, n_boot=n_boot, seed=s)
+                laws[g] = fit_chinchilla(values(g, idx, sizes[0]), values(g, idx, sizes[1]),
+                                         ms.to_fit(values(g, idx, metric)), huber_delta=huber_delta,
+                                         n_boot=n_boot, seed=s)
     compressed = [g for (g, _, _), d in zip(todo, designs) if d.compressed]
     if compressed:
         notes.append(f"{_count(compressed, 'group')} with more than {_batchfit.COMPRESS_ABOVE:,} rows "
@@ -617,6 +1124,7 @@ def fit_by_group(
                      f"{'was' if len(compressed) == 1 else 'were'} fitted to the mean log {metric} at each size, "
                      f"weighted by its rows (the same law as all rows for the squared loss; for the Huber loss a "
                      f"robust fit to the per-size means); the bootstrap still resamples rows.")
+    notes.extend(_chance_notes(points[metric].to_numpy(), ms, metric))
     overall_fit = laws.pop(OVERALL)
     fits = laws
     rows = []
@@ -631,11 +1139,29 @@ def fit_by_group(
     improvement = (pd.DataFrame({"group": [OVERALL, *labels]})
                    .merge(improvement, on="group", how="left"))
     improvement["non_improving"] = _flag_non_improving(improvement)
+    fitted = pd.concat([agg, points], ignore_index=True)
+    fitted[metric] = ms.error(fitted[metric])  # back to the user's scale
     return GroupScalingFit(form=form, size=sizes, metric=metric, overall=overall_fit, fits=fits,
-                           by_group=pd.DataFrame(rows), n_boot=n_boot,
-                           points=pd.concat([agg, points], ignore_index=True), notes=tuple(notes),
+                           by_group=pd.DataFrame(rows), n_boot=n_boot, points=fitted, notes=tuple(notes),
                            seed=seed, loss=loss, huber_delta=huber_delta, irreducible=bool(irreducible),
-                           group_seeds={g: s for g, _, s in todo}, improvement_table=improvement)
+                           group_seeds={g: s for g, _, s in todo}, improvement_table=improvement,
+                           higher_is_better=ms.higher_is_better, chance=ms.chance, scale=ms.scale)
+
+
+def _chance_notes(error: np.ndarray, ms: _MetricScale, metric: str) -> list[str]:
+    """What a stated chance level did to the rows: those at or worse than chance are named, never dropped."""
+    if ms.chance is None:
+        return []
+    worse = int((error > ms.ceiling).sum())
+    if not worse:
+        return []
+    how = ("fitted as they are (the law of the error is not bounded; its predictions are capped at chance)"
+           if ms.scale == "log" else
+           f"fitted as if just better than chance (normalised error {1 - _LOGIT_EPS:g}), since the odds of a "
+           f"point at chance are infinite")
+    side = "below" if ms.higher_is_better else "above"
+    return [f"{worse} row(s) of {metric} lie {side} the chance level {ms.chance:g}: those models do no better "
+            f"than guessing there. They are {how}."]
 
 
 def _count(items: Sequence[object], noun: str) -> str:
@@ -749,6 +1275,9 @@ def third_axis(
     huber_delta: float = 1e-3,
     group_fits: GroupScalingFit | None = None,
     progress: bool | None = None,
+    higher_is_better: bool = False,
+    chance: float | None = None,
+    scale: str = "log",
 ) -> ThirdAxisResult:
     """Grow the evaluation population one community at a time and ask what the aggregate law still describes.
 
@@ -788,6 +1317,9 @@ def third_axis(
         and ``huber_delta`` and its bootstrap intervals) instead of fitting and bootstrapping them again.
     progress : bool, optional
         Progress bar on standard error (default: only on a terminal).
+    higher_is_better, chance, scale
+        How the metric becomes the fitted quantity (see :func:`fit_by_group`; taken from ``group_fits`` when it
+        is given). Relative errors and the ``tolerance`` are then on the error (``1 - metric`` for a score).
 
     Returns
     -------
@@ -819,7 +1351,7 @@ def third_axis(
     if group_fits is None:
         fits = fit_by_group(df, size=size, metric=metric, group=group, n_examples=n_examples,
                             irreducible=irreducible, loss=loss, huber_delta=huber_delta, n_boot=n_boot, seed=seed,
-                            progress=progress)
+                            progress=progress, higher_is_better=higher_is_better, chance=chance, scale=scale)
     else:
         if not isinstance(group_fits, GroupScalingFit) or group_fits.form != "power_law" \
                 or group_fits.size != (size,) or group_fits.metric != metric:
@@ -828,7 +1360,9 @@ def third_axis(
         fits = group_fits
     irreducible, loss, huber_delta = fits.irreducible, fits.loss, fits.huber_delta
     delta = huber_delta if loss == "huber" else None
+    ms = fits._ms
     points = fits.points[fits.points["group"] != OVERALL]
+    points = points.assign(**{metric: ms.error(points[metric])})
     labels = sorted(points["group"].unique())
     if len(labels) < 2:
         raise ValueError(f"third_axis needs at least two communities; found {labels}.")
@@ -858,9 +1392,9 @@ def third_axis(
     flat_y, flat_m = agg_y.reshape(-1, len(sizes)), mask.reshape(-1, len(sizes)).astype(float)
     notes = list(fits.notes)
     with _numerics("third_axis", (size,), points, notes):
-        laws = fit_power_curves(sizes, flat_y, flat_m, irreducible=irreducible, delta=delta)
+        laws = fit_power_curves(sizes, ms.to_fit(flat_y), flat_m, irreducible=irreducible, delta=delta)
         a, b, c = (laws[col].to_numpy().reshape(n_perm_, k_max) for col in ("a", "b", "c"))
-        pred = a[..., None] * sizes[None, None, :] ** (-b[..., None]) + c[..., None]  # (P, K, S)
+        pred = ms.to_error(a[..., None] * sizes[None, None, :] ** (-b[..., None]) + c[..., None])  # (P, K, S)
         resid = np.where(mask, np.log(np.where(mask, pred, 1)) - np.log(np.where(mask, agg_y, 1)), 0.0)
     rmse = np.sqrt((resid**2).sum(axis=2) / mask.sum(axis=2))
 

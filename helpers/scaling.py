@@ -316,7 +316,7 @@ class ChinchillaFit:
         """
         return chinchilla_loss(N, D, E=self.E, A=self.A, B=self.B, alpha=self.alpha, beta=self.beta)
 
-    def compute_optimal(self, C: Any) -> pd.DataFrame:  # noqa: N803
+    def compute_optimal(self, C: Any, *, ci: bool = False) -> pd.DataFrame:  # noqa: N803
         """The loss-minimising split of a compute budget ``C = 6 N D`` (FLOPs).
 
         Minimising ``A N^-alpha + B D^-beta`` subject to ``N D = C / 6`` gives
@@ -327,17 +327,24 @@ class ChinchillaFit:
         ----------
         C : array-like
             Compute budgets in FLOPs, > 0.
+        ci : bool, default False
+            Add 95% percentile intervals from the stored bootstrap draws (:attr:`boot`): the optimum of every
+            draw's law, so the intervals carry the joint uncertainty of all five constants. Draws whose law has
+            no finite optimum (a vanished term) are left out, and their number is in ``n_draws``.
 
         Returns
         -------
         DataFrame
-            One row per budget: ``C``, ``N_opt``, ``D_opt``, ``tokens_per_parameter`` and the predicted ``loss``.
+            One row per budget: ``C``, ``N_opt``, ``D_opt``, ``tokens_per_parameter`` and the predicted ``loss``;
+            with ``ci=True`` also ``N_opt_low``, ``N_opt_high``, ``D_opt_low``, ``D_opt_high``,
+            ``tokens_per_parameter_low``/``_high``, ``loss_low``/``_high`` and ``n_draws`` (draws used).
 
         Raises
         ------
         ValueError
-            On non-positive budgets, or when a fitted term vanished (``A`` or ``B`` is 0, or an exponent is not
-            positive), so that no finite optimum exists.
+            On non-positive budgets, when a fitted term vanished (``A`` or ``B`` is 0, or an exponent is not
+            positive), so that no finite optimum exists, or with ``ci=True`` when the fit has no bootstrap
+            draws.
 
         Examples
         --------
@@ -346,7 +353,17 @@ class ChinchillaFit:
         >>> row = fit.compute_optimal([5.76e23]).iloc[0]
         >>> f"{row.N_opt:.3g} parameters, {row.D_opt:.3g} tokens"
         '3.22e+10 parameters, 2.98e+12 tokens'
+
+        With intervals from the bootstrap of a fit:
+
+        >>> from helpers.scaling import chinchilla_design, fit_chinchilla
+        >>> runs = chinchilla_design(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.37, noise_sd=0.01, seed=0)
+        >>> fitted = fit_chinchilla(runs["N"], runs["D"], runs["loss"], n_boot=100, seed=1)
+        >>> row = fitted.compute_optimal([1e22], ci=True).iloc[0]
+        >>> bool(row.N_opt_low <= row.N_opt <= row.N_opt_high), int(row.n_draws)
+        (True, 100)
         """
+        ci = flag(ci, "ci")
         C = as_positive_array(C, "C")  # noqa: N806
         A, B, alpha, beta = (finite_scalar(getattr(self, p), p) for p in ("A", "B", "alpha", "beta"))  # noqa: N806
         if A <= 0 or B <= 0 or alpha <= 0 or beta <= 0:
@@ -354,18 +371,29 @@ class ChinchillaFit:
                 "No finite compute-optimal split: it needs A, B, alpha and beta all > 0, but the fit has "
                 f"A={A:g}, B={B:g}, alpha={alpha:g}, beta={beta:g}."
             )
-        s = alpha + beta
-        # In logs: alpha A / (beta B) overflows a float for extreme constants long before N_opt does.
-        log_half = np.log(C / 6)
-        log_n = (np.log(alpha) + np.log(A) - np.log(beta) - np.log(B)) / s + (beta / s) * log_half
-        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            n_opt = np.exp(log_n)
-            d_opt = (C / 6) / n_opt
-            ratio = d_opt / n_opt
+        if ci and self.boot is None:
+            raise ValueError("compute_optimal(ci=True) needs bootstrap draws; fit with n_boot > 0 "
+                             "(e.g. fit_chinchilla(..., n_boot=200)), or pass ci=False.")
+        n_opt, d_opt, ratio = _optimal_split(C, A, B, alpha, beta)
         finite_output(np.concatenate([n_opt, d_opt, ratio]), "The compute-optimal split",
                       inputs="budgets C and constants A, B, alpha and beta")
-        return pd.DataFrame({"C": C, "N_opt": n_opt, "D_opt": d_opt, "tokens_per_parameter": ratio,
-                             "loss": self.predict(n_opt, d_opt)})
+        out = pd.DataFrame({"C": C, "N_opt": n_opt, "D_opt": d_opt, "tokens_per_parameter": ratio,
+                            "loss": self.predict(n_opt, d_opt)})
+        if not ci:
+            return out
+        b = {p: self.boot[p].to_numpy(dtype=float)[:, None] for p in ("E", "A", "B", "alpha", "beta")}
+        ok = ((b["A"] > 0) & (b["B"] > 0) & (b["alpha"] > 0) & (b["beta"] > 0))[:, 0]
+        b = {p: v[ok] for p, v in b.items()}
+        n_d, d_d, r_d = _optimal_split(C[None, :], b["A"], b["B"], b["alpha"], b["beta"])
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            loss_d = b["E"] + b["A"] * n_d ** -b["alpha"] + b["B"] * d_d ** -b["beta"]
+        for name, draws in (("N_opt", n_d), ("D_opt", d_d), ("tokens_per_parameter", r_d), ("loss", loss_d)):
+            if draws.shape[0]:
+                out[f"{name}_low"], out[f"{name}_high"] = percentile_interval(draws, CI_LEVEL, omit_nan=True)
+            else:
+                out[f"{name}_low"] = out[f"{name}_high"] = np.nan
+        out["n_draws"] = int(ok.sum())
+        return out
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Intervals of ``E``, ``A``, ``B``, ``alpha`` and ``beta`` at coverage ``1 - alpha``, from the stored draws.
@@ -394,6 +422,17 @@ class ChinchillaFit:
             low, high = self.ci.get(p, (np.nan, np.nan))
             rows.append({"parameter": p, "estimate": getattr(self, p), "ci_low": low, "ci_high": high})
         return pd.DataFrame(rows)
+
+
+def _optimal_split(C: np.ndarray, A: Any, B: Any, alpha: Any, beta: Any) -> tuple[np.ndarray, ...]:  # noqa: N803
+    """``N_opt``, ``D_opt`` and tokens per parameter of budgets ``C`` (broadcast against the constants)."""
+    s = alpha + beta
+    # In logs: alpha A / (beta B) overflows a float for extreme constants long before N_opt does.
+    log_n = (np.log(alpha) + np.log(A) - np.log(beta) - np.log(B)) / s + (beta / s) * np.log(C / 6)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        n_opt = np.exp(log_n)
+        d_opt = (C / 6) / n_opt
+        return n_opt, d_opt, d_opt / n_opt
 
 
 # --------------------------------------------------------------------------- public fitting functions

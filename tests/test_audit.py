@@ -202,7 +202,7 @@ def test_library_report_holds_the_analysis(tmp_path):
     df.columns = df.columns.str.strip()
     report = au.audit(df, size="N train", metric="Error rate", group="Who", n_boot=20)
     assert set(report.tables) == {"by_group", "improvement", "non_improving", "difference", "third_axis",
-                                  "described"}
+                                  "described", "holdout", "leave_one_group_out"}
     assert set(report.charts) == {"scaling", "exponents", "third_axis"}
     assert report.group_fit.fits["Group A"].b == pytest.approx(0.5, abs=1e-6)
     assert report.third_axis is not None and report.third_axis.curve["k"].tolist() == [1, 2]
@@ -697,3 +697,90 @@ def test_too_few_points_and_narrow_ranges_are_warned_about():
     notes = " ".join(au.audit(df, size="n", metric="err", group="g", n_boot=0).notes)
     assert "The law of thin rests on at most 4 points for 3 parameters" in notes
     assert "thin was measured over a narrower range" in notes and "extrapolation" in notes
+
+
+# --------------------------------------------------------------------------- metrics as they come (issue 15)
+
+
+def _accuracy_csv(path: Path) -> Path:
+    """Two-choice accuracies, accuracy = 1 - (a n^-b + c), exact: the exponents are known."""
+    rows = [pd.DataFrame({"n": N, "accuracy": 1 - (0.7 * N**-b + 0.1), "lang": g})
+            for g, b in (("en", 0.4), ("sw", 0.15))]
+    pd.concat(rows).to_csv(path, index=False)
+    return path
+
+
+def test_accuracy_goes_in_as_accuracy_on_the_command_line_and_the_report_says_how(tmp_path):
+    csv = _accuracy_csv(tmp_path / "acc.csv")
+    out = tmp_path / "acc.html"
+    assert au.main([str(csv), "--size", "n", "--metric", "accuracy", "--group", "lang", "--higher-is-better",
+                    "--chance", "0.5", "--n-boot", "0", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    table = _by_group_table(text).set_index("group")
+    assert _number(table.loc["en", "b"]) == pytest.approx(0.4, abs=1e-3)
+    assert _number(table.loc["sw", "c"]) == pytest.approx(0.1, abs=1e-3)
+    assert "accuracy, higher is better" in text and "Chance level 0.5" in text
+    assert "1 - accuracy = a &middot; n" in text  # the law's quantity, named
+    assert "--higher-is-better --chance 0.5" in text  # the reproducing command
+    assert "rising" not in text and "higher at the largest size" not in text
+
+
+def test_the_audit_of_an_accuracy_draws_accuracies(tmp_path):
+    df = pd.read_csv(_accuracy_csv(tmp_path / "acc.csv"))
+    report = au.audit(df, size="n", metric="accuracy", group="lang", higher_is_better=True, chance=0.5, n_boot=50)
+    assert report.higher_is_better and report.chance == 0.5
+    rows = _chart_rows(report.charts["scaling"])
+    values = [v for r in rows for k in ("metric", "low", "high") if isinstance(v := r.get(k), (int, float))]
+    assert min(values) >= 0.5 and max(values) <= 1.0  # accuracies, not errors
+    assert not any("higher at the largest size" in n for n in report.notes)
+    with pytest.raises(ValueError, match="chance must be < 1"):
+        au.audit(df, size="n", metric="accuracy", group="lang", higher_is_better=True, chance=1.5, n_boot=0)
+
+
+def test_real_two_choice_accuracies_go_in_as_accuracies_with_their_chance_level():
+    path = ROOT.parent / "shared" / "external" / "multilingual_evals.csv"
+    if not path.exists():
+        pytest.skip("the shared external results are not on this machine")
+    raw = pd.read_csv(path)
+    df = raw[(raw["family"] == "bloom") & (raw["task"] == "xstory_cloze")]
+    as_acc = au.audit(df, size="params", metric="accuracy", group="language", n_examples="n_eval", n_boot=50,
+                      higher_is_better=True, chance=0.5)
+    as_err = au.audit(df, size="params", metric="error", group="language", n_examples="n_eval", n_boot=50)
+    # The same laws (the error is what is fitted either way), reported as accuracy.
+    np.testing.assert_allclose(as_acc.tables["by_group"]["b"], as_err.tables["by_group"]["b"], rtol=1e-6)
+    below = int((df["accuracy"] < 0.5).sum())
+    if below:
+        assert any(f"{below} row(s) of accuracy lie below the chance level 0.5" in n for n in as_acc.notes)
+
+
+# --------------------------------------------------------------------------- holdout checks in the report (issue 15)
+
+
+def test_the_report_holds_the_holdout_and_leave_one_group_out_checks(tmp_path):
+    law = 2 * N**-0.4 + 0.05
+    df = pd.concat([pd.DataFrame({"n": N, "err": law, "g": g}) for g in ("a", "b", "c")]
+                   + [pd.DataFrame({"n": N, "err": 1.0 * N**-0.05 + 0.2, "g": "odd"})])
+    report = au.audit(df, size="n", metric="err", group="g", n_boot=30)
+    held = report.tables["holdout"].set_index("group")
+    assert list(held.index) == ["overall", "a", "b", "c", "odd"]
+    assert (held["n"] == N[-1]).all()
+    assert held.loc[["a", "b", "c"], "relative_error"].abs().max() < 1e-3  # an exact law predicts its largest size
+    logo = report.tables["leave_one_group_out"]
+    assert logo.iloc[0]["group"] == "odd"  # worst first: the others' law does not transfer to it
+    text = report.to_html()
+    assert "Does the law predict what it was not fitted to?" in text and "Leave one group out" in text
+    assert "The other groups' pooled law predicts odd worst" in text
+    one = au.audit(df[df["g"] == "a"], size="n", metric="err", group="g", n_boot=0)
+    assert one.tables["leave_one_group_out"].empty and len(one.tables["holdout"]) == 2
+
+
+def test_the_report_pairs_the_difference_draws_when_the_groups_share_sizes():
+    rng = np.random.default_rng(1)
+    shared = np.exp(rng.normal(0, 0.05, N.size))
+    df = pd.concat([pd.DataFrame({"n": N, "err": (2 * N**-b + 0.05) * shared, "g": g}) for g, b in (("a", 0.5),
+                                                                                              ("b", 0.3))])
+    report = au.audit(df, size="n", metric="err", group="g", n_boot=100)
+    pd.testing.assert_frame_equal(report.tables["difference"], report.group_fit.difference(paired=True))
+    assert "paired bootstrap draws" in report.to_html()
+    uneven = au.audit(df.iloc[1:], size="n", metric="err", group="g", n_boot=30)
+    pd.testing.assert_frame_equal(uneven.tables["difference"], uneven.group_fit.difference())

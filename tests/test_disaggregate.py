@@ -376,3 +376,246 @@ def test_third_axis_membership_stays_linear_for_many_communities(monkeypatch):
     res = dis.third_axis(df, size="n", metric="err", group="g", n_boot=0)
     assert sorted(res.membership["k"].unique()) == [1, 12] and len(res.membership) == 13
     assert len(res.curve) == 12
+
+
+# --------------------------------------------------------------------------- metrics as they come (issue 15)
+
+ACC_TRUTH = {"A": (1.5, 0.3, 0.05), "B": (0.8, 0.2, 0.12), "C": (2.0, 0.45, 0.02)}
+
+
+def _accuracies(truth=ACC_TRUTH, *, noise=0.01, seeds=3, rng_seed=0) -> pd.DataFrame:
+    """accuracy = 1 - (a n^-b + c), with multiplicative noise on the error."""
+    rng = np.random.default_rng(rng_seed)
+    rows = []
+    for g, (a, b, c) in truth.items():
+        for s in range(seeds):
+            err = (a * SIZES**-b + c) * np.exp(rng.normal(0, noise, SIZES.size))
+            rows.append(pd.DataFrame({"n": SIZES, "acc": 1 - err, "g": g, "seed": s}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_accuracy_goes_in_as_accuracy_and_each_groups_law_is_recovered():
+    df = _accuracies()
+    fit = fit_by_group(df, size="n", metric="acc", group="g", higher_is_better=True, n_boot=200, seed=1)
+    table = fit.by_group.set_index("group")
+    for g, (a, b, c) in ACC_TRUTH.items():
+        assert table.loc[g, "b_low"] <= b <= table.loc[g, "b_high"]
+        assert table.loc[g, "b"] == pytest.approx(b, abs=0.03)
+        assert table.loc[g, "c"] == pytest.approx(c, abs=0.02)
+    assert fit.fitted_quantity == "1 - acc"
+    # What comes back is accuracy: the input rows unchanged, and predictions of the accuracy law.
+    mine = fit.points[fit.points["group"] != OVERALL].sort_values(["group", "n"], kind="stable")["acc"].to_numpy()
+    given = df.sort_values(["g", "n"], kind="stable")["acc"].to_numpy()
+    np.testing.assert_allclose(np.sort(mine), np.sort(given))
+    far = fit.predict([1e7], group="C")["prediction"].iloc[0]
+    assert far == pytest.approx(1 - (2.0 * 1e7**-0.45 + 0.02), abs=0.01)
+    curve = fit.curves(n_grid=5, group="A")
+    assert (curve["low"] <= curve["acc"]).all() and (curve["acc"] <= curve["high"]).all()
+    # Accuracy rises: the improvement is positive and equals the rise of the accuracy (the fall of its error).
+    imp = fit.improvement().set_index("group")
+    a, b, c = ACC_TRUTH["A"]
+    assert imp.loc["A", "improvement"] == pytest.approx(a * (SIZES[0] ** -b - SIZES[-1] ** -b), rel=0.1)
+    assert not imp["non_improving"].any()
+
+
+def test_the_same_law_whether_given_as_accuracy_or_as_error():
+    df = _accuracies(noise=0.02, seeds=2)
+    as_acc = fit_by_group(df, size="n", metric="acc", group="g", higher_is_better=True, n_boot=30)
+    as_err = fit_by_group(df.assign(err=1 - df["acc"]), size="n", metric="err", group="g", n_boot=30)
+    pd.testing.assert_frame_equal(as_acc.by_group, as_err.by_group)
+    pd.testing.assert_frame_equal(as_acc.improvement(), as_err.improvement())
+
+
+def test_a_two_choice_task_with_chance_one_half_is_handled_as_documented():
+    # Group D sits at chance: its accuracy scatters around 0.5, some rows below it.
+    df = _accuracies({"A": (1.5, 0.3, 0.05), "B": (0.8, 0.2, 0.12)})
+    rng = np.random.default_rng(9)
+    flat = pd.DataFrame({"n": np.tile(SIZES, 3), "acc": 0.5 + rng.normal(0, 0.01, 3 * SIZES.size), "g": "D"})
+    df = pd.concat([df, flat], ignore_index=True)
+    below = int((df["acc"] < 0.5).sum())
+    assert below > 0
+    plain = fit_by_group(df, size="n", metric="acc", group="g", higher_is_better=True)
+    fit = fit_by_group(df, size="n", metric="acc", group="g", higher_is_better=True, chance=0.5)
+    # Chance bounds the error from above: the law of the error, and so its floor c, is unchanged by it.
+    pd.testing.assert_frame_equal(plain.by_group, fit.by_group)
+    assert fit.by_group.set_index("group").loc["A", "c"] == pytest.approx(0.05, abs=0.01)
+    # Predictions are capped at chance: below the measured sizes the law would predict accuracy under 0.5.
+    tiny = fit.predict([1.0], group="A")["prediction"].iloc[0]
+    assert plain.predict([1.0], group="A")["prediction"].iloc[0] < 0.5
+    assert tiny == 0.5
+    assert (fit.curves(group="D")["acc"] >= 0.5).all()
+    # The rows below chance are counted, not dropped.
+    assert any(f"{below} row(s) of acc lie below the chance level 0.5" in n for n in fit.notes)
+    assert len(fit.points[fit.points["group"] != OVERALL]) == len(df)
+    # The same chance level, stated for the error: the ceiling is then the error at chance.
+    err = fit_by_group(df.assign(err=1 - df["acc"]), size="n", metric="err", group="g", chance=0.5)
+    assert err.predict([1.0], group="A")["prediction"].iloc[0] == 0.5
+
+
+def test_a_logit_scale_law_is_recovered_and_stays_between_chance_and_one():
+    rng = np.random.default_rng(3)
+    truth = {"A": (20.0, 0.5, 0.05), "B": (5.0, 0.3, 0.2)}
+    rows = []
+    for g, (a, b, c) in truth.items():
+        for _ in range(3):
+            odds = (a * SIZES**-b + c) * np.exp(rng.normal(0, 0.01, SIZES.size))
+            rows.append(pd.DataFrame({"n": SIZES, "acc": 1 - 0.5 * odds / (1 + odds), "g": g}))
+    df = pd.concat(rows, ignore_index=True)
+    fit = fit_by_group(df, size="n", metric="acc", group="g", higher_is_better=True, chance=0.5, scale="logit",
+                       n_boot=100)
+    table = fit.by_group.set_index("group")
+    for g, (a, b, c) in truth.items():
+        assert table.loc[g, "b_low"] <= b <= table.loc[g, "b_high"]
+        assert table.loc[g, "c"] == pytest.approx(c, rel=0.1)
+    pred = fit.predict([1e-3, 1e12], group="A")["prediction"].to_numpy()
+    assert 0.5 < pred[0] < 0.51  # at tiny sizes the logit law returns to chance
+    assert pred[1] == pytest.approx(1 - 0.5 * 0.05 / 1.05, abs=0.005)  # and ends at 1 - u c / (1 + c)
+    assert fit.fitted_quantity == "(1 - acc) / (0.5 - (1 - acc))"
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(higher_is_better=True, chance=1.0), r"chance must be < 1"),
+    (dict(higher_is_better=True, chance=-0.1), r"chance must be >= 0"),
+    (dict(higher_is_better=True, chance="0.5"), r"chance must be a single real number"),
+    (dict(chance=0.0), r"chance must be > 0"),
+    (dict(higher_is_better="yes"), r"higher_is_better must be True or False"),
+    (dict(scale="probit"), r"Unknown scale 'probit'"),
+    (dict(scale="logit"), r"scale='logit' needs the metric's upper bound: pass chance="),
+])
+def test_bad_direction_chance_or_scale_is_named(kwargs, message):
+    df = _accuracies(seeds=1)
+    with pytest.raises(ValueError, match=message):
+        fit_by_group(df.assign(err=1 - df["acc"]), size="n", metric="err", group="g", **kwargs)
+
+
+def test_a_score_outside_zero_one_or_a_perfect_score_is_refused_with_the_fix():
+    df = _accuracies(seeds=1)
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\].*Divide percentages by 100"):
+        fit_by_group(df.assign(acc=100 * df["acc"]), size="n", metric="acc", group="g", higher_is_better=True)
+    df.loc[0, "acc"] = 1.0
+    with pytest.raises(ValueError, match=r"perfect score.*1 - 1/\(2m\)"):
+        fit_by_group(df, size="n", metric="acc", group="g", higher_is_better=True)
+    with pytest.raises(ValueError, match=r"pass higher_is_better=True"):
+        fit_by_group(df.assign(acc=df["acc"] - 1), size="n", metric="acc", group="g")
+
+
+# --------------------------------------------------------------------------- holdout checks (issue 15)
+
+ONE_LAW = {"a": 2.0, "b": 0.4, "c": 0.05}
+
+
+def test_holdout_of_one_exact_noiseless_law_predicts_the_held_out_sizes():
+    df = simulate({g: ONE_LAW for g in "ABCD"}, examples={"A": 10, "B": 20, "C": 30, "D": 40})
+    fit = fit_by_group(df, size="n", metric="error", group="group", n_examples="m", n_boot=50)
+    for k in (1, 2):
+        check = fit.holdout(k=k)
+        assert list(check["group"].unique()) == [OVERALL, "A", "B", "C", "D"]
+        assert len(check) == 5 * k and (check["status"] == "ok").all()
+        np.testing.assert_allclose(np.sort(check["n"].unique()), SIZES[-k:])
+        truth = power_law(check["n"].to_numpy(), **ONE_LAW)
+        np.testing.assert_allclose(check["observed"], truth, rtol=1e-12)
+        assert check["relative_error"].abs().max() < 1e-4 and check["log_ratio"].abs().max() < 1e-4
+        assert (check["n_train"] == len(SIZES) - k).all()
+        # Distance beyond the refit's range, in decades: the sizes are 3/7 decades apart.
+        expected = np.log10(check["n"] / SIZES[-k - 1])
+        np.testing.assert_allclose(check["extrapolation"], expected, rtol=1e-9)
+        assert (check["ci_low"] <= check["prediction"] + 1e-12).all()
+
+
+def test_holdout_error_shows_a_law_that_bends_beyond_the_refit():
+    """A group whose curve flattens only at the largest size: the refit on the others overshoots it."""
+    bend = power_law(SIZES, a=2.0, b=0.4, c=0.05)
+    bend[-1] *= 1.5
+    df = pd.concat([simulate({"A": ONE_LAW}), pd.DataFrame({"n": SIZES, "error": bend, "group": "bends"})])
+    check = fit_by_group(df, size="n", metric="error", group="group").holdout().set_index("group")
+    assert abs(check.loc["A", "log_ratio"]) < 1e-4
+    # The refitted law is the original one, so it predicts 1/1.5 of what was observed.
+    assert check.loc["bends", "relative_error"] == pytest.approx(1 / 1.5 - 1, rel=1e-3)
+    assert check.loc["bends", "residual"] < 0
+
+
+def test_holdout_intervals_cover_about_as_often_as_promised_on_noisy_data():
+    hits = total = 0
+    for r in range(6):
+        df = simulate({g: ONE_LAW for g in "ABC"}, noise=0.02, seeds=4, rng_seed=r)
+        check = fit_by_group(df, size="n", metric="error", group="group", n_boot=100, seed=r).holdout()
+        truth = power_law(check["n"].to_numpy(), **ONE_LAW)
+        hits += int(((check["ci_low"] <= truth) & (truth <= check["ci_high"])).sum())
+        total += len(check)
+    assert hits / total >= 0.7  # the law's interval at an extrapolation; it covers the true law
+
+
+def test_holdout_says_why_a_law_cannot_be_refitted():
+    df = pd.concat([simulate({"A": ONE_LAW}),
+                    pd.DataFrame({"n": SIZES[:3], "error": power_law(SIZES[:3], **ONE_LAW), "group": "short"})])
+    fit = fit_by_group(df, size="n", metric="error", group="group")
+    check = fit.holdout().set_index("group")
+    assert check.loc["short", "status"].startswith("not refitted without the 1 largest size(s): too few points")
+    assert np.isnan(check.loc["short", "prediction"]) and check.loc["short", "observed"] > 0
+    with pytest.raises(ValueError, match="k must be"):
+        fit.holdout(k=0)
+
+
+def test_leave_one_group_out_error_is_largest_for_the_group_with_another_law():
+    truth = {g: ONE_LAW for g in "ABCDE"} | {"odd": {"a": 1.0, "b": 0.1, "c": 0.2}}
+    df = simulate(truth, noise=0.01, seeds=2, rng_seed=5)
+    fit = fit_by_group(df, size="n", metric="error", group="group", n_boot=30)
+    logo = fit.leave_one_group_out()
+    assert set(logo["group"]) == set(truth) and (logo["status"] == "ok").all()
+    assert len(logo) == len(truth) * len(SIZES)
+    worst = logo["log_ratio"].abs().groupby(logo["group"]).max()
+    assert worst.idxmax() == "odd"
+    # Without "odd" the others follow ONE_LAW, which at the largest size predicts L = 0.066 for its O = 0.52.
+    L, O = power_law(SIZES[-1], **ONE_LAW), power_law(SIZES[-1], **truth["odd"])  # noqa: N806
+    assert worst["odd"] == pytest.approx(abs(np.log(L / O)), abs=0.1)
+    # Every other group is predicted by a pool that holds "odd": at most the mixture's ratio there.
+    assert worst.drop("odd").max() <= np.log((4 * L + O) / 5 / L) + 0.05
+
+
+def test_leave_one_group_out_of_exact_copies_is_exact_and_needs_two_groups():
+    fit = fit_by_group(simulate({g: ONE_LAW for g in "AB"}), size="n", metric="error", group="group")
+    logo = fit.leave_one_group_out()
+    assert logo["log_ratio"].abs().max() < 1e-4 and (logo["extrapolation"] == 0).all()
+    one = fit_by_group(simulate({"A": ONE_LAW}), size="n", metric="error", group="group")
+    with pytest.raises(ValueError, match="at least two fitted groups"):
+        one.leave_one_group_out()
+
+
+def test_holdout_of_accuracies_answers_in_accuracy():
+    df = _accuracies()
+    fit = fit_by_group(df, size="n", metric="acc", group="g", higher_is_better=True, chance=0.5, n_boot=30)
+    check = fit.holdout().set_index("group")
+    a, b, c = ACC_TRUTH["C"]
+    assert check.loc["C", "observed"] == pytest.approx(1 - (a * SIZES[-1] ** -b + c), abs=0.005)
+    assert check.loc["C", "prediction"] == pytest.approx(check.loc["C", "observed"], abs=0.01)
+    assert check.loc["C", "ci_low"] <= check.loc["C", "ci_high"]
+
+
+# --------------------------------------------------------------------------- paired bootstrap (issue 15)
+
+
+def _shared_perturbation(rng_seed: int) -> pd.DataFrame:
+    """Two groups at the same sizes; each size carries a perturbation common to both, plus a little of its own."""
+    rng = np.random.default_rng(rng_seed)
+    shared = np.exp(rng.normal(0, 0.05, SIZES.size))
+    return pd.concat([pd.DataFrame({"n": SIZES, "g": g, "err": power_law(SIZES, a=2.0, b=b, c=0.05) * shared
+                                    * np.exp(rng.normal(0, 0.005, SIZES.size))})
+                      for g, b in (("A", 0.5), ("B", 0.3))], ignore_index=True)
+
+
+def test_paired_difference_is_narrower_when_the_groups_share_a_per_size_perturbation():
+    for r in range(3):
+        fit = fit_by_group(_shared_perturbation(r), size="n", metric="err", group="g", n_boot=200, seed=r)
+        indep, paired = fit.difference(), fit.difference(paired=True)
+        assert (indep[["comparison", "group", "estimate"]] == paired[["comparison", "group", "estimate"]]).all().all()
+        width = {k: d["ci_high"] - d["ci_low"] for k, d in (("indep", indep), ("paired", paired))}
+        assert (width["paired"] < width["indep"]).all()
+        # The paired interval still covers the true difference of exponents, 0.5 - 0.3.
+        assert paired.iloc[0]["ci_low"] <= 0.2 <= paired.iloc[0]["ci_high"]
+
+
+def test_paired_difference_without_bootstrap_or_for_chinchilla():
+    fit = fit_by_group(_shared_perturbation(0), size="n", metric="err", group="g")
+    assert fit.difference(paired=True)["ci_low"].isna().all()
+    with pytest.raises(ValueError, match="paired must be True or False"):
+        fit.difference(paired="yes")

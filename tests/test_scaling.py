@@ -303,3 +303,32 @@ def test_band_covers_the_true_curve_at_about_its_level():
         assert (band["low"] <= band["fit"]).all() and (band["fit"] <= band["high"]).all()
     assert (hits / n_sim >= 0.85).all()
     assert fit_power_law(x, power_law(x, **truth)).band(probe)["low"].isna().all()
+
+
+def test_compute_optimal_intervals_from_the_bootstrap_cover_the_true_optimum():
+    truth = dict(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.37)
+    budgets = np.array([1e20, 1e22, 1e24])
+    # The optimum of the true law, from the closed form: N_opt = G (C/6)^(beta/(alpha+beta)).
+    s = truth["alpha"] + truth["beta"]
+    g = (truth["alpha"] * truth["A"] / (truth["beta"] * truth["B"])) ** (1 / s)
+    n_true = g * (budgets / 6) ** (truth["beta"] / s)
+    hits = 0
+    for r in range(4):
+        runs = chinchilla_design(**truth, noise_sd=0.02, seed=r)
+        fit = fit_chinchilla(runs["N"], runs["D"], runs["loss"], n_boot=100, seed=r)
+        out = fit.compute_optimal(budgets, ci=True)
+        assert (out["N_opt_low"] <= out["N_opt"]).all() and (out["N_opt"] <= out["N_opt_high"]).all()
+        assert (out["loss_low"] <= out["loss_high"]).all() and (out["n_draws"] == 100).all()
+        np.testing.assert_allclose(out["D_opt_low"] * out["N_opt_high"], budgets / 6, rtol=0.1)  # D = C/(6N) falls as N rises
+        hits += int(((out["N_opt_low"] <= n_true) & (n_true <= out["N_opt_high"])).sum())
+    assert hits >= 9  # of 12
+    plain = fit.compute_optimal(budgets)
+    assert list(plain.columns) == ["C", "N_opt", "D_opt", "tokens_per_parameter", "loss"]
+
+
+def test_compute_optimal_intervals_need_draws():
+    fit = ChinchillaFit(1.69, 406.4, 410.7, 0.34, 0.28, n=0, huber_delta=1e-3, objective=0.0, ci={})
+    with pytest.raises(ValueError, match=r"ci=True\) needs bootstrap draws; fit with n_boot > 0"):
+        fit.compute_optimal([1e22], ci=True)
+    with pytest.raises(ValueError, match="ci must be True or False"):
+        fit.compute_optimal([1e22], ci="yes")
