@@ -29,6 +29,9 @@ from helpers._validate import one_of
 
 #: Folder of the registered data files: the installed package ``helpers.datafiles`` (the repository's
 #: ``data/`` folder in an editable install, a copy inside site-packages after ``pip install .`` or a wheel).
+#: Its value depends on the install, so the documentation does not print the build machine's.
+#:
+#: :meta hide-value:
 DATA_DIR = Path(str(importlib.resources.files("helpers.datafiles")))
 
 #: SHA-256 of the registered experiment results (``data/results/``), kept in code rather than only in each file's

@@ -167,7 +167,9 @@ __all__ = [
     "run_experiment",
 ]
 
-#: Where the CLI writes cached results.
+#: Where the CLI writes cached results: ``results/`` in :data:`helpers.data.DATA_DIR`.
+#:
+#: :meta hide-value:
 RESULTS_DIR = data.DATA_DIR / "results"
 #: Probabilities are clipped to [PROB_CLIP, 1 - PROB_CLIP] before the log loss.
 PROB_CLIP = 1e-6

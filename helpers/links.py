@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: The repository root when the library runs from its source tree (the course tools only make sense there).
+#:
+#: :meta hide-value:
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 _GITHUB = re.compile(r"^https://github\.com/(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 

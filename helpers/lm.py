@@ -788,7 +788,9 @@ RUN_COLUMNS = ["run", "kind", "size", "params", "temperature", "seed", "tokens",
 # --------------------------------------------------------------------------- the precompute (corpus side)
 
 #: Where the precompute (``helpers.lm_train``) keeps the unpacked package, the prepared corpus and finished runs,
-#: outside the repository.
+#: outside the repository: ``~/.cache/helpers-lm``.
+#:
+#: :meta hide-value:
 CACHE_DIR = Path.home() / ".cache" / "helpers-lm"
 
 

@@ -41,6 +41,15 @@ def test_no_page_loads_anything_from_another_site(built_html):
     assert not {k: v for k, v in bad.items() if v}
 
 
+def test_no_page_shows_the_build_machines_paths(built_html):
+    # An attribute's value printed by autodoc (a data folder, a cache under HOME) would show where the book was
+    # built, which is no reader's path.
+    root = Path(__file__).resolve().parent.parent
+    leaks = {p.relative_to(built_html).as_posix(): needle for p in _pages(built_html)
+             for needle in (str(root), str(Path.home()) + "/") if needle in p.read_text(encoding="utf-8")}
+    assert not leaks, leaks
+
+
 def test_chart_bundle_is_on_chart_pages_and_only_there(built_html):
     bundle = built_html / "_static" / "vega-offline.js"
     assert bundle.exists() and "window.vegaEmbed" in bundle.read_text(encoding="utf-8")
