@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers._validate import has_columns, one_of, positive_int
+from helpers._validate import flag, has_columns, one_of, positive_int
 
 #: The Debian package the corpus is built from, and the checksum of the ``.deb`` the cache was computed from.
 CORPUS_PACKAGE = "gnome-user-docs"
@@ -1111,7 +1111,7 @@ def population_curves(points: pd.DataFrame, *, tolerance: float = 0.05, n_perm: 
     return pd.concat(out, ignore_index=True)
 
 
-def compute_optimal_by_language(fits: Any, budgets: Sequence[float]) -> pd.DataFrame:
+def compute_optimal_by_language(fits: Any, budgets: Sequence[float], *, ci: bool = False) -> pd.DataFrame:
     """The parameter/data split each language's Chinchilla law recommends, next to the aggregate's.
 
     Parameters
@@ -1120,13 +1120,17 @@ def compute_optimal_by_language(fits: Any, budgets: Sequence[float]) -> pd.DataF
         Chinchilla-form fits from :func:`fit_languages` with ``size=("params", "tokens_language")``.
     budgets : sequence of float
         Compute budgets ``C = 6 N D`` in FLOPs.
+    ci : bool, default False
+        Add the 95% percentile intervals of :meth:`helpers.scaling.ChinchillaFit.compute_optimal` (``N_opt_low``,
+        ``N_opt_high``, ``D_opt_low``, ..., ``tokens_per_parameter_low``/``_high``, ``loss_low``/``_high`` and
+        ``n_draws``) from each fit's bootstrap draws; the fits need ``n_boot > 0``.
 
     Returns
     -------
     DataFrame
         One row per language (``overall`` first) and budget: ``N_opt``, ``D_opt``, ``tokens_per_parameter``,
         ``loss``; ``status`` says ``"no finite optimum"`` when a fitted term vanished (then the law recommends
-        putting the whole budget into one side, and the split is undefined).
+        putting the whole budget into one side, and the split is undefined, and so are its intervals).
 
     Examples
     --------
@@ -1138,17 +1142,22 @@ def compute_optimal_by_language(fits: Any, budgets: Sequence[float]) -> pd.DataF
     >>> opt["language"].iloc[0]
     'overall'
     """
+    ci = flag(ci, "ci")
     if getattr(fits, "form", None) != "chinchilla":
         raise ValueError("fits must be Chinchilla-form fits: fit_languages(..., size=('params', 'tokens_language')).")
     rows = []
     for lang, fit in [("overall", fits.overall), *sorted(fits.fits.items())]:
         try:
-            opt = fit.compute_optimal(budgets)
-            rows.append(opt.assign(language=lang, status="ok"))
+            fit.compute_optimal(budgets)  # raises when the fitted law has no finite optimum
         except ValueError:
             rows.append(pd.DataFrame({"C": list(budgets), "language": lang, "status": "no finite optimum"}))
+            continue
+        rows.append(fit.compute_optimal(budgets, ci=ci).assign(language=lang, status="ok"))
     out = pd.concat(rows, ignore_index=True)
-    return out[["language", "C", "N_opt", "D_opt", "tokens_per_parameter", "loss", "status"]]
+    columns = ["N_opt", "D_opt", "tokens_per_parameter", "loss"]
+    if ci:
+        columns = [c + s for c in columns for s in ("", "_low", "_high")] + ["n_draws"]
+    return out.reindex(columns=["language", "C", *columns, "status"])
 
 
 def local_vs_multilingual(runs: pd.DataFrame, *, multilingual_size: str = "xl") -> pd.DataFrame:

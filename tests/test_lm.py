@@ -247,6 +247,25 @@ def test_temperature_votes_majority_and_maximin_can_disagree():
     assert votes[("mean", "by text")] == "T1"  # the small language weighs 1%
 
 
+def test_compute_optimal_by_language_adds_intervals():
+    stats = lm.load_corpus_stats()
+    pts = lm.language_points(lm.losses(lm.load_runs()), stats)
+    pts = pts[pts["language"].isin(["overall", "de", "gl"])]
+    fits = lm.fit_languages(pts, size=("params", "tokens_language"), n_boot=10, seed=0)
+    plain = lm.compute_optimal_by_language(fits, [1e12])
+    opt = lm.compute_optimal_by_language(fits, [1e12], ci=True)
+    # ci=True only adds columns: the point estimates are those of ci=False.
+    pd.testing.assert_frame_equal(opt[plain.columns], plain)
+    ok = opt[opt["status"] == "ok"]
+    assert len(ok) and (ok["n_draws"] > 0).all()
+    # Percentile intervals of a few draws need not contain the point estimate; they are ordered and finite.
+    for col in ("N_opt", "D_opt", "tokens_per_parameter", "loss"):
+        assert (0 < ok[f"{col}_low"]).all() and (ok[f"{col}_low"] <= ok[f"{col}_high"]).all(), col
+    with pytest.raises(ValueError, match="bootstrap"):
+        lm.compute_optimal_by_language(lm.fit_languages(pts, size=("params", "tokens_language"), n_boot=0),
+                                       [1e12], ci=True)
+
+
 def test_local_vs_multilingual_interpolates_in_log_compute():
     multi = pd.DataFrame({"kind": "multilingual", "size": "xl", "params": 1000, "temperature": 1.0, "seed": 0,
                           "tokens": 100, "language": "vi", "tokens_language": 10, "loss": 4.0}, index=[0])
