@@ -39,8 +39,9 @@ class Design:
     """One curve to fit: sizes ``x`` (m,), log metric ``logy`` (m,) and point weights ``w`` (m,).
 
     ``inverse``/``row_logy`` are set when the rows were compressed to per-size means: the size index and log
-    metric of every original row, needed to recompute the means of a resample. ``boot_w`` (n_boot, rows), when
-    set, replaces the resample counts drawn from ``seed`` (paired resamples shared by several designs).
+    metric of every original row, needed to recompute the means of a resample. ``boot_w``, when set, replaces
+    the resample counts drawn from ``seed`` (paired resamples shared by several designs): counts of the rows
+    (n_boot, rows), or for a compressed design counts of its sizes (n_boot, m).
     """
 
     x: np.ndarray
@@ -57,23 +58,30 @@ class Design:
         return self.inverse is not None
 
 
-def design(x: np.ndarray, y: np.ndarray, seed: int, boot_w: np.ndarray | None = None) -> Design:
+def design(x: np.ndarray, y: np.ndarray, seed: int, size_w: np.ndarray | None = None) -> Design:
     """The curve of one group's rows, compressed to per-size means above :data:`COMPRESS_ABOVE` rows.
 
-    ``boot_w`` (n_boot, rows) gives the resample counts of the rows instead of drawing them from ``seed``.
+    ``size_w`` (n_boot, distinct sizes of ``x`` in increasing order) resamples whole sizes instead of rows: every
+    row of a size carries that size's count. It replaces the row counts drawn from ``seed``; it is given per
+    size, not per row, so that a paired resample of a million rows costs (n_boot, sizes), not (n_boot, rows).
     """
     x = np.asarray(x, dtype=float)
     logy = np.log(np.asarray(y, dtype=float))
     if len(x) <= COMPRESS_ABOVE:
+        boot_w = None if size_w is None else size_w[:, np.unique(x, return_inverse=True)[1]]
         return Design(x, logy, np.ones(len(x)), len(x), int(seed), boot_w=boot_w)
     sizes, inverse = np.unique(x, return_inverse=True)
     counts = np.bincount(inverse, minlength=len(sizes)).astype(float)
     means = np.bincount(inverse, weights=logy, minlength=len(sizes)) / counts
+    # Whole sizes resampled: a size's rows all come along, so its mean is unchanged and its weight scales.
+    boot_w = None if size_w is None else size_w * counts[None, :]
     return Design(sizes, means, counts, len(x), int(seed), inverse, logy, boot_w)
 
 
 def _resampled(d: Design, n_boot: int) -> tuple[np.ndarray, np.ndarray]:
     """Point weights and log metrics (n_boot, m) of every resample of ``d``."""
+    if d.compressed and d.boot_w is not None:
+        return d.boot_w, np.broadcast_to(d.logy, d.boot_w.shape)
     w = resample_weights(d.n_rows, n_boot, d.seed) if d.boot_w is None else d.boot_w
     if not d.compressed:
         return w, np.broadcast_to(d.logy, w.shape)

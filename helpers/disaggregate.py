@@ -494,8 +494,9 @@ class GroupScalingFit:
         where = every.groupby("group", sort=False).indices
         labels = [OVERALL, *self.fits]
         y = self._ms.to_fit(every[self.metric].to_numpy(dtype=float))
+        # Each design gets the counts of its own sizes (np.unique order, as design() expects).
         designs = [_batchfit.design(x[where[g]], y[where[g]], self.group_seeds.get(g, self.seed),
-                                    boot_w=counts[:, code[where[g]]]) for g in labels]
+                                    size_w=counts[:, np.unique(code[where[g]])]) for g in labels]
         notes = list(self.notes)
         with _numerics("difference(paired=True)", self.size, self.points, notes):
             done = _batchfit.fit_groups(designs, irreducible=self.irreducible, loss=self.loss,

@@ -614,6 +614,30 @@ def test_paired_difference_is_narrower_when_the_groups_share_a_per_size_perturba
         assert paired.iloc[0]["ci_low"] <= 0.2 <= paired.iloc[0]["ci_high"]
 
 
+def test_paired_resample_of_a_large_group_equals_its_row_by_row_version(monkeypatch):
+    """Above COMPRESS_ABOVE rows a group is fitted to its per-size means, and a paired resample weights whole
+    sizes. With the squared loss the compressed fit is exactly the fit to every row, so the paired draws must
+    be the same as with compression switched off (every row carrying its size's count)."""
+    from helpers import _batchfit
+
+    rng = np.random.default_rng(5)
+    reps = np.arange(200, 200 + 40 * SIZES.size, 40)  # unequal rows per size: a size's weight is its row count
+    rows = pd.concat([pd.DataFrame({"n": np.repeat(SIZES, reps), "g": g,
+                                    "err": np.repeat(power_law(SIZES, a=2.0, b=b, c=0.05), reps)
+                                    * np.exp(rng.normal(0, 0.05, reps.sum()))})
+                      for g, b in (("A", 0.5), ("B", 0.3))], ignore_index=True)
+    assert (rows.groupby("g").size() > _batchfit.COMPRESS_ABOVE).all()
+
+    def paired():
+        fit = fit_by_group(rows, size="n", metric="err", group="g", n_boot=40, loss="squared")
+        return fit.difference(paired=True)
+
+    compressed = paired()
+    monkeypatch.setattr(_batchfit, "COMPRESS_ABOVE", 10**9)
+    row_by_row = paired()
+    pd.testing.assert_frame_equal(compressed, row_by_row, rtol=1e-6)
+
+
 def test_paired_difference_without_bootstrap_or_for_chinchilla():
     fit = fit_by_group(_shared_perturbation(0), size="n", metric="err", group="g")
     assert fit.difference(paired=True)["ci_low"].isna().all()
