@@ -651,21 +651,26 @@ def _logo_summary(logo: pd.DataFrame) -> pd.DataFrame:
     Misses are ranked by the log ratio, which weighs a prediction twice too high like one half too low (the
     relative error would rank every over-prediction above every under-prediction).
     """
-    rows, misses = [], []
-    for g, part in logo.groupby("group", sort=False):
-        miss = part["log_ratio"].abs()
-        misses.append(miss.max())
-        if miss.isna().all():
-            rows.append({"group": g, "n_sizes": len(part), "status": part["status"].iloc[0]})
-            continue
-        worst = part.loc[miss.idxmax()]
-        covered = part["covered"].astype("Float64")
-        rows.append({"group": g, "n_sizes": len(part), "worst_size": worst.iloc[1], "observed": worst["observed"],
-                     "prediction": worst["prediction"], "relative_error": worst["relative_error"],
-                     "covered_share": float(covered.mean()) if covered.notna().any() else np.nan,
-                     "extrapolation": part["extrapolation"].max(), "status": worst["status"]})
-    out = pd.DataFrame(rows, columns=list(_LOGO_COLUMNS))
-    order = pd.Series(misses, dtype=float).sort_values(ascending=False, na_position="last", kind="stable").index
+    # Vectorised over groups (a loop over 10,000 groups' frames took ten seconds).
+    logo = logo.assign(_miss=logo["log_ratio"].abs(), _covered=logo["covered"].astype("Float64"))
+    by = logo.groupby("group", sort=False)
+    groups = pd.Index(by.size().index, name="group")
+    worst = logo.loc[logo.dropna(subset=["_miss"]).groupby("group", sort=False)["_miss"].idxmax()]
+    worst = worst.set_index("group").reindex(groups)
+    first_status = by["status"].first()
+    covered = by["_covered"].mean().astype(float)
+    out = pd.DataFrame({
+        "group": groups, "n_sizes": by.size().to_numpy(), "worst_size": worst[logo.columns[1]].to_numpy(),
+        "observed": worst["observed"].to_numpy(), "prediction": worst["prediction"].to_numpy(),
+        "relative_error": worst["relative_error"].to_numpy(), "covered_share": covered.to_numpy(),
+        "extrapolation": by["extrapolation"].max().to_numpy(),
+        "status": worst["status"].where(worst["_miss"].notna(), first_status).to_numpy(),
+    }, columns=list(_LOGO_COLUMNS))
+    # A group with no finite miss reports its size count and status only, as it has no worst size.
+    none = worst["_miss"].isna().to_numpy()
+    out.loc[none, ["worst_size", "observed", "prediction", "relative_error", "covered_share", "extrapolation"]] = np.nan
+    order = pd.Series(by["_miss"].max().to_numpy(), dtype=float).sort_values(
+        ascending=False, na_position="last", kind="stable").index
     return out.loc[order].reset_index(drop=True)
 
 
