@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from helpers._solver import Problem, fit_batch, polish, power_params, resample_weights
-from helpers._stats import interval_dict, percentile_interval
+from helpers._stats import percentile_interval
 from helpers.scaling import PowerLawFit
 
 #: Above this many rows a group is fitted to its per-size means (see the module documentation).
@@ -112,15 +112,37 @@ def _layouts(designs: list[Design]) -> Iterator[list[int]]:
     yield from by_key.values()
 
 
-def _polish_chunks(prob: Problem, theta: np.ndarray, w: np.ndarray, logy: np.ndarray, bar) -> np.ndarray:
+def _polish_chunks(prob: Problem, theta: np.ndarray, w: np.ndarray, logy: np.ndarray, bar,
+                   represents: int | None = None) -> np.ndarray:
+    """Polish the rows in chunks of :data:`CHUNK_ROWS`; the bar advances by ``represents`` rows in all."""
     out = np.empty_like(theta)
+    total = len(theta) if represents is None else represents
     for lo in range(0, len(theta), CHUNK_ROWS):
         hi = min(lo + CHUNK_ROWS, len(theta))
         # Same cap as helpers._solver.bootstrap: only rows of a law the data do not pin down run that long.
         out[lo:hi], _ = polish(prob, theta[lo:hi], w[lo:hi], logy[lo:hi], max_iter=200)
-        if bar is not None:
-            bar.update(hi - lo)
+        if bar is not None and len(theta):
+            bar.update(total * hi // len(theta) - total * lo // len(theta))
     return out
+
+
+def _distinct_resamples(w: np.ndarray, n_designs: int, n_boot: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows of ``w`` (n_designs * n_boot, m) that are distinct within their design, and the map back to all rows.
+
+    A design of m points has only C(2m - 1, m) distinct resamples (126 for five sizes), so 200 draws repeat
+    many of them (about 82 distinct on average for five sizes) and each distinct one need be fitted only once:
+    a row's iteration does not depend on the other rows of its batch, so the result is the same. Only for
+    integer counts whose codes fit in 62 bits (small m, where repeats happen); otherwise ``None``.
+    """
+    if not len(w) or not np.array_equal(w, np.round(w)) or w.min() < 0:
+        return None
+    base, m = int(w.max()) + 1, w.shape[1]
+    if base**m * max(n_designs, 1) >= 2**62:
+        return None
+    code = (w.astype(np.int64) * np.int64(base) ** np.arange(m, dtype=np.int64)).sum(axis=1)
+    code += np.repeat(np.arange(n_designs, dtype=np.int64), n_boot) * np.int64(base) ** m
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return first, inverse
 
 
 def fit_groups(designs: list[Design], *, irreducible: bool, loss: str, delta: float | None, n_boot: int,
@@ -149,6 +171,10 @@ def fit_groups(designs: list[Design], *, irreducible: bool, loss: str, delta: fl
             boot = [_resampled(d, n_boot) for d in ds] if n_boot else []
             bw = np.concatenate([b[0] for b in boot]) if boot else None
             by = np.concatenate([b[1] for b in boot]) if boot else None
+            # Repeated resamples are fitted once; with row-resampled compressed designs the counts per size do
+            # not determine the resample (which rows were drawn sets the means), so they are all fitted.
+            distinct = (_distinct_resamples(bw, len(ds), n_boot)
+                        if boot and not any(d.compressed and d.boot_w is None for d in ds) else None)
             fitted: dict[bool, tuple[np.ndarray, np.ndarray, np.ndarray | None, Problem]] = {}
             for const in consts:
                 prob = Problem.make(log_x, logy, const=const, delta=delta)
@@ -157,46 +183,60 @@ def fit_groups(designs: list[Design], *, irreducible: bool, loss: str, delta: fl
                     bar.update(len(ds))
                 draws = None
                 if n_boot:
-                    draws = _polish_chunks(prob, np.repeat(theta, n_boot, axis=0), bw, by, bar)
+                    starts = np.repeat(theta, n_boot, axis=0)
+                    if distinct is None:
+                        draws = _polish_chunks(prob, starts, bw, by, bar)
+                    else:
+                        first, inverse = distinct
+                        draws = _polish_chunks(prob, starts[first], bw[first], by[first], bar,
+                                               represents=len(starts))[inverse]
                 fitted[const] = (theta, obj, draws, prob)
                 if laws and const is False and irreducible is False:
                     break  # the law is the line; nothing more to fit
             law_key = irreducible if laws else False
-            for j, (i, d) in enumerate(zip(idx, ds)):
-                results[i] = _result(d, j, fitted[law_key], fitted.get(False), n_boot, loss=loss,
-                                     irreducible=irreducible if laws else False, to_error=to_error)
+            for i, r in zip(idx, _results(ds, fitted[law_key], fitted.get(False), n_boot, loss=loss,
+                                          irreducible=irreducible if laws else False, to_error=to_error)):
+                results[i] = r
     finally:
         if bar is not None:
             bar.close()
     return results
 
 
-def _result(d: Design, j: int, law, line, n_boot: int, *, loss: str, irreducible: bool,
-            to_error: Callable[[np.ndarray], np.ndarray] | None = None) -> GroupResult:
+def _results(ds: list[Design], law, line, n_boot: int, *, loss: str, irreducible: bool,
+             to_error: Callable[[np.ndarray], np.ndarray] | None = None) -> list[GroupResult]:
+    """The results of designs that share one layout; intervals for all of them in one quantile call each."""
     theta, obj, draws, prob = law
-    a, b, c = power_params(prob, theta[j:j + 1])
-    ci: dict[str, tuple[float, float]] = {}
-    boot = None
+    G = len(ds)  # noqa: N806
+    a, b, c = power_params(prob, theta)
+    boot = lo = hi = None
     if draws is not None:
-        ba, bb, bc = power_params(prob, draws[j * n_boot:(j + 1) * n_boot])
-        boot = pd.DataFrame({"a": ba, "b": bb, "c": bc})
-        ci = interval_dict(boot)
-    fit = PowerLawFit(a=float(a[0]), b=float(b[0]), c=float(c[0]), n=int(d.n_rows), loss=loss,
-                      irreducible=bool(irreducible), objective=float(obj[j]),
-                      ci=ci, x_range=(float(d.x.min()), float(d.x.max())), boot=boot)
-    if line is None:
-        return GroupResult(fit, np.nan, np.nan, np.nan, np.nan)
-    ltheta, _, ldraws, lprob = line
-    ends = np.array([d.x.min(), d.x.max()])
-    la, lb, _ = power_params(lprob, ltheta[j:j + 1])
-    back = to_error or (lambda v: v)
-    start, end = back(la[0] * ends ** (-lb[0]))
-    low = high = np.nan
-    if ldraws is not None:
-        da, db, _ = power_params(lprob, ldraws[j * n_boot:(j + 1) * n_boot])
-        vals = back(da[:, None] * ends[None, :] ** (-db[:, None]))
-        low, high = percentile_interval(vals[:, 0] - vals[:, 1])
-    return GroupResult(fit, float(start - end), float(low), float(high), float(start))
+        boot = np.stack(power_params(prob, draws)).reshape(3, G, n_boot)
+        lo, hi = percentile_interval(boot, axis=2)  # (3, G), as interval_dict computes it per group
+    imp = np.full(G, np.nan), np.full(G, np.nan), np.full(G, np.nan), np.full(G, np.nan)
+    if line is not None:
+        ltheta, _, ldraws, lprob = line
+        ends = np.array([ds[0].x.min(), ds[0].x.max()])  # one layout: the same sizes for every design
+        back = to_error or (lambda v: v)
+        la, lb, _ = power_params(lprob, ltheta)
+        start_end = back(la[:, None] * ends[None, :] ** (-lb[:, None]))
+        imp[0][:], imp[3][:] = start_end[:, 0] - start_end[:, 1], start_end[:, 0]
+        if ldraws is not None:
+            da, db, _ = power_params(lprob, ldraws)
+            vals = back(da[:, None] * ends[None, :] ** (-db[:, None]))
+            imp[1][:], imp[2][:] = percentile_interval((vals[:, 0] - vals[:, 1]).reshape(G, n_boot), axis=1)
+    out = []
+    for j, d in enumerate(ds):
+        ci: dict[str, tuple[float, float]] = {}
+        frame = None
+        if boot is not None:
+            frame = pd.DataFrame({"a": boot[0, j], "b": boot[1, j], "c": boot[2, j]})
+            ci = {p: (float(lo[k, j]), float(hi[k, j])) for k, p in enumerate("abc")}
+        fit = PowerLawFit(a=float(a[j]), b=float(b[j]), c=float(c[j]), n=int(d.n_rows), loss=loss,
+                          irreducible=bool(irreducible), objective=float(obj[j]),
+                          ci=ci, x_range=(float(d.x.min()), float(d.x.max())), boot=frame)
+        out.append(GroupResult(fit, float(imp[0][j]), float(imp[1][j]), float(imp[2][j]), float(imp[3][j])))
+    return out
 
 
 def _bar(total: int, progress: bool | None):

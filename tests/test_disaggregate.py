@@ -638,6 +638,26 @@ def test_paired_resample_of_a_large_group_equals_its_row_by_row_version(monkeypa
     pd.testing.assert_frame_equal(compressed, row_by_row, rtol=1e-6)
 
 
+def test_repeated_resamples_are_fitted_once_with_the_same_draws(monkeypatch):
+    """Five sizes have C(9, 4) = 126 distinct resamples, so 2,000 draws must repeat; fitting each distinct one
+    once must give exactly the draws of fitting every row."""
+    from math import comb
+
+    from helpers import _batchfit
+
+    w = _batchfit.resample_weights(5, 2000, 0)
+    first, inverse = _batchfit._distinct_resamples(w, 1, 2000)
+    assert len(first) <= comb(9, 4) and (w[first][inverse] == w).all()
+    df = simulate({"A": {"a": 2.0, "b": 0.5, "c": 0.05}, "B": {"a": 1.0, "b": 0.2, "c": 0.1}}, noise=0.05)
+    df = df[df["n"].isin(SIZES[::2])]  # four sizes per group
+    once = fit_by_group(df, size="n", metric="error", group="group", n_boot=300)
+    monkeypatch.setattr(_batchfit, "_distinct_resamples", lambda *a: None)
+    every = fit_by_group(df, size="n", metric="error", group="group", n_boot=300)
+    for g in ("A", "B"):
+        pd.testing.assert_frame_equal(once.fits[g].boot, every.fits[g].boot, rtol=1e-12)
+    pd.testing.assert_frame_equal(once.improvement(), every.improvement(), rtol=1e-12)
+
+
 def test_paired_difference_without_bootstrap_or_for_chinchilla():
     fit = fit_by_group(_shared_perturbation(0), size="n", metric="err", group="g")
     assert fit.difference(paired=True)["ci_low"].isna().all()
