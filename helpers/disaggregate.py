@@ -42,7 +42,6 @@ OVERALL = "overall"
 #: Above this many (order, k, community) combinations :func:`third_axis` keeps only ``k = 1`` and the full
 #: population in its ``membership`` table.
 MEMBERSHIP_ROWS = 200_000
-_TAIL = 100 * (1 - CI_LEVEL) / 2
 
 
 # --------------------------------------------------------------------------- the metric's direction and bounds
@@ -899,7 +898,7 @@ def _cell_means(rows: pd.DataFrame, sizes: tuple[str, ...], metric: str) -> pd.D
 
 def _difference_row(comparison: str, group: str, parameter: str, estimate: float,
                     draws: np.ndarray | None) -> dict[str, Any]:
-    low, high = (np.nan, np.nan) if draws is None else np.percentile(draws, [_TAIL, 100 - _TAIL])
+    low, high = (np.nan, np.nan) if draws is None else percentile_interval(draws)
     return {"comparison": comparison, "group": group, "parameter": parameter, "estimate": float(estimate),
             "ci_low": float(low), "ci_high": float(high)}
 
@@ -1411,17 +1410,17 @@ def third_axis(
     rows: list[pd.DataFrame] = []
     block = max(1, 2_000_000 // max(1, n_groups * len(sizes)))
     for p, perm in enumerate(perms):
-        rank = np.full(n_groups, k_max + 1)
-        rank[perm] = np.arange(k_max)  # position of each community in this order
         for lo in range(0, k_max, block):
             ks = np.arange(lo, min(lo + block, k_max))  # 0-based k - 1
-            rel = np.abs(pred[p, ks][:, None, :] / M_safe[None, :, :] - 1)  # (kb, G, S)
-            err = np.where(present[None], rel, -np.inf).max(axis=2)  # (kb, G)
-            included = rank[None, :] <= ks[:, None]
+            # Only the communities included by the block's largest k: the others count for no k of the block.
+            cand = perm[:ks[-1] + 1]
+            rel = np.abs(pred[p, ks][:, None, :] / M_safe[cand][None, :, :] - 1)  # (kb, c, S)
+            err = np.where(present[cand][None], rel, -np.inf).max(axis=2)  # (kb, c)
+            included = np.arange(len(cand))[None, :] <= ks[:, None]
             described = err <= tol
             share[p, ks] = (described & included).sum(axis=1) / (ks + 1)
-            consistent = (b_low[None, :] <= b[p, ks][:, None]) & (b[p, ks][:, None] <= b_high[None, :])
-            valid = included & have_ci[None, :]
+            consistent = (b_low[cand][None, :] <= b[p, ks][:, None]) & (b[p, ks][:, None] <= b_high[cand][None, :])
+            valid = included & have_ci[cand][None, :]
             n_valid = valid.sum(axis=1)
             share_exp[p, ks] = np.where(n_valid > 0, (consistent & valid).sum(axis=1) / np.maximum(n_valid, 1),
                                         np.nan)
@@ -1431,20 +1430,20 @@ def third_axis(
                 members = perm[:k0 + 1]
                 rows.append(pd.DataFrame({
                     "order": p, "k": k0 + 1, "group": np.asarray(labels, dtype=object)[members],
-                    "max_relative_error": err[j, members], "described": described[j, members],
+                    "max_relative_error": err[j, :k0 + 1], "described": described[j, :k0 + 1],
                     "exponent_consistent": [bool(v) if h else np.nan
-                                            for v, h in zip(consistent[j, members], have_ci[members])]}))
+                                            for v, h in zip(consistent[j, :k0 + 1], have_ci[members])]}))
     membership = pd.concat(rows, ignore_index=True)
     per_order = pd.DataFrame({
         "order": np.repeat(np.arange(n_perm_), k_max), "k": np.tile(np.arange(1, k_max + 1), n_perm_),
         "share_described": share.ravel(), "share_exponent_consistent": share_exp.ravel(),
         "aggregate_b": b.ravel(), "aggregate_rmse": rmse.ravel()})
-    curve = per_order.groupby("k").agg(
-        share_described=("share_described", "mean"),
-        share_low=("share_described", lambda v: np.percentile(v, _TAIL)),
-        share_high=("share_described", lambda v: np.percentile(v, 100 - _TAIL)),
-        share_exponent_consistent=("share_exponent_consistent", "mean"),
-        aggregate_b=("aggregate_b", "mean"),
-        aggregate_rmse=("aggregate_rmse", "mean"),
-    ).reset_index()
+    # Summaries over the orders, per k, on the (order, k) arrays (a groupby with quantile lambdas took seconds).
+    share_low, share_high = percentile_interval(share, axis=0)
+    mean = {name: pd.DataFrame(v).mean(axis=0).to_numpy()  # NaN-skipping, as a groupby mean
+            for name, v in (("share_described", share), ("share_exponent_consistent", share_exp),
+                            ("aggregate_b", b), ("aggregate_rmse", rmse))}
+    curve = pd.DataFrame({"k": np.arange(1, k_max + 1), "share_described": mean["share_described"],
+                          "share_low": share_low, "share_high": share_high,
+                          **{n: mean[n] for n in ("share_exponent_consistent", "aggregate_b", "aggregate_rmse")}})
     return ThirdAxisResult(curve=curve, membership=membership, group_fits=fits, order=kind, tolerance=tol)
