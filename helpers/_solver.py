@@ -82,6 +82,16 @@ class Problem:
         return np.minimum(1.0, self.delta / np.maximum(np.abs(r), 1e-300))
 
     @cached_property
+    def exp_is_safe(self) -> bool:
+        """Whether exp of every term stays between 1e-300 and 1e300 for all parameters within the clip ranges.
+
+        A term is ``c - e * L`` with ``|c| <= 60`` and ``-5 <= e <= 20``: at most ``60 + 20 max|L|``, below 690
+        unless the sizes span more than about 27 decades.
+        """
+        bound = max(abs(v) for v in LOG_COEF_RANGE) + max(abs(v) for v in EXPONENT_RANGE) * float(np.abs(self.L).max())
+        return bound < 690.0
+
+    @cached_property
     def columns(self) -> tuple[np.ndarray, ...]:
         """The centred log sizes as k contiguous rows (1, n): the hot loop reads them once per step."""
         return tuple(np.ascontiguousarray(self.L[:, j])[None, :] for j in range(self.k))
@@ -302,6 +312,15 @@ def _log_prediction_t(prob: Problem, th: np.ndarray, L: list[np.ndarray]) -> tup
     """:meth:`Problem.log_prediction` on the transposed layout: ``th`` (p, b), result (n, b) and k (+1) weights."""
     k = prob.k
     t = [th[j] - th[k + j] * L[j] for j in range(k)]
+    if prob.exp_is_safe:
+        # Every term is within exp's range for any parameters the clip allows, so no shift is needed, and the
+        # floor's term is the exponential of a vector rather than of a (points, rows) array.
+        e = [np.exp(tj) for tj in t] + ([np.exp(th[2 * k])] if prob.const else [])
+        total = e[0]
+        for ej in e[1:]:
+            total = total + ej
+        inv = 1.0 / total
+        return np.log(total), [ej * inv for ej in e]
     if prob.const:
         t.append(np.broadcast_to(th[2 * k], t[0].shape))
     m = t[0]

@@ -332,3 +332,29 @@ def test_compute_optimal_intervals_need_draws():
         fit.compute_optimal([1e22], ci=True)
     with pytest.raises(ValueError, match="ci must be True or False"):
         fit.compute_optimal([1e22], ci="yes")
+
+
+def test_unshifted_log_sum_exp_agrees_with_the_shifted_one_and_is_used_only_where_safe():
+    """The solver skips the log-sum-exp shift when no allowed parameters can overflow exp; both forms are the same
+    function, and sizes spanning 40 decades (terms up to 60 + 20 * 46 in the exponent) must take the shifted one."""
+    import dataclasses
+
+    from helpers import _solver
+
+    rng = np.random.default_rng(3)
+    log_x = np.log(np.column_stack([np.geomspace(1e7, 1e10, 30), np.geomspace(1e9, 1e12, 30)]))
+    prob = _solver.Problem.make(log_x, np.zeros(30), const=True, delta=1e-3)
+    assert prob.exp_is_safe
+    shifted = dataclasses.replace(prob)
+    shifted.__dict__["exp_is_safe"] = False  # the cached property, overridden on a copy
+    th = np.vstack([rng.uniform(-5, 5, (2, 50)), rng.uniform(0, 2, (2, 50)), rng.uniform(-3, 1, (1, 50))])
+    L = [prob.L[:, j][:, None] for j in range(2)]  # noqa: N806
+    (p1, s1), (p2, s2) = (_solver._log_prediction_t(q, th, L) for q in (prob, shifted))
+    np.testing.assert_allclose(p1, p2, rtol=1e-12, atol=1e-12)
+    for a, b in zip(s1, s2):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-15)
+    wide = _solver.Problem.make(np.log(np.geomspace(1.0, 1e40, 9))[:, None], np.zeros(9), const=True, delta=None)
+    assert not wide.exp_is_safe
+    x = np.geomspace(1.0, 1e40, 9)
+    fit = fit_power_law(x, 2 * x**-0.05 + 0.1, n_boot=0)
+    assert abs(fit.b - 0.05) < 1e-6 and abs(fit.c - 0.1) < 1e-6
