@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers import _batchfit
+from helpers import _batchfit, _solver
 from helpers._solver import fit_power_curves
 from helpers._stats import conf_int_frame, percentile_interval
 from helpers._validate import finite_scalar, flag, has_columns, one_of, positive_int
@@ -420,8 +420,8 @@ class GroupScalingFit:
             replacement, from the fit's ``seed``), and every group and the aggregate are refitted on the same
             resample, each keeping all its rows at the drawn sizes (repeated seeds at a size move together).
             Groups measured at only some of the sizes take part with the sizes they have. The laws are
-            refitted with the fit's options, so this costs one more bootstrap of every group. Power-law form
-            only.
+            refitted with the fit's options, so this costs one more bootstrap of every group. For the
+            Chinchilla form the distinct (N, D) runs are resampled the same way.
 
         Returns
         -------
@@ -436,8 +436,7 @@ class GroupScalingFit:
         Raises
         ------
         ValueError
-            If ``parameter`` is not a parameter of the fitted form, fewer than two groups were fitted, or
-            ``paired=True`` for the Chinchilla form.
+            If ``parameter`` is not a parameter of the fitted form, or fewer than two groups were fitted.
 
         Examples
         --------
@@ -463,9 +462,6 @@ class GroupScalingFit:
         labels = list(self.fits)
         if len(labels) < 2:
             raise ValueError(f"difference() needs at least two fitted groups; only {labels} could be fitted.")
-        if paired and self.form != "power_law":
-            raise ValueError("difference(paired=True) resamples sizes jointly for the power-law form only; for the "
-                             "Chinchilla form use paired=False.")
         values = {g: getattr(self.fits[g], parameter) for g in labels}
         hi, lo = max(values, key=values.get), min(values, key=values.get)
         if paired and self.n_boot:
@@ -486,6 +482,8 @@ class GroupScalingFit:
 
     def _paired_boot(self) -> dict[str, pd.DataFrame]:
         """Bootstrap draws of every fitted group and the aggregate, all refitted on one resample of the sizes."""
+        if self.form == "chinchilla":
+            return self._paired_boot_chinchilla()
         every = self._error_points()
         x = every[self.size[0]].to_numpy(dtype=float)
         sizes, code = np.unique(x, return_inverse=True)
@@ -502,6 +500,31 @@ class GroupScalingFit:
                                         delta=self.huber_delta if self.loss == "huber" else None,
                                         n_boot=self.n_boot, progress=False, lines=False)
         return {g: r.law.boot for g, r in zip(labels, done)}
+
+    def _paired_boot_chinchilla(self) -> dict[str, pd.DataFrame]:
+        """:meth:`_paired_boot` for the Chinchilla form: the distinct (N, D) runs are resampled jointly.
+
+        Every group and the aggregate are refitted on one resample of the runs, warm-started at their own fit,
+        with the fit's Huber threshold, as :func:`helpers.scaling.fit_chinchilla` bootstraps a single law.
+        """
+        every = self._error_points()
+        nd = every[list(self.size)].to_numpy(dtype=float)
+        runs, code = np.unique(nd, axis=0, return_inverse=True)
+        code = code.ravel()
+        counts = _batchfit.resample_weights(len(runs), self.n_boot, self.seed)  # (n_boot, runs)
+        where = every.groupby("group", sort=False).indices
+        y = self._ms.to_fit(every[self.metric].to_numpy(dtype=float))
+        out: dict[str, pd.DataFrame] = {}
+        notes = list(self.notes)
+        with _numerics("difference(paired=True)", self.size, self.points, notes):
+            for g in [OVERALL, *self.fits]:
+                rows = where[g]
+                prob = _solver.Problem.make(np.log(nd[rows]), np.log(y[rows]), const=True, delta=self.huber_delta)
+                theta, _ = _solver.fit(prob)
+                draws, _ = _solver.polish(prob, np.repeat(theta[None, :], self.n_boot, axis=0),
+                                          counts[:, code[rows]], prob.logy[0], max_iter=200)
+                out[g] = pd.DataFrame(_solver.chinchilla_params(prob, draws))
+        return out
 
     def improvement(self, *, seed: int | None = None) -> pd.DataFrame:
         """How much each group improves over its own measured range, and whether that is distinguishable from zero.

@@ -658,8 +658,27 @@ def test_repeated_resamples_are_fitted_once_with_the_same_draws(monkeypatch):
     pd.testing.assert_frame_equal(once.improvement(), every.improvement(), rtol=1e-12)
 
 
-def test_paired_difference_without_bootstrap_or_for_chinchilla():
+def test_paired_difference_without_bootstrap():
     fit = fit_by_group(_shared_perturbation(0), size="n", metric="err", group="g")
     assert fit.difference(paired=True)["ci_low"].isna().all()
     with pytest.raises(ValueError, match="paired must be True or False"):
         fit.difference(paired="yes")
+
+
+def test_paired_chinchilla_difference_is_narrower_and_covers_the_truth():
+    """Two groups on the same (N, D) runs whose floors differ (E = 1.7 and 2.0), each run with a perturbation
+    common to both: resampling the runs jointly must give a narrower interval for the difference of E than
+    independent resamples, and cover the true difference, 0.3."""
+    runs = chinchilla_design(E=1.7, A=400.0, B=410.0, alpha=0.34, beta=0.28, budgets=np.geomspace(1e18, 1e21, 6),
+                             models_per_budget=6)
+    N, D = runs["N"].to_numpy(), runs["D"].to_numpy()  # noqa: N806
+    for r in range(3):
+        rng = np.random.default_rng(r)
+        shared = np.exp(rng.normal(0, 0.02, len(N)))
+        df = pd.concat([pd.DataFrame({"N": N, "D": D, "g": g, "loss": (E + 400 * N**-0.34 + 410 * D**-0.28)
+                                      * shared * np.exp(rng.normal(0, 0.002, len(N)))})
+                        for g, E in (("A", 1.7), ("B", 2.0))], ignore_index=True)
+        fit = fit_by_group(df, size=["N", "D"], metric="loss", group="g", n_boot=100, seed=r)
+        paired, indep = (fit.difference("E", paired=p).iloc[0] for p in (True, False))
+        assert paired["group"] == "B - A" and paired["ci_low"] <= 0.3 <= paired["ci_high"]
+        assert paired["ci_high"] - paired["ci_low"] < indep["ci_high"] - indep["ci_low"]
