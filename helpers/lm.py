@@ -1016,38 +1016,108 @@ def fit_languages(points: pd.DataFrame, *, size: str | Sequence[str] = "tokens",
                         seed=seed)
 
 
-def temperature_effects(runs: pd.DataFrame, *, tokens: int | None = None) -> pd.DataFrame:
+def seed_noise(runs: pd.DataFrame) -> pd.DataFrame:
+    """How much a language's final loss varies between training seeds: the pooled variance of log loss.
+
+    Two seeds per (size, temperature) give one degree of freedom each, too few for an interval of their own. The
+    variance is therefore pooled per language over every multilingual size and temperature at the final
+    checkpoint: the assumption (ours, and checkable in the table) is that a language's seed-to-seed variation
+    of *log* loss does not depend on the model's size or the mixture, while it may differ between languages (a
+    language with little held-out text is noisier).
+
+    Returns
+    -------
+    DataFrame
+        One row per language: ``var_log`` (pooled variance of the natural log of the loss) and ``df`` (its
+        degrees of freedom: the number of seeds minus one, summed over the cells pooled).
+
+    Examples
+    --------
+    >>> from helpers.lm import load_runs, losses, seed_noise
+    >>> noise = seed_noise(losses(load_runs()))
+    >>> bool((noise["df"] >= 5).all() and (noise["var_log"] > 0).all())
+    True
+    """
+    r = _multilingual(runs)
+    r = r[r["tokens"] == r["tokens"].max()]
+    g = r.assign(_log=np.log(r["loss"].to_numpy(dtype=float))).groupby(["language", "size", "temperature"])["_log"]
+    cells = pd.DataFrame({"ss": g.var(ddof=1) * (g.count() - 1), "df": g.count() - 1}).dropna()
+    pooled = cells.groupby("language")[["ss", "df"]].sum()
+    pooled = pooled[pooled["df"] > 0]
+    if pooled.empty:
+        raise ValueError("seed_noise needs at least two seeds of some multilingual run at the final checkpoint.")
+    return pd.DataFrame({"language": pooled.index, "var_log": (pooled["ss"] / pooled["df"]).to_numpy(),
+                         "df": pooled["df"].to_numpy().astype(int)})
+
+
+def _noise_table(runs: pd.DataFrame, noise: pd.DataFrame | None) -> pd.DataFrame:
+    """The seed-noise table by language: :func:`seed_noise` of ``runs``, or the one given (checked)."""
+    if noise is None:
+        return seed_noise(runs).set_index("language")
+    has_columns(noise, ["language", "var_log", "df"], what="noise (a seed_noise table)")
+    v, d = noise["var_log"].to_numpy(dtype=float), noise["df"].to_numpy(dtype=float)
+    if not (np.isfinite(v).all() and (v >= 0).all() and np.isfinite(d).all() and (d > 0).all()):
+        raise ValueError("noise must have finite var_log >= 0 and df > 0 in every row, as seed_noise returns.")
+    missing = sorted(set(_multilingual(runs)["language"]) - set(noise["language"]))
+    if missing:
+        raise ValueError(f"noise has no row for {missing[:5]}; pass seed_noise(runs) or a table covering them.")
+    return noise.set_index("language")
+
+
+def _seed_interval(estimate: np.ndarray, var: np.ndarray, df: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """``estimate +- t * sqrt(var)``: Student's t interval with the pooled degrees of freedom."""
+    from scipy.stats import t
+
+    half = t.ppf((1 + level) / 2, df) * np.sqrt(var)
+    return estimate - half, estimate + half
+
+
+def temperature_effects(runs: pd.DataFrame, *, tokens: int | None = None, level: float = 0.95,
+                        noise: pd.DataFrame | None = None) -> pd.DataFrame:
     """Who gains and who loses when the mixture is flattened: per size and language, loss at T = 1 and T = 0.3.
 
     ``gain = loss(T=1) - loss(T=0.3)`` (positive: flattening helps that language), from the seed means at the
-    final checkpoint (or ``tokens``); ``seed_spread`` is the largest difference between two seeds of the same
-    size, language and temperature, and ``clear`` says whether ``|gain|`` exceeds it (with two seeds this is a
-    crude yardstick of noise, not an interval).
+    final checkpoint (or ``tokens``). ``gain_low``/``gain_high`` is a Student's t interval at ``level`` over
+    training seeds, with each language's seed variance of log loss pooled over sizes and temperatures
+    (:func:`seed_noise`; the variance of a seed mean of loss L is taken as L**2 var_log / seeds, by the delta
+    method). ``clear`` says whether that interval excludes zero. ``seed_spread``, the largest difference between
+    two seeds of the same size, language and temperature, is kept as a raw look at the noise. ``noise`` replaces
+    the :func:`seed_noise` table (columns ``language``, ``var_log``, ``df``), e.g. to test how the intervals
+    depend on the pooling assumption.
 
     Examples
     --------
     >>> from helpers.lm import load_runs, losses, temperature_effects
     >>> eff = temperature_effects(losses(load_runs()))
-    >>> sorted(eff.columns)[:3]
-    ['clear', 'gain', 'language']
+    >>> bool(((eff["gain_low"] <= eff["gain"]) & (eff["gain"] <= eff["gain_high"])).all())
+    True
     """
+    from helpers._validate import probability
+
+    level = probability(level, "level", strict=True, example=0.95)
     r = _multilingual(runs)
     temps = sorted(r["temperature"].unique())
     if len(temps) != 2:
         raise ValueError(f"temperature_effects compares two temperatures; the runs have {temps}.")
     lo, hi = temps
+    noise = _noise_table(runs, noise)
     t = int(r["tokens"].max()) if tokens is None else int(tokens)
     r = r[r["tokens"] == t]
     if r.empty:
         raise ValueError(f"No rows at tokens={t}; checkpoints are {sorted(runs['tokens'].unique())}.")
     g = r.groupby(["size", "params", "language", "temperature"])["loss"]
     stats = g.mean().unstack("temperature")
+    seeds = g.count().unstack("temperature")
     spread = (g.max() - g.min()).unstack("temperature").max(axis=1)
     out = pd.DataFrame({f"loss_T{hi:g}": stats[hi], f"loss_T{lo:g}": stats[lo]}).reset_index()
     out["gain"] = out[f"loss_T{hi:g}"] - out[f"loss_T{lo:g}"]
     out["relative_gain"] = out["gain"] / out[f"loss_T{hi:g}"]
+    v = noise["var_log"].reindex(out["language"]).to_numpy()
+    var = v * (stats[hi].to_numpy() ** 2 / seeds[hi].to_numpy() + stats[lo].to_numpy() ** 2 / seeds[lo].to_numpy())
+    out["gain_low"], out["gain_high"] = _seed_interval(out["gain"].to_numpy(), var,
+                                                       noise["df"].reindex(out["language"]).to_numpy(), level)
     out["seed_spread"] = spread.to_numpy()
-    out["clear"] = out["gain"].abs() > out["seed_spread"]
+    out["clear"] = (out["gain_low"] > 0) | (out["gain_high"] < 0)
     return out.sort_values(["params", "gain"]).reset_index(drop=True)
 
 
@@ -1204,6 +1274,44 @@ def local_vs_multilingual(runs: pd.DataFrame, *, multilingual_size: str = "xl") 
                          "difference": loss - float(m["loss"].mean()), "local_tokens": share / (6 * r["params"].iloc[0]),
                          "status": status})
     return pd.DataFrame(rows)
+
+
+def local_summary(runs: pd.DataFrame, *, multilingual_size: str = "xl", level: float = 0.95,
+                  noise: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`local_vs_multilingual` per (language, temperature, monolingual size), seeds averaged, with an interval.
+
+    ``difference`` is the seed mean of the local model's loss minus the multilingual model's (negative: the local
+    model is better); ``difference_low``/``difference_high`` is a Student's t interval at ``level`` over the
+    training seeds of both, with the language's pooled seed variance of log loss from :func:`seed_noise` (which
+    is measured on the multilingual runs: the assumption is that a monolingual model of that language varies as
+    much between seeds). ``seeds`` counts the local model's seeds; the multilingual side has those of its size.
+    ``noise`` replaces the :func:`seed_noise` table, as in :func:`temperature_effects`.
+
+    Examples
+    --------
+    >>> from helpers.lm import load_runs, local_summary, losses
+    >>> s = local_summary(losses(load_runs()))
+    >>> bool(((s["difference_low"] <= s["difference"]) & (s["difference"] <= s["difference_high"])).all())
+    True
+    """
+    from helpers._validate import probability
+
+    level = probability(level, "level", strict=True, example=0.95)
+    local = local_vs_multilingual(runs, multilingual_size=multilingual_size)
+    multi = _multilingual(runs)
+    multi = multi[(multi["size"] == multilingual_size) & (multi["tokens"] == multi["tokens"].max())]
+    multi_seeds = multi.groupby(["language", "temperature"])["seed"].nunique()
+    out = local.groupby(["language", "temperature", "local_size"]).agg(
+        share_compute=("share_compute", "first"), local_tokens=("local_tokens", "first"),
+        multilingual=("multilingual_loss", "first"), local=("local_loss", "mean"),
+        difference=("difference", "mean"), seeds=("seed", "nunique"), status=("status", "first")).reset_index()
+    noise = _noise_table(runs, noise)
+    v = noise["var_log"].reindex(out["language"]).to_numpy()
+    n_multi = multi_seeds.reindex(pd.MultiIndex.from_frame(out[["language", "temperature"]])).to_numpy()
+    var = v * (out["local"].to_numpy() ** 2 / out["seeds"].to_numpy() + out["multilingual"].to_numpy() ** 2 / n_multi)
+    out["difference_low"], out["difference_high"] = _seed_interval(
+        out["difference"].to_numpy(), var, noise["df"].reindex(out["language"]).to_numpy(), level)
+    return out
 
 
 def unit_table(runs: pd.DataFrame, *, size: str, temperature: float = 1.0) -> pd.DataFrame:

@@ -279,6 +279,68 @@ def test_local_vs_multilingual_interpolates_in_log_compute():
     assert row["status"] == "ok" and row["local_tokens"] == pytest.approx(1000)
 
 
+def _two_seed_runs(d: dict[str, float], gain: float = 0.0) -> pd.DataFrame:
+    """Multilingual runs at two sizes and two temperatures, two seeds each: log loss = log(L) +- d[language].
+
+    Each cell's two seeds differ by 2 d in log loss, so its variance (ddof=1) is 2 d**2, the same in all four
+    cells of a language: the pooled variance is 2 d**2 with 4 degrees of freedom. At T = 0.3 every loss is
+    lower by ``gain`` (before the seed perturbation).
+    """
+    rows = []
+    for size, params in (("s", 100), ("xl", 1000)):
+        for temp in (0.3, 1.0):
+            for lang, dl in d.items():
+                base = 4.0 - (gain if temp == 0.3 else 0.0)
+                for seed, sign in ((0, 1), (1, -1)):
+                    rows.append({"kind": "multilingual", "size": size, "params": params, "temperature": temp,
+                                 "seed": seed, "tokens": 100, "language": lang, "tokens_language": 10,
+                                 "loss": base * np.exp(sign * dl)})
+    return pd.DataFrame(rows)
+
+
+def test_seed_noise_pools_each_languages_log_variance_over_sizes_and_temperatures():
+    noise = lm.seed_noise(_two_seed_runs({"vi": 0.01, "de": 0.03})).set_index("language")
+    assert noise.loc["vi", "var_log"] == pytest.approx(2 * 0.01**2)
+    assert noise.loc["de", "var_log"] == pytest.approx(2 * 0.03**2)
+    assert (noise["df"] == 4).all()
+
+
+def test_temperature_effects_interval_is_students_t_with_the_pooled_variance():
+    from scipy.stats import t
+
+    runs = _two_seed_runs({"vi": 0.001, "de": 0.05}, gain=0.05)
+    eff = lm.temperature_effects(runs).set_index(["size", "language"])
+    for lang, dl in (("vi", 0.001), ("de", 0.05)):
+        row = eff.loc[("xl", lang)]
+        l1, l03 = 4.0 * np.cosh(dl), 3.95 * np.cosh(dl)  # seed means of 4 e^(+-d) and 3.95 e^(+-d)
+        half = t.ppf(0.975, 4) * np.sqrt(2 * dl**2 * (l1**2 / 2 + l03**2 / 2))
+        assert row["gain"] == pytest.approx(l1 - l03)
+        assert row["gain_low"] == pytest.approx(l1 - l03 - half) and row["gain_high"] == pytest.approx(l1 - l03 + half)
+    # A gain of 0.05 bits is clear against seed noise of 0.1% (half-width 0.016) and not against 5% (0.78).
+    assert eff.loc[("xl", "vi"), "clear"] and not eff.loc[("xl", "de"), "clear"]
+    with pytest.raises(ValueError, match="noise has no row"):
+        lm.temperature_effects(runs, noise=pd.DataFrame({"language": ["vi"], "var_log": [1e-4], "df": [4]}))
+    with pytest.raises(ValueError, match="level"):
+        lm.temperature_effects(runs, level=1.5)
+
+
+def test_local_summary_interval_combines_both_sides_seed_noise():
+    from scipy.stats import t
+
+    multi = _two_seed_runs({"vi": 0.02})
+    mono = pd.DataFrame({"kind": "monolingual", "size": "xs", "params": 10, "temperature": [1.0, 1.0, 0.3, 0.3] * 2,
+                         "seed": [0] * 4 + [1] * 4, "tokens": [10, 1000] * 4, "language": "vi",
+                         "tokens_language": [10, 1000] * 4, "loss": [6.0, 3.0] * 4})
+    out = lm.local_summary(pd.concat([multi, mono], ignore_index=True), multilingual_size="xl")
+    row = out[out["temperature"] == 1.0].iloc[0]
+    l_multi = 4.0 * np.cosh(0.02)
+    # The share is 6 * 1000 * 10, which the local model reaches at D = 1000, where its loss is 3.
+    half = t.ppf(0.975, 4) * np.sqrt(2 * 0.02**2 * (3.0**2 / 2 + l_multi**2 / 2))
+    assert row["difference"] == pytest.approx(3.0 - l_multi)
+    assert row["difference_low"] == pytest.approx(3.0 - l_multi - half)
+    assert row["difference_high"] == pytest.approx(3.0 - l_multi + half)
+
+
 def test_unit_table_ranks_languages_in_each_unit():
     t = lm.unit_table(lm.load_runs(), size="xl").set_index("language")
     assert (t["bytes_per_char"] >= 1).all()
