@@ -874,3 +874,85 @@ def scaling_chart(
     if select is not None:
         chart = chart.add_params(select)
     return require_text_alternative(chart, title=title, description=description)
+
+
+def interval_chart(
+    data: pd.DataFrame,
+    *,
+    category: str,
+    estimate: str,
+    low: str,
+    high: str,
+    x_title: str,
+    group: str | None = None,
+    groups: Sequence[str] | None = None,
+    group_title: str | None = None,
+    sort: Sequence[object] | None = None,
+    reference: float | None = None,
+    domain: Sequence[float] | None = None,
+    tooltip: Sequence[str] = (),
+    offset: bool = True,
+) -> alt.LayerChart:
+    """Estimates with their intervals, one row per category: a horizontal rule from ``low`` to ``high`` and a point.
+
+    The chart every chapter and the audit draw for "which groups differ, and by more than the noise?". It is
+    a layer with the data at the top, so it can be faceted (``.facet(row=...)``), and it carries no text
+    alternative: pass it through :func:`require_text_alternative`.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per (category[, group]).
+    category : str
+        Column on the vertical axis (nominal), in the order ``sort`` (default: as in ``data``).
+    estimate, low, high : str
+        Columns of the point estimate and the interval's bounds.
+    x_title : str
+        Title of the horizontal axis (say what the interval is, e.g. "95% bootstrap interval").
+    group : str, optional
+        Column of groups drawn side by side within a category, coloured by :func:`color_scale` in the order
+        ``groups`` (default: order of appearance), with the legend titled ``group_title`` (default: the column);
+        ``offset=False`` draws them on one line instead.
+    reference : float, optional
+        A dashed vertical rule, e.g. 0 for a difference.
+    domain : pair of float, optional
+        Fixed range of the horizontal axis.
+    tooltip : sequence of str
+        Extra columns for the tooltip, after the category, group, estimate and bounds.
+
+    Returns
+    -------
+    altair.LayerChart
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from helpers.plots import interval_chart
+    >>> df = pd.DataFrame({"who": ["A", "B"], "gap": [0.1, -0.05], "lo": [0.02, -0.2], "hi": [0.2, 0.1]})
+    >>> chart = interval_chart(df, category="who", estimate="gap", low="lo", high="hi",
+    ...                        x_title="Difference (95% interval)", reference=0)
+    >>> [layer.mark.type if hasattr(layer.mark, "type") else layer.mark for layer in chart.layer]
+    ['rule', 'rule', 'point']
+    """
+    has_columns(data, [category, estimate, low, high, *([group] if group else []), *tooltip],
+                what="interval_chart's data")
+    order = list(sort) if sort is not None else list(dict.fromkeys(data[category]))
+    enc: dict[str, Any] = {"y": alt.Y(f"{category}:N", sort=order, title=None)}
+    tips: list[Any] = [alt.Tooltip(f"{category}:N")]
+    if group:
+        names = list(groups) if groups is not None else [str(g) for g in dict.fromkeys(data[group])]
+        enc["color"] = alt.Color(f"{group}:N", scale=color_scale(names), sort=names, title=group_title or group)
+        if offset:
+            enc["yOffset"] = alt.YOffset(f"{group}:N", sort=names)
+        tips.append(alt.Tooltip(f"{group}:N"))
+    tips += [alt.Tooltip(f"{c}:Q", format=".3f") for c in (estimate, low, high)] + _tooltip(data, list(tooltip))
+    base = alt.Chart().encode(tooltip=tips, **enc)
+    scale = alt.Scale(domain=list(domain)) if domain is not None else alt.Scale(zero=False)
+    rule = base.mark_rule(strokeWidth=2).encode(x=alt.X(f"{low}:Q", title=x_title, scale=scale), x2=f"{high}:Q")
+    point = (base.mark_point(size=60, filled=True) if group else
+             base.mark_point(size=60, filled=True, color="#000000")).encode(x=f"{estimate}:Q")
+    layers: list[Any] = [rule, point]
+    if reference is not None:
+        layers.insert(0, alt.Chart().mark_rule(color="#888888", strokeDash=[3, 3]).encode(
+            x=alt.XDatum(float(reference), type="quantitative", scale=scale)))  # its scale too, or zero creeps in
+    return alt.layer(*layers, data=data)

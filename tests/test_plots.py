@@ -383,3 +383,22 @@ def test_every_mark_container_of_a_faceted_layered_chart_has_a_text_alternative_
     assert found["unnamed"] == []
     assert found["emptyRuleContainers"] == ["rule marks"]  # panel "b": named, not silent
     assert found["namedItems"] >= 6  # the points and intervals themselves are still read out
+
+
+def test_interval_chart_draws_rule_and_point_and_keeps_a_fixed_domain_on_every_layer():
+    df = pd.DataFrame({"who": ["A", "B", "A", "B"], "g": ["x", "x", "y", "y"], "est": [0.6, 0.7, 0.65, 0.8],
+                       "lo": [0.55, 0.6, 0.6, 0.75], "hi": [0.65, 0.8, 0.7, 0.85]})
+    chart = plots.interval_chart(df, category="who", estimate="est", low="lo", high="hi", group="g",
+                                 x_title="alpha (95% interval)", domain=[0.5, 0.9], reference=0.7)
+    spec = chart.to_dict()
+    marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
+    assert marks == ["rule", "rule", "point"]
+    # The reference rule shares the fixed domain: a datum encoding left to itself would add zero to the axis.
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0.5, 0.9]
+    assert spec["layer"][1]["encoding"]["x"]["scale"]["domain"] == [0.5, 0.9]
+    assert spec["layer"][1]["encoding"]["x2"]["field"] == "hi"
+    assert spec["layer"][1]["encoding"]["yOffset"]["field"] == "g"
+    # The data sit on the layer, so the chart can be faceted.
+    assert "data" in spec and chart.facet(row="g").to_dict()["spec"]["layer"]
+    with pytest.raises(ValueError, match=r"Unknown column\(s\) \['low'\]"):
+        plots.interval_chart(df, category="who", estimate="est", low="low", high="hi", x_title="x")
