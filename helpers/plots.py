@@ -888,10 +888,11 @@ def interval_chart(
     groups: Sequence[str] | None = None,
     group_title: str | None = None,
     sort: Sequence[object] | None = None,
-    reference: float | None = None,
+    reference: float | str | None = None,
     domain: Sequence[float] | None = None,
     tooltip: Sequence[str] = (),
     offset: bool = True,
+    legend: bool = True,
 ) -> alt.LayerChart:
     """Estimates with their intervals, one row per category: a horizontal rule from ``low`` to ``high`` and a point.
 
@@ -911,10 +912,12 @@ def interval_chart(
         Title of the horizontal axis (say what the interval is, e.g. "95% bootstrap interval").
     group : str, optional
         Column of groups drawn side by side within a category, coloured by :func:`color_scale` in the order
-        ``groups`` (default: order of appearance), with the legend titled ``group_title`` (default: the column);
-        ``offset=False`` draws them on one line instead.
-    reference : float, optional
-        A dashed vertical rule, e.g. 0 for a difference.
+        ``groups`` (default: order of appearance), with the legend titled ``group_title`` (default: the column;
+        ``legend=False`` for none, e.g. when the groups are the categories); ``offset=False`` draws them on one
+        line instead.
+    reference : float or str, optional
+        A dashed vertical rule: at a value (e.g. 0 for a difference), or at a column's value (e.g. the truth
+        of a simulation, which may differ between facets).
     domain : pair of float, optional
         Fixed range of the horizontal axis.
     tooltip : sequence of str
@@ -941,7 +944,8 @@ def interval_chart(
     tips: list[Any] = [alt.Tooltip(f"{category}:N")]
     if group:
         names = list(groups) if groups is not None else [str(g) for g in dict.fromkeys(data[group])]
-        enc["color"] = alt.Color(f"{group}:N", scale=color_scale(names), sort=names, title=group_title or group)
+        enc["color"] = alt.Color(f"{group}:N", scale=color_scale(names), sort=names, title=group_title or group,
+                                 **({} if legend else {"legend": None}))
         if offset:
             enc["yOffset"] = alt.YOffset(f"{group}:N", sort=names)
         tips.append(alt.Tooltip(f"{group}:N"))
@@ -952,7 +956,11 @@ def interval_chart(
     point = (base.mark_point(size=60, filled=True) if group else
              base.mark_point(size=60, filled=True, color="#000000")).encode(x=f"{estimate}:Q")
     layers: list[Any] = [rule, point]
-    if reference is not None:
+    if isinstance(reference, str):
+        has_columns(data, [reference], what="interval_chart's data")
+        layers.insert(0, alt.Chart().mark_rule(color="#888888", strokeDash=[3, 3]).encode(
+            x=alt.X(f"{reference}:Q", scale=scale), tooltip=[alt.Tooltip(f"{reference}:Q", format=".3f")]))
+    elif reference is not None:
         layers.insert(0, alt.Chart().mark_rule(color="#888888", strokeDash=[3, 3]).encode(
             x=alt.XDatum(float(reference), type="quantitative", scale=scale)))  # its scale too, or zero creeps in
     return alt.layer(*layers, data=data)

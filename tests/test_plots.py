@@ -400,5 +400,9 @@ def test_interval_chart_draws_rule_and_point_and_keeps_a_fixed_domain_on_every_l
     assert spec["layer"][1]["encoding"]["yOffset"]["field"] == "g"
     # The data sit on the layer, so the chart can be faceted.
     assert "data" in spec and chart.facet(row="g").to_dict()["spec"]["layer"]
+    # A reference given as a column draws each row's (or facet's) own value, e.g. a simulation's truth.
+    by_col = plots.interval_chart(df, category="who", estimate="est", low="lo", high="hi", x_title="x",
+                                  reference="est").to_dict()
+    assert by_col["layer"][0]["encoding"]["x"]["field"] == "est"
     with pytest.raises(ValueError, match=r"Unknown column\(s\) \['low'\]"):
         plots.interval_chart(df, category="who", estimate="est", low="low", high="hi", x_title="x")
