@@ -791,27 +791,10 @@ def _exponent_chart(by_group: pd.DataFrame, shown: list[str], *, size: str, metr
 
 
 def _third_axis_chart(third: ThirdAxisResult, *, tolerance: float) -> alt.HConcatChart:
-    curve = third.curve
-    tips = [alt.Tooltip("k:Q", title="groups included"), alt.Tooltip("share_described:Q", format=".0%"),
-            alt.Tooltip("share_low:Q", format=".0%"), alt.Tooltip("share_high:Q", format=".0%"),
-            alt.Tooltip("aggregate_b:Q", format=".3f"), alt.Tooltip("aggregate_rmse:Q", format=".4f")]
-    # Integer ticks only: k counts groups, and "1.5 groups" on an axis reads as a value that was measured.
-    x = alt.X("k:Q", title="groups in the evaluation population",
-              axis=alt.Axis(values=curve["k"].astype(int).tolist(), format="d"))
-    base = alt.Chart(curve)
-    black = alt.OverlayMarkDef(color=plots.AGGREGATE_COLOR, filled=True)
-    share = alt.layer(
-        base.mark_area(opacity=0.2, color=plots.AGGREGATE_COLOR).encode(x=x, y="share_low:Q", y2="share_high:Q"),
-        base.mark_line(point=black, color=plots.AGGREGATE_COLOR).encode(
-            x=x, y=alt.Y("share_described:Q", title=f"share described within {tolerance:.0%}",
-                          scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")), tooltip=tips),
-    ).properties(width=260, height=220)
-    rmse = base.mark_line(point=black, color=plots.AGGREGATE_COLOR).encode(
-        x=x, y=alt.Y("aggregate_rmse:Q", title="aggregate fit error (RMS log residual)"), tooltip=tips,
-    ).properties(width=260, height=220)
     ordering = "largest groups first" if third.order == "size" else "averaged over random orders"
     return plots.require_text_alternative(
-        alt.hconcat(share, rmse), title="The third axis: what the aggregate law describes as groups join",
+        plots.third_axis_chart(third.curve, tolerance=tolerance),
+        title="The third axis: what the aggregate law describes as groups join",
         description=f"As groups join the evaluation population ({ordering}), the left panel shows the share of "
                     f"included groups whose curve the aggregate law predicts within {tolerance:.0%} and the right "
                     f"panel how closely the law fits the aggregate curve itself.",

@@ -1462,11 +1462,12 @@ def third_axis(
         "share_described": share.ravel(), "share_exponent_consistent": share_exp.ravel(),
         "aggregate_b": b.ravel(), "aggregate_rmse": rmse.ravel()})
     # Summaries over the orders, per k, on the (order, k) arrays (a groupby with quantile lambdas took seconds).
+    # Means by pandas' grouped mean (compiled, NaN-skipping, compensated sums), the quantiles along the orders.
+    means = per_order.groupby("k")[["share_described", "share_exponent_consistent", "aggregate_b",
+                                    "aggregate_rmse"]].mean()
     share_low, share_high = percentile_interval(share, axis=0)
-    mean = {name: pd.DataFrame(v).mean(axis=0).to_numpy()  # NaN-skipping, as a groupby mean
-            for name, v in (("share_described", share), ("share_exponent_consistent", share_exp),
-                            ("aggregate_b", b), ("aggregate_rmse", rmse))}
-    curve = pd.DataFrame({"k": np.arange(1, k_max + 1), "share_described": mean["share_described"],
+    curve = pd.DataFrame({"k": means.index.to_numpy(), "share_described": means["share_described"].to_numpy(),
                           "share_low": share_low, "share_high": share_high,
-                          **{n: mean[n] for n in ("share_exponent_consistent", "aggregate_b", "aggregate_rmse")}})
+                          **{n: means[n].to_numpy() for n in ("share_exponent_consistent", "aggregate_b",
+                                                              "aggregate_rmse")}})
     return ThirdAxisResult(curve=curve, membership=membership, group_fits=fits, order=kind, tolerance=tol)

@@ -964,3 +964,65 @@ def interval_chart(
         layers.insert(0, alt.Chart().mark_rule(color="#888888", strokeDash=[3, 3]).encode(
             x=alt.XDatum(float(reference), type="quantitative", scale=scale)))  # its scale too, or zero creeps in
     return alt.layer(*layers, data=data)
+
+
+def third_axis_chart(
+    curve: pd.DataFrame,
+    *,
+    tolerance: float,
+    order: str | None = None,
+    orders: Sequence[str] | None = None,
+    unit: str = "groups",
+    rmse: bool = True,
+    width: int = 260,
+    height: int = 220,
+) -> alt.LayerChart | alt.HConcatChart:
+    """The third axis as a chart: the share of included groups the aggregate law describes, as groups join.
+
+    Draws :attr:`helpers.disaggregate.ThirdAxisResult.curve` (columns ``k``, ``share_described``, ``share_low``,
+    ``share_high`` and, for the right panel, ``aggregate_rmse``): the share as a line with its band across
+    orders and, with ``rmse=True``, a second panel with how closely the law fits the aggregate curve itself.
+    Several curves (largest groups first, random orders) are told apart by the column ``order``, coloured in
+    the order ``orders``. No text alternative: pass the result through :func:`require_text_alternative`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from helpers.plots import third_axis_chart
+    >>> curve = pd.DataFrame({"k": [1, 2, 3], "share_described": [1.0, 0.5, 0.33], "share_low": [1.0, 0.5, 0.33],
+    ...                       "share_high": [1.0, 0.5, 0.33], "aggregate_rmse": [0.01, 0.01, 0.02]})
+    >>> type(third_axis_chart(curve, tolerance=0.1)).__name__
+    'HConcatChart'
+    """
+    need = ["k", "share_described", "share_low", "share_high", *(["aggregate_rmse"] if rmse else []),
+            *([order] if order else [])]
+    has_columns(curve, need, what="the third-axis curve")
+    # Whole numbers only, and no list of tick values: k counts groups, and there may be 10,000 of them.
+    x = alt.X("k:Q", title=f"{unit} in the evaluation population", axis=alt.Axis(tickMinStep=1, format="d"))
+    tips: list[Any] = [alt.Tooltip("k:Q", title=f"{unit} included"),
+                       alt.Tooltip("share_described:Q", format=".0%"), alt.Tooltip("share_low:Q", format=".0%"),
+                       alt.Tooltip("share_high:Q", format=".0%")]
+    if order:
+        names = list(orders) if orders is not None else [str(o) for o in dict.fromkeys(curve[order])]
+        palette = [AGGREGATE_COLOR, "#D55E00", "#0072B2", "#009E73"]
+        # Opaque legend swatches: the band's faded one would not reach 3:1 against the page.
+        colour: Any = alt.Color(f"{order}:N", title="order", sort=names, legend=alt.Legend(symbolOpacity=1),
+                                scale=alt.Scale(domain=names, range=palette[:len(names)]))
+        tips.insert(0, alt.Tooltip(f"{order}:N"))
+    else:
+        colour = alt.value(AGGREGATE_COLOR)
+    if rmse:
+        tips.append(alt.Tooltip("aggregate_rmse:Q", format=".4f"))
+    base = alt.Chart(curve).encode(x=x, color=colour)
+    share = alt.layer(
+        base.mark_area(opacity=0.2).encode(y="share_low:Q", y2="share_high:Q"),
+        base.mark_line(point=True).encode(
+            y=alt.Y("share_described:Q", title=f"share described within {tolerance:.0%}",
+                    scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")), tooltip=tips),
+    ).properties(width=width, height=height)
+    if not rmse:
+        return share
+    fit = base.mark_line(point=True).encode(
+        y=alt.Y("aggregate_rmse:Q", title="aggregate fit error (RMS log residual)", scale=alt.Scale(zero=True)),
+        tooltip=tips).properties(width=width, height=height)
+    return alt.hconcat(share, fit)

@@ -406,3 +406,21 @@ def test_interval_chart_draws_rule_and_point_and_keeps_a_fixed_domain_on_every_l
     assert by_col["layer"][0]["encoding"]["x"]["field"] == "est"
     with pytest.raises(ValueError, match=r"Unknown column\(s\) \['low'\]"):
         plots.interval_chart(df, category="who", estimate="est", low="low", high="hi", x_title="x")
+
+
+def test_third_axis_chart_scales_to_many_groups_and_tells_orders_apart():
+    k = np.arange(1, 10_001)
+    curve = pd.DataFrame({"k": k, "share_described": 1 / np.sqrt(k), "share_low": 0.9 / np.sqrt(k),
+                          "share_high": 1 / np.sqrt(k), "aggregate_rmse": 0.01})
+    spec = plots.chart_spec(plots.third_axis_chart(curve, tolerance=0.1))  # the audit's path: no row limit
+    share, fit = spec["hconcat"]
+    # No explicit tick list: 10,000 tick values would swamp the axis and the page.
+    axis = share["layer"][1]["encoding"]["x"]["axis"]
+    assert "values" not in axis and axis["tickMinStep"] == 1 and axis["format"] == "d"
+    assert share["layer"][0]["encoding"]["y2"]["field"] == "share_high"
+    assert fit["encoding"]["y"]["field"] == "aggregate_rmse"
+    two = pd.concat([curve.head(5).assign(o="a"), curve.head(5).assign(o="b")])
+    one = plots.third_axis_chart(two, tolerance=0.1, order="o", rmse=False).to_dict()
+    assert one["layer"][1]["encoding"]["color"]["scale"]["domain"] == ["a", "b"]
+    with pytest.raises(ValueError, match="aggregate_rmse"):
+        plots.third_axis_chart(curve.drop(columns="aggregate_rmse"), tolerance=0.1)
