@@ -63,7 +63,8 @@ def _group_columns(group: Any) -> list[Any]:
 
 def _pool_labels(values: Any, name: str) -> pd.Series:
     """One label per pool member, as a Series: a 1-d list, array or Series (not a lone value or a table)."""
-    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, (Sequence, np.ndarray, pd.Series, pd.Index)):
+    arrays = (Sequence, np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, arrays):
         raise ValueError(f"{name} must list one label per pool member (a list, array or Series); got {values!r}.")
     arr = np.asarray(values, dtype=object)
     if arr.ndim != 1 or arr.size == 0:
