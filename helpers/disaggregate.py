@@ -29,7 +29,18 @@ import pandas as pd
 from helpers import _batchfit, _solver
 from helpers._solver import fit_power_curves
 from helpers._stats import conf_int_frame, percentile_interval
-from helpers._validate import finite_scalar, flag, has_columns, one_of, positive_int
+from helpers._validate import (
+    MAX_COUNT,
+    as_float_array,
+    finite_scalar,
+    flag,
+    has_columns,
+    label as valid_label,
+    one_of,
+    positive_int,
+    sequence,
+)
+from helpers._validate import seed as valid_seed
 from helpers.scaling import (
     CI_LEVEL,
     ChinchillaFit,
@@ -153,7 +164,12 @@ def _metric_scale(higher_is_better: Any, chance: Any, scale: Any) -> _MetricScal
 
 
 def _size_columns(size: str | Sequence[str]) -> tuple[str, ...]:
-    cols = (size,) if isinstance(size, str) else tuple(size)
+    if isinstance(size, str):
+        cols: tuple[Any, ...] = (size,)
+    elif isinstance(size, (Sequence, np.ndarray, pd.Index)) and not isinstance(size, bytes):
+        cols = tuple(size)
+    else:
+        cols = ()
     if len(cols) not in (1, 2) or not all(isinstance(c, str) for c in cols):
         raise ValueError(
             f"size must be one column name (a power law) or a pair of column names (N, D) for the Chinchilla "
@@ -167,7 +183,7 @@ def _tidy_points(
     scale: _MetricScale | None = None,
 ) -> pd.DataFrame:
     """Validated copy with columns group, the size columns, metric and n_examples (1 per row when absent)."""
-    cols = [group, *sizes, metric] + ([n_examples] if n_examples else [])
+    cols = [group, *sizes, metric] + ([n_examples] if n_examples is not None else [])
     has_columns(df, cols, what="the results frame")
     if len(df) == 0:
         raise ValueError("The results frame is empty; pass one row per measured point.")
@@ -177,7 +193,7 @@ def _tidy_points(
         )
     out = pd.DataFrame({"group": df[group].astype(str).to_numpy()}, index=df.index)
     _check_labels(out["group"], group)
-    for col in (*sizes, metric) + ((n_examples,) if n_examples else ()):
+    for col in (*sizes, metric) + ((n_examples,) if n_examples is not None else ()):
         values = pd.to_numeric(df[col], errors="coerce")
         if values.isna().any():
             raise ValueError(
@@ -197,7 +213,7 @@ def _tidy_points(
                 f"(a model or data size of 0 has no place on a log axis)."
             )
     (scale or _MetricScale()).check(out[metric], metric)
-    if n_examples:
+    if n_examples is not None:
         bad = out[n_examples] <= 0
         if bad.any():
             first = out.index[bad.to_numpy()][0]
@@ -278,6 +294,20 @@ def _pooled(points: pd.DataFrame, sizes: tuple[str, ...], metric: str) -> pd.Dat
     agg = agg[agg["_w"] > 0]
     return pd.DataFrame({**{c: agg.index.get_level_values(c) for c in sizes}, metric: (agg["_wy"] / agg["_w"]).to_numpy(),
                          "n_examples": agg["_w"].to_numpy(), "group": OVERALL})
+
+
+def _fit_options(irreducible: Any, loss: Any, huber_delta: Any, n_boot: Any, seed: Any,
+                 progress: Any) -> tuple[bool, str, float, int, int, bool | None]:
+    """The fitting options of :func:`fit_by_group` and :func:`third_axis`, checked at the entry point."""
+    irreducible = flag(irreducible, "irreducible")
+    one_of(loss, ("huber", "squared"), "loss")
+    huber_delta = finite_scalar(huber_delta, "huber_delta", example=1e-3)
+    if huber_delta <= 0:
+        raise ValueError(f"huber_delta must be > 0 (the Huber threshold on log residuals); got {huber_delta!r}.")
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
+    seed = positive_int(seed, "seed", minimum=0)
+    progress = None if progress is None else flag(progress, "progress")
+    return irreducible, str(loss), huber_delta, n_boot, seed, progress
 
 
 # --------------------------------------------------------------------------- fitting by group
@@ -456,7 +486,8 @@ class GroupScalingFit:
         >>> width[True] < width[False]
         True
         """
-        parameter = parameter or ("b" if self.form == "power_law" else "beta")
+        if parameter is None:
+            parameter = "b" if self.form == "power_law" else "beta"
         one_of(parameter, self.parameters, "parameter")
         paired = flag(paired, "paired")
         labels = list(self.fits)
@@ -551,7 +582,7 @@ class GroupScalingFit:
             (``True`` when the interval reaches zero or below, or, without bootstrap, when the estimate is not
             positive; missing for groups that could not be fitted).
         """
-        if seed is not None:
+        if valid_seed(seed, allow_none=True) is not None:
             warnings.warn("improvement(seed=...) is deprecated and ignored: the interval uses the fit's own "
                           f"bootstrap resamples (fit_by_group(seed={self.seed})). Drop the argument.",
                           DeprecationWarning, stacklevel=2)
@@ -577,7 +608,7 @@ class GroupScalingFit:
             estimate is negative), otherwise ``"interval includes zero"``: such a group is said neither to
             improve nor to get worse.
         """
-        if seed is not None:
+        if valid_seed(seed, allow_none=True) is not None:
             warnings.warn("non_improving(seed=...) is deprecated and ignored: the fit's own bootstrap resamples "
                           "are used. Drop the argument.", DeprecationWarning, stacklevel=2)
         table = self.improvement()
@@ -605,9 +636,9 @@ class GroupScalingFit:
         labels = self._labels(group)
         if self.form == "chinchilla":
             has_columns(x, self.size, what="x (a frame with both size columns)")
-            grid = pd.DataFrame({c: np.asarray(x[c], dtype=float) for c in self.size})
+            grid = pd.DataFrame({c: as_float_array(x[c], f"x[{c!r}]") for c in self.size})
         else:
-            grid = pd.DataFrame({self.size[0]: np.atleast_1d(np.asarray(x, dtype=float))})
+            grid = pd.DataFrame({self.size[0]: as_float_array(x, "x")})
         frames = []
         for g in labels:
             fit = self.overall if g == OVERALL else self.fits[g]
@@ -637,7 +668,7 @@ class GroupScalingFit:
         """
         if self.form != "power_law":
             raise ValueError("curves() draws one size axis; for the Chinchilla form use predict() on a grid.")
-        n_grid = positive_int(n_grid, "n_grid", minimum=2)
+        n_grid = positive_int(n_grid, "n_grid", minimum=2, maximum=MAX_COUNT)
         x = self.size[0]
         ms = self._ms
         frames = []
@@ -703,8 +734,8 @@ class GroupScalingFit:
         Each group follows its law exactly, so its law predicts its largest size; their mean does not follow a
         power law, so the aggregate's does not quite.
         """
-        k = positive_int(k, "k")
-        n_boot = self.n_boot if n_boot is None else positive_int(n_boot, "n_boot", minimum=0)
+        k = positive_int(k, "k", maximum=MAX_COUNT)
+        n_boot = self.n_boot if n_boot is None else positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
         every = self._error_points()
         x = self._x(every)
         where = every.groupby("group", sort=False).indices
@@ -766,7 +797,7 @@ class GroupScalingFit:
         >>> logo["log_ratio"].abs().groupby(logo["group"]).max().idxmax()
         'D'
         """
-        n_boot = self.n_boot if n_boot is None else positive_int(n_boot, "n_boot", minimum=0)
+        n_boot = self.n_boot if n_boot is None else positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
         labels = list(self.fits)
         if len(labels) < 2:
             raise ValueError(f"leave_one_group_out() needs at least two fitted groups; only {labels} could be "
@@ -876,7 +907,18 @@ class GroupScalingFit:
 
     def _labels(self, group: str | Sequence[str] | None) -> list[str]:
         """The requested fitted groups (``"overall"`` for the aggregate), checked; default all of them."""
-        labels = [OVERALL, *self.fits] if group is None else ([group] if isinstance(group, str) else list(group))
+        if group is None:
+            labels = [OVERALL, *self.fits]
+        elif isinstance(group, str):
+            labels = [group]
+        elif isinstance(group, (Sequence, np.ndarray, pd.Series, pd.Index)) and not isinstance(group, bytes):
+            labels = sequence(group, "group", example="['A', 'B']", hashable=True)
+            if not labels:
+                raise ValueError(f"group is empty; name at least one fitted group (fitted: {list(self.fits)}) or "
+                                 f"pass group=None for all of them.")
+        else:
+            raise ValueError(f"group must be a group label (a string, e.g. group={OVERALL!r}) or a list of labels; "
+                             f"got {group!r}.")
         unknown = [g for g in labels if g != OVERALL and g not in self.fits]
         if unknown:
             raise ValueError(f"No fitted law for group(s) {unknown}; fitted groups are {list(self.fits)}.")
@@ -1073,15 +1115,9 @@ def fit_by_group(
     [0.9825, 0.5]
     """
     sizes = _size_columns(size)
-    n_boot = positive_int(n_boot, "n_boot", minimum=0)
-    seed = positive_int(seed, "seed", minimum=0)
-    one_of(loss, ("huber", "squared"), "loss")
-    try:
-        huber_delta = float(huber_delta)
-    except (TypeError, ValueError):
-        raise ValueError(f"huber_delta must be a number such as 1e-3; got {huber_delta!r}.") from None
-    if not (np.isfinite(huber_delta) and huber_delta > 0):
-        raise ValueError(f"huber_delta must be > 0 (the Huber threshold on log residuals); got {huber_delta!r}.")
+    irreducible, loss, huber_delta, n_boot, seed, progress = _fit_options(irreducible, loss, huber_delta, n_boot,
+                                                                          seed, progress)
+    overall = valid_label(overall, "overall", allow_none=True)
     ms = _metric_scale(higher_is_better, chance, scale)
     points = _tidy_points(df, sizes, metric, group, n_examples, ms)
     # Everything below works on the error; what is stored and returned is on the user's scale again.
@@ -1270,7 +1306,10 @@ def _orders(labels: list[str], weights: pd.Series, order: Any, n_perm: int, seed
             ranked = sorted(labels, key=lambda g: (-weights[g], g))
             return "size", np.array([[labels.index(g) for g in ranked]])
         rng = np.random.default_rng(seed)
-        return "random", np.array([rng.permutation(len(labels)) for _ in range(positive_int(n_perm, "n_perm"))])
+        return "random", np.array([rng.permutation(len(labels)) for _ in range(n_perm)])
+    if not isinstance(order, (Sequence, np.ndarray, pd.Series, pd.Index)) or isinstance(order, bytes):
+        raise ValueError(f"order must be 'size', 'random' or a list of distinct community labels from the data; "
+                         f"got {order!r}.")
     given = [str(g) for g in order]
     unknown = [g for g in given if g not in labels]
     if unknown or len(set(given)) != len(given) or not given:
@@ -1368,9 +1407,16 @@ def third_axis(
     >>> res.curve[["k", "share_described"]].round(2).to_dict("records")
     [{'k': 1, 'share_described': 1.0}, {'k': 2, 'share_described': 1.0}, {'k': 3, 'share_described': 0.67}]
     """
-    tol = float(tolerance)
-    if not (np.isfinite(tol) and tol > 0):
+    if not isinstance(size, str):
+        raise ValueError(f"third_axis fits a power law of one size column: size must be one column name; got "
+                         f"{size!r}.")
+    tol = finite_scalar(tolerance, "tolerance", example=0.1)
+    if tol <= 0:
         raise ValueError(f"tolerance must be a positive relative error such as 0.1; got {tolerance!r}.")
+    n_perm = positive_int(n_perm, "n_perm", maximum=MAX_COUNT)  # checked even when the order is not random
+    # The fitting options are checked here too, so that they are refused even when group_fits replaces them.
+    _fit_options(irreducible, loss, huber_delta, n_boot, seed, progress)
+    _metric_scale(higher_is_better, chance, scale)
     if group_fits is None:
         fits = fit_by_group(df, size=size, metric=metric, group=group, n_examples=n_examples,
                             irreducible=irreducible, loss=loss, huber_delta=huber_delta, n_boot=n_boot, seed=seed,

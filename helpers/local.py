@@ -28,7 +28,17 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from helpers._validate import as_float_array, has_columns, one_of, positive_int
+from helpers._validate import (
+    MAX_COUNT,
+    as_float_array,
+    finite_scalar,
+    has_columns,
+    one_of,
+    positive_int,
+    probability,
+    sequence,
+)
+from helpers._validate import seed as valid_seed
 from helpers.experiments import frame_sample
 
 __all__ = ["METRICS", "LocalResult", "draw_evaluation_set", "evaluation_study", "local_vs_pooled", "score_designs"]
@@ -36,6 +46,30 @@ __all__ = ["METRICS", "LocalResult", "draw_evaluation_set", "evaluation_study", 
 #: Metrics understood by :func:`score_designs` (all lower is better).
 METRICS = ("error", "balanced_error", "false_negative_rate", "false_positive_rate", "log_loss")
 _EPS = 1e-12
+#: Inclusion weights of the easy to reach, for ``"convenience"``: beyond these the draw probabilities round to 0 or
+#: overflow.
+_WEIGHT_RANGE = (1e-100, 1e100)
+
+
+def _group_columns(group: Any) -> list[Any]:
+    """``group`` as a non-empty list of column names (one name, or a list of them)."""
+    if isinstance(group, str):
+        return [group]
+    cols = sequence(group, "group", example="'community' or group=['region', 'age']", hashable=True)
+    if not cols:
+        raise ValueError("group is empty; name the column(s) that define the communities, e.g. group='community'.")
+    return cols
+
+
+def _pool_labels(values: Any, name: str) -> pd.Series:
+    """One label per pool member, as a Series: a 1-d list, array or Series (not a lone value or a table)."""
+    arrays = (Sequence, np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, arrays):
+        raise ValueError(f"{name} must list one label per pool member (a list, array or Series); got {values!r}.")
+    arr = np.asarray(values, dtype=object)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-d list of labels, one per pool member; got shape {arr.shape}.")
+    return pd.Series(arr)
 
 
 @dataclass(frozen=True)
@@ -176,16 +210,19 @@ def local_vs_pooled(
     >>> bool((res.groups["error_local"] < 0.1).all()), bool((res.groups["error_pooled"] > 0.3).all())
     (True, True)
     """
-    cols = [group] if isinstance(group, str) else list(group)
-    feats = list(features)
+    cols = _group_columns(group)
+    feats = sequence(features, "features", example="['education', 'experience']", hashable=True)
     if not feats:
         raise ValueError("features is empty; pass the model's input columns, e.g. ['education', 'experience'].")
     has_columns(df, [target, *feats, *cols], what="df")
-    if not 0 < float(test_size) < 1:
-        raise ValueError(f"test_size must be in (0, 1); got {test_size!r}. Use e.g. 0.3.")
-    n_seeds = positive_int(n_seeds, "n_seeds")
-    n_boot = positive_int(n_boot, "n_boot")
-    sizes = [positive_int(s, "sizes entry", minimum=2) for s in sizes]
+    test_size = probability(test_size, "test_size", strict=True, example=0.3)
+    n_seeds = positive_int(n_seeds, "n_seeds", maximum=MAX_COUNT)
+    n_boot = positive_int(n_boot, "n_boot", maximum=MAX_COUNT)
+    sizes = [positive_int(s, "sizes entry", minimum=2) for s in sequence(sizes, "sizes", example="[50, 200]")]
+    seed = valid_seed(seed)
+    if make_model is not None and not callable(make_model):
+        raise ValueError(f"make_model must be a function that returns an unfitted classifier (or None for logistic "
+                         f"regression); got {make_model!r}.")
     data = df.dropna(subset=[target, *feats, *cols]).reset_index(drop=True)
     if data.empty:
         raise ValueError("No row has the target, every feature and every group column filled in.")
@@ -289,11 +326,10 @@ def score_designs(
     >>> score_designs(pred, group="g", metric="false_negative_rate")[["x", "z", "best"]].to_dict(orient="records")
     [{'x': 0.0, 'z': 1.0, 'best': 'x'}]
     """
-    cols = [group] if isinstance(group, str) else list(group)
+    cols = _group_columns(group)
     has_columns(predictions, ["design", "y", "p", *cols], what="predictions")
     one_of(metric, METRICS, "metric")
-    if not 0 < float(threshold) < 1:
-        raise ValueError(f"threshold must be in (0, 1); got {threshold!r}.")
+    threshold = probability(threshold, "threshold", strict=True, example=0.5)
     y = _binary_target(predictions["y"], "y")
     p = np.clip(as_float_array(predictions["p"].to_numpy(dtype=float), "p"), _EPS, 1 - _EPS)
     frame = predictions[cols + ["design"]].copy()
@@ -371,12 +407,19 @@ def draw_evaluation_set(
     >>> sorted(pd.Series(labels[idx]).value_counts().to_dict().items())
     [('a', 10), ('b', 10)]
     """
-    labels = pd.Series(np.asarray(groups, dtype=object))
+    labels = _pool_labels(groups, "groups")
     if labels.isna().any():
         raise ValueError(f"groups has {int(labels.isna().sum())} missing label(s); label every pool member.")
     n = positive_int(n, "n")
     if n > len(labels):
         raise ValueError(f"n = {n} exceeds the pool of {len(labels)}; draw at most the whole pool.")
+    if frame is not None:
+        frame = _pool_labels(frame, "frame")
+    finite_scalar(majority_weight, "majority_weight", low=_WEIGHT_RANGE[0], high=_WEIGHT_RANGE[1], example=4.0)
+    seed = valid_seed(seed)
+    if not isinstance(allocation, (str, Mapping)):
+        raise ValueError(f"allocation must be 'random', 'equal', 'convenience' or a mapping of community to count; "
+                         f"got {allocation!r}.")
     rng = np.random.default_rng(seed)
     if isinstance(allocation, str):
         one_of(allocation, ("random", "equal", "convenience"), "allocation")
@@ -390,7 +433,7 @@ def draw_evaluation_set(
         base, extra = divmod(n, len(names))
         counts = {g: base + (i < extra) for i, g in enumerate(names)}
     else:
-        counts = {g: positive_int(int(c), f"allocation[{g!r}]", minimum=0) for g, c in allocation.items()}
+        counts = {g: positive_int(c, f"allocation[{g!r}]", minimum=0) for g, c in allocation.items()}
         unknown = [g for g in counts if g not in set(labels)]
         if unknown:
             raise ValueError(f"allocation names communities not in groups: {unknown[:5]}; use labels of groups.")
@@ -452,13 +495,19 @@ def evaluation_study(
     >>> out.set_index("community").loc[["a", "b"], ["truth", "mean_n", "mean_abs_error"]].to_dict(orient="list")
     {'truth': [0.0, 1.0], 'mean_n': [10.0, 10.0], 'mean_abs_error': [0.0, 0.0]}
     """
-    v = as_float_array(np.asarray(values, dtype=float), "values")
-    labels = pd.Series(np.asarray(groups, dtype=object))
+    v = as_float_array(values, "values")
+    labels = _pool_labels(groups, "groups")
     if len(labels) != v.size:
         raise ValueError(f"values has {v.size} entries and groups {len(labels)}; pass one of each per pool member.")
-    if not designs:
-        raise ValueError("designs is empty; pass e.g. {'random': {'allocation': 'random'}}.")
-    n_rep = positive_int(n_rep, "n_rep")
+    if not isinstance(designs, Mapping) or not designs:
+        raise ValueError(f"designs must be a non-empty mapping of design name to the keyword arguments of "
+                         f"draw_evaluation_set, e.g. {{'random': {{'allocation': 'random'}}}}; got {designs!r}.")
+    known = {"allocation", "frame", "majority_weight"}
+    for name, kwargs in designs.items():
+        if not isinstance(kwargs, Mapping) or not set(kwargs) <= known:
+            raise ValueError(f"designs[{name!r}] must be a mapping with keys among {sorted(known)}; got {kwargs!r}.")
+    n_rep = positive_int(n_rep, "n_rep", maximum=MAX_COUNT)
+    seed = valid_seed(seed)
     codes, names = pd.factorize(labels, sort=True)
     k = len(names)
     truth = np.bincount(codes, weights=v, minlength=k) / np.bincount(codes, minlength=k)

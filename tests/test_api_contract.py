@@ -1,10 +1,12 @@
-"""One error contract for the whole public API of scaling, design, measurement, goodhart, pluralism and sampling.
+"""One error contract for the whole public API of scaling, design, measurement, goodhart, pluralism, sampling,
+disaggregate and local.
 
 Every public function and method gets a small call that is known to work (the table ``CALLS``). Each argument
 is then replaced, in turn, by each of a list of hostile values. Every outcome must be one of
 
 * success with a finite result (a NaN or inf in the result is allowed only with a warning that says why, or where
-  the known-good call has the same non-finite entries, e.g. an interval that is NaN without a bootstrap), or
+  the known-good call has the same non-finite entries, or, for ``n_boot=0`` of the calls in
+  ``NAN_WITHOUT_BOOTSTRAP``, in the interval columns their documentation leaves NaN without a bootstrap), or
 * a ``ValueError`` raised by the library's own code (not one bubbling up from numpy, pandas or scipy) whose message
   names the argument,
 
@@ -37,7 +39,7 @@ import pytest
 
 import helpers
 
-MODULES = ("scaling", "design", "measurement", "goodhart", "pluralism", "sampling")
+MODULES = ("scaling", "design", "measurement", "goodhart", "pluralism", "sampling", "disaggregate", "local")
 HELPERS_DIR = os.path.dirname(os.path.abspath(helpers.__file__))
 TIMEOUT_S = 5
 
@@ -57,6 +59,14 @@ MUST_REJECT = {
     "array": NOT_AN_ARRAY, "any": set(),
 }
 FOREIGN = ("numpy", "pandas", "scipy", "sklearn", "krippendorff")
+# n_boot=0 asks for no bootstrap: these calls document their interval bounds (and the exponent consistency, which
+# needs a group's interval) as NaN then. Only those columns may be NaN; every other number must stay finite.
+NAN_WITHOUT_BOOTSTRAP = {"disaggregate.fit_by_group", "disaggregate.third_axis", "disaggregate.GroupScalingFit.holdout",
+                         "disaggregate.GroupScalingFit.leave_one_group_out"}
+
+
+def _interval_column(name: str) -> bool:
+    return name.endswith(("_low", "_high")) or name in ("exponent_consistent", "share_exponent_consistent")
 
 
 # --------------------------------------------------------------------------- known-good examples
@@ -97,9 +107,47 @@ def _chinchilla_runs() -> pd.DataFrame:
                              budgets=[1e18, 1e19, 1e20], noise_sd=0.01)
 
 
+_GROUP_SIZES = np.logspace(2, 4, 5)
+
+
+@functools.cache
+def _group_errors() -> pd.DataFrame:
+    """Two groups of five sizes each, an error with a little deterministic scatter: the tidy frame of disaggregate."""
+    n = _GROUP_SIZES
+    err = np.r_[2 * n**-0.5 + 0.05, 1.5 * n**-0.3 + 0.05] * (1 + 0.01 * np.sin(np.arange(10)))
+    return pd.DataFrame({"n": np.tile(n, 2), "err": err, "g": np.repeat(["A", "B"], 5), "m": 10.0})
+
+
+@functools.cache
+def _group_accuracies() -> pd.DataFrame:
+    """Three communities of a four-choice task (chance 0.25), accuracies whose logit-scale error follows a law."""
+    n = _GROUP_SIZES
+    odds = np.r_[20 * n**-0.5 + 0.05, 20 * n**-0.5 + 0.05, 5 * n**-0.2 + 0.2] * (1 + 0.01 * np.sin(np.arange(15)))
+    return pd.DataFrame({"n": np.tile(n, 3), "acc": 1 - 0.75 * odds / (1 + odds), "g": np.repeat(["A", "B", "C"], 5),
+                         "m": np.repeat([30.0, 20.0, 10.0], 5)})
+
+
+@functools.cache
+def _communities() -> pd.DataFrame:
+    """Two communities of 60 people who want opposite answers: small enough for a call of about 0.1 s."""
+    rng = _rng(2)
+    x = rng.normal(size=120)
+    g = np.repeat(["a", "b"], 60)
+    return pd.DataFrame({"x": x, "g": g, "y": np.where(g == "a", x > 0, x < 0).astype(int)})
+
+
+def _held_out() -> pd.DataFrame:
+    return pd.DataFrame({"g": ["c"] * 8, "design": ["a"] * 4 + ["b"] * 4, "y": [1, 0, 1, 0] * 2,
+                         "p": [0.9, 0.2, 0.6, 0.4, 0.3, 0.7, 0.8, 0.1]})
+
+
+_POOL = np.array(["a"] * 8 + ["b"] * 4)
+_REACH = np.array(["x"] * 6 + ["y"] * 6)
+
+
 @functools.cache
 def _fits() -> dict[str, Any]:
-    from helpers import goodhart, measurement, pluralism, sampling, scaling
+    from helpers import disaggregate, goodhart, measurement, pluralism, sampling, scaling
     x = np.logspace(1, 4, 8)
     runs = _chinchilla_runs()
     df = _dif_frame()
@@ -119,6 +167,11 @@ def _fits() -> dict[str, Any]:
         "Chao1Result": sampling.chao1([1, 1, 1, 2, 3, 5]),
         "AggregateResult": pluralism.aggregate_rankings(_ranks(), rule="borda"),
         "DisagreementResult": pluralism.ranking_disagreement(_ranks()),
+        "GroupScalingFit": disaggregate.fit_by_group(_group_errors(), size="n", metric="err", group="g",
+                                                     n_examples="m", n_boot=5),
+        "ThirdAxisResult": disaggregate.third_axis(_group_accuracies(), size="n", metric="acc", group="g",
+                                                   n_examples="m", n_boot=5, higher_is_better=True, chance=0.25,
+                                                   scale="logit"),
     }
 
 
@@ -289,6 +342,45 @@ CALLS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any], dict[str, str]
     "sampling.PitmanYorFit.predict": (_method("PitmanYorFit", "predict"), {"n": [10, 1000]}, {}),
     "sampling.PitmanYorFit.to_frame": (_method("PitmanYorFit", "to_frame"), {}, {}),
     "sampling.Chao1Result.to_frame": (_method("Chao1Result", "to_frame"), {}, {}),
+    # disaggregate (tiny frames: a fit costs about 0.1 s whatever n_boot, and most hostile values never reach it)
+    "disaggregate.fit_by_group": (None, {"df": _group_errors(), "size": "n", "metric": "err", "group": "g",
+                                         "n_examples": "m", "overall": None, "irreducible": True, "loss": "huber",
+                                         "huber_delta": 1e-3, "n_boot": 2, "seed": 0, "progress": False,
+                                         "higher_is_better": False, "chance": None, "scale": "log"},
+                                  {"n_examples": "column", "overall": "choice", "chance": "real"}),
+    "disaggregate.third_axis": (None, {"df": _group_accuracies(), "size": "n", "metric": "acc", "group": "g",
+                                       "n_examples": "m", "order": "size", "n_perm": 3, "tolerance": 0.1,
+                                       "irreducible": True, "n_boot": 2, "seed": 0, "loss": "huber",
+                                       "huber_delta": 1e-3, "group_fits": None, "progress": False,
+                                       "higher_is_better": True, "chance": 0.25, "scale": "logit"},
+                                {"n_examples": "column", "order": "any", "group_fits": "any"}),
+    "disaggregate.GroupScalingFit.to_frame": (_method("GroupScalingFit", "to_frame"), {}, {}),
+    "disaggregate.GroupScalingFit.conf_int": (_method("GroupScalingFit", "conf_int"), {"alpha": 0.1}, {}),
+    "disaggregate.GroupScalingFit.difference": (_method("GroupScalingFit", "difference"),
+                                                {"parameter": "b", "paired": False}, {}),
+    "disaggregate.GroupScalingFit.improvement": (_method("GroupScalingFit", "improvement"), {"seed": None}, {}),
+    "disaggregate.GroupScalingFit.non_improving": (_method("GroupScalingFit", "non_improving"), {"seed": None}, {}),
+    "disaggregate.GroupScalingFit.predict": (_method("GroupScalingFit", "predict"), {"x": [1e5], "group": None},
+                                             {"group": "choice"}),
+    "disaggregate.GroupScalingFit.curves": (_method("GroupScalingFit", "curves"), {"n_grid": 5, "group": "A"}, {}),
+    "disaggregate.GroupScalingFit.holdout": (_method("GroupScalingFit", "holdout"), {"k": 1, "n_boot": 2}, {}),
+    "disaggregate.GroupScalingFit.leave_one_group_out": (_method("GroupScalingFit", "leave_one_group_out"),
+                                                         {"n_boot": 2}, {}),
+    "disaggregate.ThirdAxisResult.to_frame": (_method("ThirdAxisResult", "to_frame"), {}, {}),
+    # local
+    "local.local_vs_pooled": (None, {"df": _communities(), "target": "y", "features": ["x"], "group": "g",
+                                     "test_size": 0.3, "sizes": [20], "n_seeds": 1, "n_boot": 20, "seed": 0,
+                                     "make_model": None},
+                              # sizes=[] is a valid request (no learning curve beyond the full training set)
+                              {"features": "any", "sizes": "any", "make_model": "any"}),
+    "local.score_designs": (None, {"predictions": _held_out(), "group": "g", "metric": "error", "threshold": 0.5},
+                            {}),
+    "local.draw_evaluation_set": (None, {"groups": _POOL, "n": 6, "allocation": "convenience", "frame": _REACH,
+                                         "majority_weight": 4.0, "seed": 0}, {}),
+    "local.evaluation_study": (None, {"values": (_POOL == "b").astype(float), "groups": _POOL, "n": 6,
+                                      "designs": {"random": {"allocation": "random"},
+                                                  "convenience": {"allocation": "convenience", "frame": _REACH}},
+                                      "n_rep": 3, "seed": 0}, {}),
 }
 
 
@@ -358,8 +450,14 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _Timeout
 
 
-def _numbers(obj: Any, depth: int = 0) -> list[float]:
-    """All numeric leaves of a result (arrays, frames, dataclass fields, dicts and tuples)."""
+def _numbers(obj: Any, depth: int = 0, skip: Callable[[str], bool] | None = None) -> list[float]:
+    """All numeric leaves of a result (arrays, frames, dataclass fields, dicts and tuples).
+
+    ``skip(name)`` true leaves out the frame columns, dataclass fields and dict entries of that name.
+    """
+    def kept(name: Any) -> bool:
+        return skip is None or not isinstance(name, str) or not skip(name)
+
     if depth > 4 or obj is None:
         return []
     if isinstance(obj, (bool, np.bool_, str)):
@@ -368,6 +466,7 @@ def _numbers(obj: Any, depth: int = 0) -> list[float]:
         return [float(obj)]
     if isinstance(obj, pd.DataFrame):
         num = obj.select_dtypes("number")
+        num = num[[c for c in num.columns if kept(c)]]
         return num.to_numpy(dtype=float).ravel().tolist()
     if isinstance(obj, (pd.Series, pd.Index)):
         return obj.to_numpy(dtype=float).ravel().tolist() if pd.api.types.is_numeric_dtype(obj) else []
@@ -376,12 +475,13 @@ def _numbers(obj: Any, depth: int = 0) -> list[float]:
     if dataclasses.is_dataclass(obj):
         out = []
         for f in dataclasses.fields(obj):
-            out += _numbers(getattr(obj, f.name), depth + 1)
+            if kept(f.name):
+                out += _numbers(getattr(obj, f.name), depth + 1, skip)
         return out
     if isinstance(obj, Mapping):
-        return [x for v in obj.values() for x in _numbers(v, depth + 1)]
+        return [x for k, v in obj.items() if kept(k) for x in _numbers(v, depth + 1, skip)]
     if isinstance(obj, (list, tuple)):
-        return [x for v in obj for x in _numbers(v, depth + 1)]
+        return [x for v in obj for x in _numbers(v, depth + 1, skip)]
     return []
 
 
@@ -407,8 +507,8 @@ def _call(func: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[str, Any, l
         signal.signal(signal.SIGALRM, old)
 
 
-def _nonfinite(result: Any) -> int:
-    return sum(1 for v in _numbers(result) if not math.isfinite(v))
+def _nonfinite(result: Any, skip: Callable[[str], bool] | None = None) -> int:
+    return sum(1 for v in _numbers(result, skip=skip) if not math.isfinite(v))
 
 
 @functools.cache
@@ -442,11 +542,12 @@ def classify(name: str, arg: str, label: str, value: Any) -> str:
         if kind not in ("df", "any") and not named:
             return f"ValueError does not name {arg!r}: {message}"[:200]
         return "rejected"
-    default = inspect.signature(_target(name)).parameters.get(arg)
+    default = _parameters(name).get(arg)
     none_ok = label == "None" and (default is not None and default.default is None or valid[arg] is None)
     if label in MUST_REJECT[kind] and not none_ok:
         return f"accepted invalid {kind} {label}"
-    bad = _nonfinite(result)
+    no_boot = arg == "n_boot" and label == "0" and name in NAN_WITHOUT_BOOTSTRAP
+    bad = _nonfinite(result, _interval_column if no_boot else None)
     # A numpy "overflow encountered" warning says where, not why: only a warning from outside the numeric
     # libraries (the library's own) counts as an explanation.
     explained = any(not any(f"{os.sep}{lib}{os.sep}" in w.filename for lib in FOREIGN) for w in caught)
@@ -471,10 +572,15 @@ def test_table_covers_the_whole_public_api():
     missing = sorted(set(public_callables()) - set(CALLS))
     assert not missing, f"public callables without a known-good call in CALLS: {missing}"
     for name, (_, valid, _) in CALLS.items():
-        params = inspect.signature(_target(name) if CALLS[name][0] is None else _real(name)).parameters
+        params = _parameters(name)
         named = {p for p, v in params.items() if v.kind not in (v.VAR_KEYWORD, v.VAR_POSITIONAL) and p != "self"}
         assert named <= set(valid) or any(v.kind == v.VAR_KEYWORD for v in params.values()), \
             f"{name}: arguments {sorted(named - set(valid))} are not exercised"
+
+
+def _parameters(name: str) -> Mapping[str, inspect.Parameter]:
+    """The parameters of the public callable behind ``name`` (a method's own, not its wrapper's ``*args``)."""
+    return inspect.signature(_target(name) if CALLS[name][0] is None else _real(name)).parameters
 
 
 def _real(name: str) -> Callable[..., Any]:

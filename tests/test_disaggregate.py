@@ -682,3 +682,58 @@ def test_paired_chinchilla_difference_is_narrower_and_covers_the_truth():
         paired, indep = (fit.difference("E", paired=p).iloc[0] for p in (True, False))
         assert paired["group"] == "B - A" and paired["ci_low"] <= 0.3 <= paired["ci_high"]
         assert paired["ci_high"] - paired["ci_low"] < indep["ci_high"] - indep["ci_low"]
+
+
+# --------------------------------------------------------------------------- third_axis on a bounded score (issue 15)
+
+#: A four-choice task: a model that guesses has accuracy 1/4, so the error lies below its ceiling 3/4.
+FOUR_CHOICE = 0.25
+#: Laws of the odds ``e / (u - e)`` of the error ``e = 1 - accuracy`` relative to its ceiling ``u``: ``a n^-b + c``.
+LOGIT_SAME, LOGIT_OTHER = (50.0, 0.5, 0.05), (50.0, 0.55, 0.05)
+
+
+def _error_of_odds(a: float, b: float, c: float, ceiling: float = 1 - FOUR_CHOICE) -> np.ndarray:
+    """The error at SIZES whose odds relative to ``ceiling`` are ``a n^-b + c``: ``u * odds / (1 + odds)``."""
+    odds = a * SIZES**-b + c
+    return ceiling * odds / (1 + odds)
+
+
+def test_third_axis_on_the_logit_scale_describes_the_communities_of_its_law_and_scores_the_error():
+    # Three communities follow one logit-scale law of the error, a fourth (reached last: fewest examples) another.
+    laws = {"A": LOGIT_SAME, "B": LOGIT_SAME, "C": LOGIT_SAME, "D": LOGIT_OTHER}
+    weight = {"A": 100.0, "B": 99.0, "C": 98.0, "D": 1.0}
+    df = pd.concat([pd.DataFrame({"n": SIZES, "acc": 1 - _error_of_odds(*law), "g": g, "m": weight[g]})
+                    for g, law in laws.items()], ignore_index=True)
+    # By hand: how far the first law's error is from D's, relative to D's error, at the worst size; and the same
+    # comparison made (wrongly, for this function) on the accuracy.
+    same, other = _error_of_odds(*LOGIT_SAME), _error_of_odds(*LOGIT_OTHER)
+    on_error = float(np.abs(same / other - 1).max())
+    on_accuracy = float(np.abs((1 - same) / (1 - other) - 1).max())
+    tolerance = 0.25
+    assert on_accuracy < tolerance < on_error  # D would pass on the accuracy; on the error it fails
+
+    res = third_axis(df, size="n", metric="acc", group="g", n_examples="m", higher_is_better=True,
+                     chance=FOUR_CHOICE, scale="logit", tolerance=tolerance, n_boot=0)
+    curve = res.curve.set_index("k")
+    # While only the communities of the first law are included, their aggregate is that law, recovered exactly.
+    for k in (1, 2, 3):
+        assert curve.loc[k, "share_described"] == 1.0
+        assert curve.loc[k, "aggregate_b"] == pytest.approx(LOGIT_SAME[1], abs=1e-6)
+        assert curve.loc[k, "aggregate_rmse"] < 1e-6
+    assert curve.loc[4, "share_described"] == 0.75
+    full = res.membership.query("k == 4").set_index("group")
+    assert list(full.index) == ["A", "B", "C", "D"]  # largest first
+    assert full.loc[["A", "B", "C"], "described"].all() and not full.loc["D", "described"]
+    # D carries 1 example in 298, so the aggregate law is almost the first law: D's relative error is almost the
+    # hand value on the error (and far from the one on the accuracy), the others' almost 0.
+    assert full.loc["D", "max_relative_error"] == pytest.approx(on_error, abs=0.01)
+    assert (full.loc[["A", "B", "C"], "max_relative_error"] < 0.01).all()
+
+    # The scale and the chance level are what make the law exact: a power law of the error itself (log scale), or
+    # of the odds relative to 1 instead of to the ceiling 3/4 (no chance stated), only approximates these curves.
+    common = dict(size="n", metric="acc", group="g", n_examples="m", higher_is_better=True, tolerance=tolerance,
+                  n_boot=0)
+    on_log = third_axis(df, chance=FOUR_CHOICE, scale="log", **common)
+    no_chance = third_axis(df, scale="logit", **common)
+    assert on_log.curve["aggregate_rmse"].iloc[0] > 0.01
+    assert no_chance.curve["aggregate_rmse"].iloc[0] > 0.01
