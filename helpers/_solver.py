@@ -92,31 +92,16 @@ class Problem:
         return bound < 690.0
 
     @cached_property
-    def columns(self) -> tuple[np.ndarray, ...]:
-        """The centred log sizes as k contiguous rows (1, n): the hot loop reads them once per step."""
-        return tuple(np.ascontiguousarray(self.L[:, j])[None, :] for j in range(self.k))
+    def point_columns(self) -> list[np.ndarray]:
+        """The centred log sizes as k columns (n, 1): the iteration broadcasts them against (n, rows) arrays."""
+        return [self.L[:, j][:, None] for j in range(self.k)]
 
-    def log_prediction(self, theta: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Log prediction (B, n) and the softmax weight of each term, k (+1) arrays of shape (B, n).
-
-        A stable log-sum-exp (shifted by the largest term), on one (B, n) array per term: scipy's logsumexp and
-        reductions over a trailing axis of length 2 or 3 are several times slower, and this is the fitting hot loop.
-        """
-        k = self.k
-        t = [theta[:, j, None] - theta[:, k + j, None] * self.columns[j] for j in range(k)]
-        if self.const:
-            t.append(np.broadcast_to(theta[:, 2 * k, None], t[0].shape))
-        m = t[0]
-        for tj in t[1:]:
-            m = np.maximum(m, tj)
-        e = [np.exp(tj - m) for tj in t]
-        total = e[0]
-        for ej in e[1:]:
-            total = total + ej
-        return m + np.log(total), [ej / total for ej in e]
+    def log_prediction(self, theta: np.ndarray) -> np.ndarray:
+        """Log prediction (B, n) of every row of ``theta`` (B, p)."""
+        return _log_prediction_t(self, np.ascontiguousarray(theta.T), self.point_columns)[0].T
 
     def objective(self, theta: np.ndarray, w: np.ndarray, logy: np.ndarray) -> np.ndarray:
-        r = self.log_prediction(theta)[0] - logy
+        r = self.log_prediction(theta) - logy
         return np.sum(w * self.rho(r), axis=1)
 
 
@@ -260,7 +245,7 @@ def polish(
     B = len(theta)  # noqa: N806
     w_all = np.ascontiguousarray(np.asarray(w, dtype=float).T)  # (n, B)
     y_all = np.ascontiguousarray(np.broadcast_to(logy, (B, prob.L.shape[0])).T)
-    L = [prob.L[:, j][:, None] for j in range(prob.k)]  # noqa: N806  (n, 1) columns
+    L = prob.point_columns  # noqa: N806
     idx = np.arange(B)  # the original row of each running row
     th = np.ascontiguousarray(theta.T)  # (p, b) for the running rows
     wr, yr = w_all, y_all
@@ -309,7 +294,11 @@ def polish(
 
 
 def _log_prediction_t(prob: Problem, th: np.ndarray, L: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:  # noqa: N803
-    """:meth:`Problem.log_prediction` on the transposed layout: ``th`` (p, b), result (n, b) and k (+1) weights."""
+    """``log yhat = LSE_j(c_j - e_j * L_j) [+ e0]`` for parameters ``th`` (p, b): (n, b), and the softmax weight of
+    each term, k (+1) arrays (n, b), which are the Jacobian's building blocks.
+
+    Points by rows, so that the reductions over points in :func:`polish` are sums of contiguous vectors.
+    """
     k = prob.k
     t = [th[j] - th[k + j] * L[j] for j in range(k)]
     if prob.exp_is_safe:

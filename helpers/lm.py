@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers._validate import flag, has_columns, one_of, positive_int
+from helpers._validate import flag, has_columns, one_of, positive_int, probability
 
 #: The Debian package the corpus is built from, and the checksum of the ``.deb`` the cache was computed from.
 CORPUS_PACKAGE = "gnome-user-docs"
@@ -1092,8 +1092,6 @@ def temperature_effects(runs: pd.DataFrame, *, tokens: int | None = None, level:
     >>> bool(((eff["gain_low"] <= eff["gain"]) & (eff["gain"] <= eff["gain_high"])).all())
     True
     """
-    from helpers._validate import probability
-
     level = probability(level, "level", strict=True, example=0.95)
     r = _multilingual(runs)
     temps = sorted(r["temperature"].unique())
@@ -1294,8 +1292,6 @@ def local_summary(runs: pd.DataFrame, *, multilingual_size: str = "xl", level: f
     >>> bool(((s["difference_low"] <= s["difference"]) & (s["difference"] <= s["difference_high"])).all())
     True
     """
-    from helpers._validate import probability
-
     level = probability(level, "level", strict=True, example=0.95)
     local = local_vs_multilingual(runs, multilingual_size=multilingual_size)
     multi = _multilingual(runs)
