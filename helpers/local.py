@@ -28,6 +28,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from helpers._stats import interval
 from helpers._validate import as_float_array, has_columns, one_of, positive_int
 from helpers.experiments import frame_sample
 
@@ -231,10 +232,10 @@ def local_vs_pooled(
                 p = fit(sub, local_cols).predict_proba(x_test[:, local_cols])[:, 1]
                 curve.append({**ident, "n_train": n, "seed": s, "error": float(np.mean((p >= 0.5) != y_test))})
         curve.append({**ident, "n_train": int(train_rows.size), "seed": 0, "error": float(wrong_loc.mean())})
+        gain_low, gain_high = interval(boot)
         groups.append({**ident, "n_train": int(train_rows.size), "n_test": int(test_rows.size),
                        "error_pooled": float(wrong_pool.mean()), "error_local": float(wrong_loc.mean()),
-                       "gain": float(diff.mean()), "gain_low": float(np.quantile(boot, 0.025)),
-                       "gain_high": float(np.quantile(boot, 0.975))})
+                       "gain": float(diff.mean()), "gain_low": gain_low, "gain_high": gain_high})
     groups_df = pd.DataFrame(groups)
     curve_df = pd.DataFrame(curve)
     mean_curve = curve_df.groupby([*cols, "n_train"], as_index=False, sort=True)["error"].mean()

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from helpers._stats import percentile_interval
 from helpers._validate import MAX_COUNT, as_float_array, flag, has_columns, min_points, one_of, positive_int, same_length, sequence
 
 __all__ = [
@@ -625,7 +626,7 @@ def coverage_curve(
     chunk = max(1, int(4e6 // (n_k * n_k * len(counts.options))))
     parts = [_coverage_block(perms[i : i + chunk], counts, ref, thr) for i in range(0, len(perms), chunk)]
     share, mean_rep, min_rep = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
-    low, high = np.percentile(share, [2.5, 97.5], axis=0)
+    low, high = percentile_interval(share)
     fixed = not (isinstance(order, str) and order == "random")
     return pd.DataFrame(
         {
@@ -895,7 +896,7 @@ def coverage_null(
         for i, s in enumerate(shuffled)
     ]
     share, mean_rep, min_rep = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
-    low, high = np.percentile(share, [2.5, 97.5], axis=0)
+    low, high = percentile_interval(share)
     return pd.DataFrame(
         {
             "k": np.arange(1, perms.shape[1] + 1),
@@ -1454,7 +1455,7 @@ def disagreement_curve(
     tau = res.tau.to_numpy()[perms[:, :, None], perms[:, None, :]]
     k = np.arange(2, perms.shape[1] + 1)
     mean_tau = np.tril(tau, -1).sum(axis=2).cumsum(axis=1)[:, 1:] / (k * (k - 1) / 2)
-    low, high = np.percentile(share, [2.5, 97.5], axis=0)
+    low, high = percentile_interval(share)
     return pd.DataFrame({
         "k": k, "share_contested": share.mean(axis=0), "low": low, "high": high,
         "mean_tau": mean_tau.mean(axis=0),
