@@ -10,6 +10,8 @@ Private to the package. Internal interface:
     The same for a 1-d array of draws, as two floats.
 ``interval_dict(draws, level=CI_LEVEL)``
     Column name to its ``(low, high)`` interval, for a frame of draws with one column per parameter.
+``wilson_interval(share, n, level=CI_LEVEL)``
+    The Wilson score interval ``(low, high)`` of a proportion, elementwise over arrays; ``n`` may be fractional.
 ``conf_int_frame(estimates, draws, alpha, *, refit, omit_nan=False, method="linear")``
     The tidy one-row-per-parameter table (``parameter``, ``estimate``, ``ci_low``, ``ci_high``) of intervals at
     coverage ``1 - alpha`` that the results' ``conf_int(alpha=...)`` return (the convention of statsmodels).
@@ -55,6 +57,25 @@ def interval_dict(draws: pd.DataFrame, level: float = CI_LEVEL, *, omit_nan: boo
     """``{column: (low, high)}`` for a frame of bootstrap draws, one column per parameter."""
     lo, hi = percentile_interval(draws.to_numpy(), level, omit_nan=omit_nan, method=method)
     return {col: (float(a), float(b)) for col, a, b in zip(draws.columns, lo, hi)}
+
+
+def wilson_interval(share: Any, n: Any, level: float = CI_LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion ``share`` seen in ``n`` trials, elementwise (Wilson 1927).
+
+    With ``z`` the standard normal quantile at ``(1 + level) / 2``, the bounds are
+    ``(share + z**2/(2n) -/+ z * sqrt(share(1 - share)/n + z**2/(4n**2))) / (1 + z**2/n)``, clipped to ``[0, 1]``
+    (the exact bounds lie inside it; the clip removes rounding). ``n`` may be fractional, e.g. Kish's effective
+    sample size of weighted counts; ``n = 0`` gives NaN bounds. Hand-written rather than scipy's ``binomtest``,
+    which gives one interval per call and needs whole counts.
+    """
+    from scipy import stats  # imported here: most users of this module never need it
+
+    z = float(stats.norm.ppf((1 + level) / 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denom = 1 + z**2 / n
+        centre = (share + z**2 / (2 * n)) / denom
+        half = z / denom * np.sqrt(share * (1 - share) / n + z**2 / (4 * n**2))
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def conf_int_frame(estimates: Mapping[str, float], draws: pd.DataFrame | None, alpha: Any, *, refit: str,

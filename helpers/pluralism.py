@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers._stats import percentile_interval
+from helpers._stats import percentile_interval, wilson_interval
 from helpers._validate import MAX_COUNT, as_float_array, flag, has_columns, min_points, one_of, positive_int, same_length, sequence
 
 __all__ = [
@@ -74,7 +74,6 @@ __all__ = [
 RULES = ("plurality", "borda", "mean", "maximin", "simpson_kramer", "kemeny")
 #: Largest number of candidates for the brute-force Kemeny search (8! = 40,320 orders).
 MAX_KEMENY_CANDIDATES = 8
-_Z95 = float(stats.norm.ppf(0.975))
 # Identical distributions pooled from different counts can differ in the last bit.
 _TOL = 1e-12
 
@@ -182,14 +181,6 @@ def _counts(
     )
 
 
-def _wilson(share: np.ndarray, n: np.ndarray, z: float = _Z95) -> tuple[np.ndarray, np.ndarray]:
-    # Hand-written (3 lines): vectorised over every cell and valid for a fractional (Kish) n.
-    denom = 1 + z**2 / n
-    centre = (share + z**2 / (2 * n)) / denom
-    half = z / denom * np.sqrt(share * (1 - share) / n + z**2 / (4 * n**2))
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-
-
 def _label_frame(labels: pd.Index, repeat: int = 1) -> pd.DataFrame:
     return labels.repeat(repeat).to_frame(index=False)
 
@@ -255,7 +246,7 @@ def group_distributions(
     total = counts.weighted.sum(axis=1)
     n_eff = total**2 / counts.sum_w2
     share = counts.shares
-    low, high = _wilson(share, n_eff[:, None])
+    low, high = wilson_interval(share, n_eff[:, None])
     out = _label_frame(counts.labels, n_opts)
     out["option"] = pd.Categorical(np.tile(np.asarray(counts.options, dtype=object), n_groups),
                                    categories=counts.options, ordered=True)
