@@ -233,13 +233,28 @@ def nonnegative_weights(values: Any, name: str, *, require_positive: bool = True
     return w
 
 
-def binary_array(values: Any, name: str, *, meaning: str = "") -> np.ndarray:
-    """A 1-d array of 0/1 (``False``/``True`` accepted) as int64; ``meaning`` says what a 1 stands for."""
+def binary_array(values: Any, name: str, *, meaning: str = "", hint: str = "") -> np.ndarray:
+    """A 1-d array of 0/1 (``False``/``True`` accepted) as int64.
+
+    ``meaning`` says what a 1 stands for and ``hint`` how to derive such a column; both go into the message.
+    Text or categories are refused with the values found, not with the advice to convert them to numbers.
+    """
+    what = f": {meaning}" if meaning else ""
+    fix = f" {hint}" if hint else ""
+    raw = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values
+    try:
+        kind = np.asarray(raw).dtype.kind
+    except Exception:  # ragged input: let the float conversion report it
+        kind = "f"
+    if kind in "USO" and not isinstance(raw, (bool, np.bool_)):
+        found = np.asarray(raw, dtype=object).ravel()
+        if any(isinstance(v, (str, bytes)) for v in found):
+            shown = sorted({str(v) for v in found})[:5]
+            raise ValueError(f"{name} must be binary, 0/1 or False/True{what}; got values {shown}.{fix}")
     arr = as_float_array(values, name)
     bad = ~np.isin(arr, (0.0, 1.0))
     if bad.any():
-        what = f": {meaning}" if meaning else ""
-        raise ValueError(f"{name} must hold 0/1 (or False/True){what}; found {arr[bad][0]:g}.")
+        raise ValueError(f"{name} must be binary, 0/1 or False/True{what}; found {arr[bad][0]:g}.{fix}")
     return arr.astype(np.int64)
 
 

@@ -29,7 +29,8 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from helpers._stats import interval
-from helpers._validate import as_float_array, has_columns, one_of, positive_int
+from helpers._validate import as_float_array, binary_array, has_columns, one_of, positive_int, probability
+from helpers._validate import seed as _seed
 from helpers.experiments import frame_sample
 
 __all__ = ["METRICS", "LocalResult", "draw_evaluation_set", "evaluation_study", "local_vs_pooled", "score_designs"]
@@ -88,13 +89,6 @@ def _design_matrix(data: pd.DataFrame, features: list[str], train: np.ndarray) -
             blocks.append(dummies.to_numpy())
             origin.extend([name] * dummies.shape[1])
     return np.hstack(blocks), origin
-
-
-def _binary_target(values: pd.Series, name: str) -> np.ndarray:
-    y = as_float_array(values.to_numpy(dtype=float, na_value=np.nan), f"target column {name!r}")
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError(f"target column {name!r} must be binary (0/1 or False/True); recode it first.")
-    return y.astype(int)
 
 
 def _split(codes: np.ndarray, test_size: float, rng: np.random.Generator) -> np.ndarray:
@@ -182,19 +176,18 @@ def local_vs_pooled(
     if not feats:
         raise ValueError("features is empty; pass the model's input columns, e.g. ['education', 'experience'].")
     has_columns(df, [target, *feats, *cols], what="df")
-    if not 0 < float(test_size) < 1:
-        raise ValueError(f"test_size must be in (0, 1); got {test_size!r}. Use e.g. 0.3.")
+    test_size = probability(test_size, "test_size", strict=True, example=0.3)
     n_seeds = positive_int(n_seeds, "n_seeds")
-    n_boot = positive_int(n_boot, "n_boot")
+    n_boot, seed = positive_int(n_boot, "n_boot"), _seed(seed)
     sizes = [positive_int(s, "sizes entry", minimum=2) for s in sizes]
     data = df.dropna(subset=[target, *feats, *cols]).reset_index(drop=True)
     if data.empty:
         raise ValueError("No row has the target, every feature and every group column filled in.")
-    y = _binary_target(data[target], target)
+    y = binary_array(data[target], f"target column {target!r}", hint="Recode it first.")
     keys = data[cols].astype(str).agg(" | ".join, axis=1) if len(cols) > 1 else data[cols[0]].astype(str)
     codes, labels = pd.factorize(keys, sort=True)
     rng = np.random.default_rng(seed)
-    test = _split(codes, float(test_size), rng)
+    test = _split(codes, test_size, rng)
     build = make_model or _default_model
     x_all, origin = _design_matrix(data, feats, ~test)
     local_cols = np.array([o not in cols for o in origin])
@@ -293,9 +286,8 @@ def score_designs(
     cols = [group] if isinstance(group, str) else list(group)
     has_columns(predictions, ["design", "y", "p", *cols], what="predictions")
     one_of(metric, METRICS, "metric")
-    if not 0 < float(threshold) < 1:
-        raise ValueError(f"threshold must be in (0, 1); got {threshold!r}.")
-    y = _binary_target(predictions["y"], "y")
+    threshold = probability(threshold, "threshold", strict=True, example=0.5)
+    y = binary_array(predictions["y"], "target column 'y'", hint="Recode it first.")
     p = np.clip(as_float_array(predictions["p"].to_numpy(dtype=float), "p"), _EPS, 1 - _EPS)
     frame = predictions[cols + ["design"]].copy()
     hat = p >= threshold
@@ -378,7 +370,7 @@ def draw_evaluation_set(
     n = positive_int(n, "n")
     if n > len(labels):
         raise ValueError(f"n = {n} exceeds the pool of {len(labels)}; draw at most the whole pool.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_seed(seed))
     if isinstance(allocation, str):
         one_of(allocation, ("random", "equal", "convenience"), "allocation")
         if allocation in ("random", "convenience"):
@@ -459,7 +451,7 @@ def evaluation_study(
         raise ValueError(f"values has {v.size} entries and groups {len(labels)}; pass one of each per pool member.")
     if not designs:
         raise ValueError("designs is empty; pass e.g. {'random': {'allocation': 'random'}}.")
-    n_rep = positive_int(n_rep, "n_rep")
+    n_rep, seed = positive_int(n_rep, "n_rep"), _seed(seed)
     codes, names = pd.factorize(labels, sort=True)
     k = len(names)
     truth = np.bincount(codes, weights=v, minlength=k) / np.bincount(codes, minlength=k)
