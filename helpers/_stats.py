@@ -4,6 +4,8 @@ Private to the package. Internal interface:
 
 ``CI_LEVEL``
     The default coverage of every reported interval (0.95).
+``OVERALL``
+    The group label of the aggregate, every group pooled, in the tables of results (``"overall"``).
 ``percentile_interval(draws, level=CI_LEVEL, *, axis=0, omit_nan=False, method="linear")``
     The equal-tailed percentile interval ``(low, high)`` of resampled values, along ``axis``.
 ``interval(draws, level=CI_LEVEL, *, omit_nan=False, method="linear")``
@@ -29,6 +31,9 @@ from helpers._validate import probability
 
 #: Coverage of the intervals reported in ``ci`` when no other level is asked for.
 CI_LEVEL = 0.95
+#: Group label of the aggregate (every group pooled) in result tables: the rows of helpers.experiments, the
+#: error rates of measurement.threshold_sensitivity, the aggregate law of disaggregate.fit_by_group.
+OVERALL = "overall"
 
 
 def percentile_interval(draws: Any, level: float = CI_LEVEL, *, axis: int | None = 0, omit_nan: bool = False,

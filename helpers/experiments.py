@@ -145,7 +145,7 @@ from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardSca
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from helpers import data
+from helpers import _stats, data
 from helpers._validate import (
     as_float_array,
     binary_array,
@@ -188,8 +188,9 @@ PROB_CLIP = 1e-6
 METRICS = ("error", "balanced_error", "log_loss", "base_rate")
 #: Sampling frames for the training data.
 FRAMES = ("random", "convenience")
-#: Label of the whole-evaluation-set rows (both ``group_var`` and ``group``).
-OVERALL = "overall"
+#: Label of the whole-evaluation-set rows (both ``group_var`` and ``group``): ``"overall"``, the library's one label
+#: for the aggregate.
+OVERALL = _stats.OVERALL
 #: Key columns of a results table (one row per combination).
 KEYS = ("experiment", "model", "capacity", "train_size", "seed", "frame", "group_var", "group", "metric")
 #: Uncompressed CSVs larger than this are written as .csv.gz.

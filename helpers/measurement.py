@@ -45,7 +45,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from helpers._stats import conf_int_frame, interval, wilson_interval
+from helpers._stats import OVERALL, conf_int_frame, interval, wilson_interval
 from helpers._validate import (
     MAX_COUNT,
     as_float_array,
@@ -1218,9 +1218,9 @@ def _design_matrix(df: pd.DataFrame, features: list[str]) -> np.ndarray:
 
 
 def _error_rates(y: np.ndarray, pred: np.ndarray, labels: np.ndarray, confidence: float) -> pd.DataFrame:
-    """Confusion-matrix rates per label of ``labels`` (plus "overall"), from one vectorised bincount."""
+    """Confusion-matrix rates per label of ``labels`` (plus ``OVERALL``), from one vectorised bincount."""
     names, codes = np.unique(labels, return_inverse=True)
-    names = np.append(names.astype(str), "overall")
+    names = np.append(names.astype(str), OVERALL)
     cells = np.bincount(codes * 4 + y * 2 + pred, minlength=4 * (len(names) - 1)).reshape(-1, 4)
     cells = np.vstack([cells, cells.sum(axis=0)]).astype(float)
     tn, fp, fn, tp = cells.T
