@@ -146,17 +146,8 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from helpers import _stats, data
-from helpers._validate import (
-    as_float_array,
-    binary_array,
-    finite_scalar,
-    has_columns,
-    min_points,
-    one_of,
-    positive_int,
-    probability,
-    same_length,
-)
+from helpers._validate import (as_float_array, binary_array, finite_scalar, has_columns, min_points, one_of,
+                               positive_int, probability, same_length)
 from helpers._validate import seed as _seed
 
 __all__ = [

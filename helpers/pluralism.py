@@ -49,20 +49,8 @@ import pandas as pd
 from scipy import stats
 
 from helpers._stats import percentile_interval, wilson_interval
-from helpers._validate import (
-    MAX_COUNT,
-    as_float_array,
-    finite_scalar,
-    flag,
-    has_columns,
-    min_points,
-    nonnegative_weights,
-    one_of,
-    positive_int,
-    probability,
-    same_length,
-    sequence,
-)
+from helpers._validate import (MAX_COUNT, as_float_array, finite_scalar, flag, has_columns, min_points,
+                               nonnegative_weights, one_of, positive_int, probability, same_length, sequence)
 from helpers._validate import seed as _seed
 
 __all__ = [
