@@ -223,6 +223,22 @@ def seed(value: Any, name: str = "seed", *, allow_none: bool = False) -> int | N
     return int(value)
 
 
+def whole_numbers(values: Any, name: str, *, minimum: int = 1, maximum: float | None = 2.0**53,
+                  meaning: str = "") -> np.ndarray:
+    """Whole numbers ``>= minimum`` (ints or integer-valued floats) as a 1-d float array; ``meaning`` says what they
+    count. The default ``maximum``, 2**53, is the last integer a float holds exactly, so a later cast to int64 cannot
+    wrap around; ``maximum=None``: no upper bound (for formulas that take any size).
+    """
+    what = f" ({meaning})" if meaning else ""
+    arr = as_float_array(values, name)
+    bad = (arr < minimum) | (arr != np.round(arr))
+    if bad.any():
+        raise ValueError(f"{name} must hold whole numbers >= {minimum}{what}; found {arr[bad][0]:g}.")
+    if maximum is not None and (arr > maximum).any():
+        raise ValueError(f"{name} must hold whole numbers <= {maximum:.0f}{what}; found {arr.max():g}.")
+    return arr
+
+
 def nonnegative_weights(values: Any, name: str, *, require_positive: bool = True) -> np.ndarray:
     """Finite weights >= 0 as a 1-d float array; with ``require_positive``, not all zero."""
     w = as_float_array(values, name)

@@ -55,6 +55,7 @@ from helpers._validate import (
     positive_int,
     same_length,
     sequence,
+    whole_numbers,
 )
 from helpers._validate import seed as _seed
 
@@ -107,16 +108,8 @@ def _check_py_params(theta: float, discount: float) -> tuple[float, float]:
     return theta, discount
 
 
-def _whole_numbers(values: Any, name: str, *, minimum: int = 1, maximum: float | None = 2.0**53) -> np.ndarray:
-    """Whole numbers as floats; ``maximum`` (default 2**53, the last exactly representable integer) keeps a later
-    cast to int64 from wrapping around."""
-    arr = as_float_array(values, name)
-    if (arr < minimum).any() or (arr != np.round(arr)).any():
-        bad = arr[(arr < minimum) | (arr != np.round(arr))][0]
-        raise ValueError(f"{name} must be whole numbers >= {minimum}; found {bad:g}. Pass counts of items.")
-    if maximum is not None and (arr > maximum).any():
-        raise ValueError(f"{name} must be at most {maximum:.0f}; found {arr.max():g}. Pass counts of items.")
-    return arr
+def _whole_numbers(values: Any, name: str, *, maximum: float | None = 2.0**53) -> np.ndarray:
+    return whole_numbers(values, name, maximum=maximum, meaning="counts of items")
 
 
 def _observed_counts(counts: Any) -> np.ndarray:
