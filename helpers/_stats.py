@@ -4,12 +4,16 @@ Private to the package. Internal interface:
 
 ``CI_LEVEL``
     The default coverage of every reported interval (0.95).
+``OVERALL``
+    The group label of the aggregate, every group pooled, in the tables of results (``"overall"``).
 ``percentile_interval(draws, level=CI_LEVEL, *, axis=0, omit_nan=False, method="linear")``
     The equal-tailed percentile interval ``(low, high)`` of resampled values, along ``axis``.
 ``interval(draws, level=CI_LEVEL, *, omit_nan=False, method="linear")``
     The same for a 1-d array of draws, as two floats.
 ``interval_dict(draws, level=CI_LEVEL)``
     Column name to its ``(low, high)`` interval, for a frame of draws with one column per parameter.
+``wilson_interval(share, n, level=CI_LEVEL)``
+    The Wilson score interval ``(low, high)`` of a proportion, elementwise over arrays; ``n`` may be fractional.
 ``conf_int_frame(estimates, draws, alpha, *, refit, omit_nan=False, method="linear")``
     The tidy one-row-per-parameter table (``parameter``, ``estimate``, ``ci_low``, ``ci_high``) of intervals at
     coverage ``1 - alpha`` that the results' ``conf_int(alpha=...)`` return (the convention of statsmodels).
@@ -27,6 +31,9 @@ from helpers._validate import probability
 
 #: Coverage of the intervals reported in ``ci`` when no other level is asked for.
 CI_LEVEL = 0.95
+#: Group label of the aggregate (every group pooled) in result tables: the rows of helpers.experiments, the
+#: error rates of measurement.threshold_sensitivity, the aggregate law of disaggregate.fit_by_group.
+OVERALL = "overall"
 
 
 def percentile_interval(draws: Any, level: float = CI_LEVEL, *, axis: int | None = 0, omit_nan: bool = False,
@@ -55,6 +62,25 @@ def interval_dict(draws: pd.DataFrame, level: float = CI_LEVEL, *, omit_nan: boo
     """``{column: (low, high)}`` for a frame of bootstrap draws, one column per parameter."""
     lo, hi = percentile_interval(draws.to_numpy(), level, omit_nan=omit_nan, method=method)
     return {col: (float(a), float(b)) for col, a, b in zip(draws.columns, lo, hi)}
+
+
+def wilson_interval(share: Any, n: Any, level: float = CI_LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion ``share`` seen in ``n`` trials, elementwise (Wilson 1927).
+
+    With ``z`` the standard normal quantile at ``(1 + level) / 2``, the bounds are
+    ``(share + z**2/(2n) -/+ z * sqrt(share(1 - share)/n + z**2/(4n**2))) / (1 + z**2/n)``, clipped to ``[0, 1]``
+    (the exact bounds lie inside it; the clip removes rounding). ``n`` may be fractional, e.g. Kish's effective
+    sample size of weighted counts; ``n = 0`` gives NaN bounds. Hand-written rather than scipy's ``binomtest``,
+    which gives one interval per call and needs whole counts.
+    """
+    from scipy import stats  # imported here: most users of this module never need it
+
+    z = float(stats.norm.ppf((1 + level) / 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denom = 1 + z**2 / n
+        centre = (share + z**2 / (2 * n)) / denom
+        half = z / denom * np.sqrt(share * (1 - share) / n + z**2 / (4 * n**2))
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def conf_int_frame(estimates: Mapping[str, float], draws: pd.DataFrame | None, alpha: Any, *, refit: str,

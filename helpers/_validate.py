@@ -223,6 +223,22 @@ def seed(value: Any, name: str = "seed", *, allow_none: bool = False) -> int | N
     return int(value)
 
 
+def whole_numbers(values: Any, name: str, *, minimum: int = 1, maximum: float | None = 2.0**53,
+                  meaning: str = "") -> np.ndarray:
+    """Whole numbers ``>= minimum`` (ints or integer-valued floats) as a 1-d float array; ``meaning`` says what they
+    count. The default ``maximum``, 2**53, is the last integer a float holds exactly, so a later cast to int64 cannot
+    wrap around; ``maximum=None``: no upper bound (for formulas that take any size).
+    """
+    what = f" ({meaning})" if meaning else ""
+    arr = as_float_array(values, name)
+    bad = (arr < minimum) | (arr != np.round(arr))
+    if bad.any():
+        raise ValueError(f"{name} must hold whole numbers >= {minimum}{what}; found {arr[bad][0]:g}.")
+    if maximum is not None and (arr > maximum).any():
+        raise ValueError(f"{name} must hold whole numbers <= {maximum:.0f}{what}; found {arr.max():g}.")
+    return arr
+
+
 def nonnegative_weights(values: Any, name: str, *, require_positive: bool = True) -> np.ndarray:
     """Finite weights >= 0 as a 1-d float array; with ``require_positive``, not all zero."""
     w = as_float_array(values, name)
@@ -233,13 +249,28 @@ def nonnegative_weights(values: Any, name: str, *, require_positive: bool = True
     return w
 
 
-def binary_array(values: Any, name: str, *, meaning: str = "") -> np.ndarray:
-    """A 1-d array of 0/1 (``False``/``True`` accepted) as int64; ``meaning`` says what a 1 stands for."""
+def binary_array(values: Any, name: str, *, meaning: str = "", hint: str = "") -> np.ndarray:
+    """A 1-d array of 0/1 (``False``/``True`` accepted) as int64.
+
+    ``meaning`` says what a 1 stands for and ``hint`` how to derive such a column; both go into the message.
+    Text or categories are refused with the values found, not with the advice to convert them to numbers.
+    """
+    what = f": {meaning}" if meaning else ""
+    fix = f" {hint}" if hint else ""
+    raw = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values
+    try:
+        kind = np.asarray(raw).dtype.kind
+    except Exception:  # ragged input: let the float conversion report it
+        kind = "f"
+    if kind in "USO" and not isinstance(raw, (bool, np.bool_)):
+        found = np.asarray(raw, dtype=object).ravel()
+        if any(isinstance(v, (str, bytes)) for v in found):
+            shown = sorted({str(v) for v in found})[:5]
+            raise ValueError(f"{name} must be binary, 0/1 or False/True{what}; got values {shown}.{fix}")
     arr = as_float_array(values, name)
     bad = ~np.isin(arr, (0.0, 1.0))
     if bad.any():
-        what = f": {meaning}" if meaning else ""
-        raise ValueError(f"{name} must hold 0/1 (or False/True){what}; found {arr[bad][0]:g}.")
+        raise ValueError(f"{name} must be binary, 0/1 or False/True{what}; found {arr[bad][0]:g}.{fix}")
     return arr.astype(np.int64)
 
 

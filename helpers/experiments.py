@@ -145,8 +145,10 @@ from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardSca
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from helpers import data
-from helpers._validate import as_float_array, has_columns, min_points, one_of, positive_int, same_length
+from helpers import _stats, data
+from helpers._validate import (as_float_array, binary_array, finite_scalar, has_columns, min_points, one_of,
+                               positive_int, probability, same_length)
+from helpers._validate import seed as _seed
 
 __all__ = [
     "EXPERIMENTS",
@@ -177,8 +179,9 @@ PROB_CLIP = 1e-6
 METRICS = ("error", "balanced_error", "log_loss", "base_rate")
 #: Sampling frames for the training data.
 FRAMES = ("random", "convenience")
-#: Label of the whole-evaluation-set rows (both ``group_var`` and ``group``).
-OVERALL = "overall"
+#: Label of the whole-evaluation-set rows (both ``group_var`` and ``group``): ``"overall"``, the library's one label
+#: for the aggregate.
+OVERALL = _stats.OVERALL
 #: Key columns of a results table (one row per combination).
 KEYS = ("experiment", "model", "capacity", "train_size", "seed", "frame", "group_var", "group", "metric")
 #: Uncompressed CSVs larger than this are written as .csv.gz.
@@ -418,10 +421,8 @@ def frame_sample(
     size = positive_int(size, "size")
     if size > len(codes):
         raise ValueError(f"size {size} exceeds the pool of {len(codes)} rows; draw at most the whole pool.")
-    weight = float(as_float_array(majority_weight, "majority_weight")[0])
-    if weight <= 0:
-        raise ValueError(f"majority_weight must be > 0; got {weight:g}. Use 1 for a random frame.")
-    rng = np.random.default_rng(seed)
+    weight = finite_scalar(majority_weight, "majority_weight", low=0.0, low_open=True, example=1.0)  # 1: random
+    rng = np.random.default_rng(_seed(seed))
     if frame == "random":
         return rng.permutation(len(codes))[:size]
     majority = np.bincount(codes).argmax()
@@ -485,7 +486,7 @@ def group_metrics(
     >>> m.query("group == 'b' and metric == 'error'")["value"].item()
     0.5
     """
-    y = _binary(pd.Series(np.asarray(y_true)), "y_true")
+    y = binary_array(y_true, "y_true", hint=_DERIVE)
     p = as_float_array(proba, "proba")
     same_length(y_true=y, proba=p, **({} if groups is None else {"groups": groups}))
     if ((p < 0) | (p > 1)).any():
@@ -553,15 +554,8 @@ class _Setup:
     levels: tuple[tuple[str, ...], ...]
 
 
-def _binary(col: pd.Series, name: str) -> np.ndarray:
-    values = set(pd.unique(col).tolist())
-    if not values <= {0, 1}:
-        shown = sorted(map(str, values))[:5]
-        raise ValueError(
-            f"{name} must be binary (bool or 0/1); got values {shown}. Derive it first, "
-            f"e.g. df['y'] = df['wage'] > df['wage'].median()."
-        )
-    return col.to_numpy().astype(np.int64)
+#: How to make a binary target, for the messages that refuse one.
+_DERIVE = "Derive it first, e.g. df['y'] = df['wage'] > df['wage'].median()."
 
 
 def _as_names(value: str | Sequence[str], name: str) -> tuple[str, ...]:
@@ -579,11 +573,10 @@ def _setup(df: pd.DataFrame, target: str, features: tuple[str, ...], groups: tup
     n_missing = int(df[cols].isna().any(axis=1).sum())
     if n_missing:
         raise ValueError(f"{n_missing} row(s) have a missing value in {cols}; drop or impute them first.")
-    y = _binary(df[target], f"target {target!r}")
+    y = binary_array(df[target], f"target {target!r}", hint=_DERIVE)
     if len(np.unique(y)) < 2:
         raise ValueError(f"target {target!r} has a single class; a classifier needs both.")
-    if not 0 < eval_fraction < 1:
-        raise ValueError(f"eval_fraction must be strictly between 0 and 1; got {eval_fraction!r}.")
+    eval_fraction = probability(eval_fraction, "eval_fraction", strict=True, example=0.3)
     cats = [c for c in features if not pd.api.types.is_numeric_dtype(df[c])]
     encoder = ColumnTransformer(
         [("cat", OneHotEncoder(drop="if_binary", sparse_output=False), cats)], remainder="passthrough"
@@ -597,7 +590,7 @@ def _setup(df: pd.DataFrame, target: str, features: tuple[str, ...], groups: tup
         levels.append(tuple(map(str, lev)))
     codes_arr = np.column_stack(codes).astype(np.int64)
     strata = pd.DataFrame(codes_arr).groupby(list(range(len(groups)))).ngroup().to_numpy()
-    mask = _eval_mask(strata, eval_fraction, seed)
+    mask = _eval_mask(strata, eval_fraction, _seed(seed))
     for g, c, lev in zip(groups, codes_arr.T, levels):
         n_eval = np.bincount(c[mask], minlength=len(lev))
         if (n_eval == 0).any():

@@ -48,6 +48,7 @@ from helpers._validate import (
     one_of,
     positive_int,
     same_length,
+    whole_numbers,
 )
 from helpers._validate import seed as _seed
 
@@ -65,18 +66,10 @@ _BLOCK = 2_000_000
 # --------------------------------------------------------------------------- checks
 
 
-def _integer_values(values: Any, name: str, *, maximum: float = 10**7) -> np.ndarray:
-    """Integers in [1, maximum], given as ints or integer-valued floats.
-
-    The default cap is for simulations, which draw ``n`` candidates per trial; a formula can allow up to 2**53.
-    """
-    arr = as_float_array(values, name)
-    if (arr != np.round(arr)).any() or (arr < 1).any():
-        bad = arr[(arr != np.round(arr)) | (arr < 1)][0]
-        raise ValueError(f"{name} must hold whole numbers >= 1 (numbers of candidates); found {bad:g}.")
-    if (arr > maximum).any():
-        raise ValueError(f"{name} must hold numbers of candidates <= {maximum:.0f}; found {arr.max():g}.")
-    return arr.astype(np.int64)
+def _integer_values(values: Any, name: str, *, maximum: float = MAX_COUNT) -> np.ndarray:
+    """Numbers of candidates in [1, maximum] as int64. The default cap is for simulations, which draw ``n``
+    candidates per trial; a formula can allow up to 2**53."""
+    return whole_numbers(values, name, maximum=maximum, meaning="numbers of candidates").astype(np.int64)
 
 
 def _n_grid(n_values: Any) -> np.ndarray:

@@ -28,9 +28,11 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from helpers._stats import interval
 from helpers._validate import (
     MAX_COUNT,
     as_float_array,
+    binary_array,
     finite_scalar,
     has_columns,
     one_of,
@@ -121,13 +123,6 @@ def _design_matrix(data: pd.DataFrame, features: list[str], train: np.ndarray) -
             blocks.append(dummies.to_numpy())
             origin.extend([name] * dummies.shape[1])
     return np.hstack(blocks), origin
-
-
-def _binary_target(values: pd.Series, name: str) -> np.ndarray:
-    y = as_float_array(values.to_numpy(dtype=float, na_value=np.nan), f"target column {name!r}")
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError(f"target column {name!r} must be binary (0/1 or False/True); recode it first.")
-    return y.astype(int)
 
 
 def _split(codes: np.ndarray, test_size: float, rng: np.random.Generator) -> np.ndarray:
@@ -226,11 +221,11 @@ def local_vs_pooled(
     data = df.dropna(subset=[target, *feats, *cols]).reset_index(drop=True)
     if data.empty:
         raise ValueError("No row has the target, every feature and every group column filled in.")
-    y = _binary_target(data[target], target)
+    y = binary_array(data[target], f"target column {target!r}", hint="Recode it first.")
     keys = data[cols].astype(str).agg(" | ".join, axis=1) if len(cols) > 1 else data[cols[0]].astype(str)
     codes, labels = pd.factorize(keys, sort=True)
     rng = np.random.default_rng(seed)
-    test = _split(codes, float(test_size), rng)
+    test = _split(codes, test_size, rng)
     build = make_model or _default_model
     x_all, origin = _design_matrix(data, feats, ~test)
     local_cols = np.array([o not in cols for o in origin])
@@ -268,10 +263,10 @@ def local_vs_pooled(
                 p = fit(sub, local_cols).predict_proba(x_test[:, local_cols])[:, 1]
                 curve.append({**ident, "n_train": n, "seed": s, "error": float(np.mean((p >= 0.5) != y_test))})
         curve.append({**ident, "n_train": int(train_rows.size), "seed": 0, "error": float(wrong_loc.mean())})
+        gain_low, gain_high = interval(boot)
         groups.append({**ident, "n_train": int(train_rows.size), "n_test": int(test_rows.size),
                        "error_pooled": float(wrong_pool.mean()), "error_local": float(wrong_loc.mean()),
-                       "gain": float(diff.mean()), "gain_low": float(np.quantile(boot, 0.025)),
-                       "gain_high": float(np.quantile(boot, 0.975))})
+                       "gain": float(diff.mean()), "gain_low": gain_low, "gain_high": gain_high})
     groups_df = pd.DataFrame(groups)
     curve_df = pd.DataFrame(curve)
     mean_curve = curve_df.groupby([*cols, "n_train"], as_index=False, sort=True)["error"].mean()
@@ -330,7 +325,7 @@ def score_designs(
     has_columns(predictions, ["design", "y", "p", *cols], what="predictions")
     one_of(metric, METRICS, "metric")
     threshold = probability(threshold, "threshold", strict=True, example=0.5)
-    y = _binary_target(predictions["y"], "y")
+    y = binary_array(predictions["y"], "target column 'y'", hint="Recode it first.")
     p = np.clip(as_float_array(predictions["p"].to_numpy(dtype=float), "p"), _EPS, 1 - _EPS)
     frame = predictions[cols + ["design"]].copy()
     hat = p >= threshold

@@ -45,7 +45,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from helpers._stats import conf_int_frame, interval
+from helpers._stats import OVERALL, conf_int_frame, interval, wilson_interval
 from helpers._validate import (
     MAX_COUNT,
     as_float_array,
@@ -1210,16 +1210,6 @@ def rank_agreement(
 # --------------------------------------------------------------------------- definitions of the outcome
 
 
-def _wilson(k: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval, vectorised (scipy's binomtest gives one interval per call)."""
-    z = stats.norm.ppf((1 + confidence) / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = k / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
-
-
 def _design_matrix(df: pd.DataFrame, features: list[str]) -> np.ndarray:
     """Numeric features as they are, categorical ones as 0/1 indicators (first level dropped)."""
     categorical = [c for c in features if not pd.api.types.is_numeric_dtype(df[c])]
@@ -1228,17 +1218,17 @@ def _design_matrix(df: pd.DataFrame, features: list[str]) -> np.ndarray:
 
 
 def _error_rates(y: np.ndarray, pred: np.ndarray, labels: np.ndarray, confidence: float) -> pd.DataFrame:
-    """Confusion-matrix rates per label of ``labels`` (plus "overall"), from one vectorised bincount."""
+    """Confusion-matrix rates per label of ``labels`` (plus ``OVERALL``), from one vectorised bincount."""
     names, codes = np.unique(labels, return_inverse=True)
-    names = np.append(names.astype(str), "overall")
+    names = np.append(names.astype(str), OVERALL)
     cells = np.bincount(codes * 4 + y * 2 + pred, minlength=4 * (len(names) - 1)).reshape(-1, 4)
     cells = np.vstack([cells, cells.sum(axis=0)]).astype(float)
     tn, fp, fn, tp = cells.T
     n, pos, neg = cells.sum(axis=1), fn + tp, tn + fp
     with np.errstate(divide="ignore", invalid="ignore"):
         fnr, fpr = fn / pos, fp / neg
-    err_lo, err_hi = _wilson(fp + fn, n, confidence)
-    fnr_lo, fnr_hi = _wilson(fn, pos, confidence)
+    err_lo, err_hi = wilson_interval((fp + fn) / n, n, confidence)
+    fnr_lo, fnr_hi = wilson_interval(fnr, pos, confidence)
     return pd.DataFrame({
         "group": names, "n": n.astype(int), "n_positive": pos.astype(int), "base_rate": pos / n,
         "predicted_rate": (tp + fp) / n, "error_rate": (fp + fn) / n, "error_low": err_lo, "error_high": err_hi,

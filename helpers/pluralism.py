@@ -48,7 +48,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers._validate import MAX_COUNT, as_float_array, flag, has_columns, min_points, one_of, positive_int, same_length, sequence
+from helpers._stats import percentile_interval, wilson_interval
+from helpers._validate import (MAX_COUNT, as_float_array, finite_scalar, flag, has_columns, min_points,
+                               nonnegative_weights, one_of, positive_int, probability, same_length, sequence)
+from helpers._validate import seed as _seed
 
 __all__ = [
     "AggregateResult",
@@ -73,7 +76,6 @@ __all__ = [
 RULES = ("plurality", "borda", "mean", "maximin", "simpson_kramer", "kemeny")
 #: Largest number of candidates for the brute-force Kemeny search (8! = 40,320 orders).
 MAX_KEMENY_CANDIDATES = 8
-_Z95 = float(stats.norm.ppf(0.975))
 # Identical distributions pooled from different counts can differ in the last bit.
 _TOL = 1e-12
 
@@ -126,13 +128,6 @@ def _default_options(values: pd.Series, options: Sequence[Any] | None) -> list[A
         ) from None
 
 
-def _weights(values: pd.Series, name: str) -> np.ndarray:
-    w = as_float_array(values.to_numpy(), f"weight column {name!r}")
-    if (w < 0).any():
-        raise ValueError(f"weight column {name!r} has {int((w < 0).sum())} negative value(s); weights must be >= 0.")
-    return w
-
-
 def _counts(
     df: pd.DataFrame,
     item: str,
@@ -158,7 +153,10 @@ def _counts(
     if (codes < 0).any():
         unknown = sorted(map(repr, set(answers[answered][codes < 0])))[:5]
         raise ValueError(f"{item!r} has answers not among options {opts}: {', '.join(unknown)}; add them to options.")
-    w = _weights(df.loc[labelled, weight][answered], weight) if weight is not None else np.ones(codes.size)
+    w = np.ones(codes.size)
+    if weight is not None:
+        w = nonnegative_weights(df.loc[labelled, weight][answered].to_numpy(), f"weight column {weight!r}",
+                                require_positive=False)
     n_groups, n_opts = len(labels), len(opts)
     flat = gid[answered] * n_opts + codes
     size = n_groups * n_opts
@@ -179,14 +177,6 @@ def _counts(
         sum_w2=np.bincount(gid[answered], weights=w**2, minlength=n_groups),
         n_missing=np.bincount(gid[~answered], minlength=n_groups),
     )
-
-
-def _wilson(share: np.ndarray, n: np.ndarray, z: float = _Z95) -> tuple[np.ndarray, np.ndarray]:
-    # Hand-written (3 lines): vectorised over every cell and valid for a fractional (Kish) n.
-    denom = 1 + z**2 / n
-    centre = (share + z**2 / (2 * n)) / denom
-    half = z / denom * np.sqrt(share * (1 - share) / n + z**2 / (4 * n**2))
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def _label_frame(labels: pd.Index, repeat: int = 1) -> pd.DataFrame:
@@ -254,7 +244,7 @@ def group_distributions(
     total = counts.weighted.sum(axis=1)
     n_eff = total**2 / counts.sum_w2
     share = counts.shares
-    low, high = _wilson(share, n_eff[:, None])
+    low, high = wilson_interval(share, n_eff[:, None])
     out = _label_frame(counts.labels, n_opts)
     out["option"] = pd.Categorical(np.tile(np.asarray(counts.options, dtype=object), n_groups),
                                    categories=counts.options, ordered=True)
@@ -611,11 +601,9 @@ def coverage_curve(
     >>> curve["added"].tolist()
     ['a', 'b', 'c']
     """
-    thr = float(as_float_array(threshold, "threshold")[0])
-    if not 0 <= thr <= 1:
-        raise ValueError(f"threshold must be in [0, 1] (a representativeness); got {thr:g}.")
+    thr = probability(threshold, "threshold", example=0.9)  # a representativeness
     n_perm = positive_int(n_perm, "n_perm", maximum=MAX_COUNT)
-    seed = positive_int(seed, "seed", minimum=0)
+    seed = _seed(seed)
     counts = _counts(df, item, group, weight, options)
     min_points(len(counts.options), 2, "representativeness (a distance between ordered options)")
     ref = _reference_shares(reference, counts)
@@ -625,7 +613,7 @@ def coverage_curve(
     chunk = max(1, int(4e6 // (n_k * n_k * len(counts.options))))
     parts = [_coverage_block(perms[i : i + chunk], counts, ref, thr) for i in range(0, len(perms), chunk)]
     share, mean_rep, min_rep = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
-    low, high = np.percentile(share, [2.5, 97.5], axis=0)
+    low, high = percentile_interval(share)
     fixed = not (isinstance(order, str) and order == "random")
     return pd.DataFrame(
         {
@@ -804,10 +792,8 @@ def representativeness_null(
     ([0.5, 0.5], [0.01, 0.01])
     """
     n_perm = positive_int(n_perm, "n_perm", maximum=MAX_COUNT)
-    seed = positive_int(seed, "seed", minimum=0)
-    q = float(as_float_array(quantile, "quantile")[0])
-    if not 0 < q <= 0.5:
-        raise ValueError(f"quantile must be in (0, 0.5] (a lower quantile); got {q:g}.")
+    seed = _seed(seed)
+    q = finite_scalar(quantile, "quantile", low=0.0, high=0.5, low_open=True, example=0.05)  # a lower quantile
     counts = _counts(df, item, group, None, options)
     min_points(len(counts.options), 2, "representativeness (a distance between ordered options)")
     ref_cdf = np.cumsum(counts.unweighted.sum(axis=0) / counts.unweighted.sum())  # shuffles keep the pooled mix
@@ -881,11 +867,9 @@ def coverage_null(
     >>> coverage_null(df, item="x", group="g", threshold=0.8)["share_represented"].tolist()
     [1.0, 1.0]
     """
-    thr = float(as_float_array(threshold, "threshold")[0])
-    if not 0 <= thr <= 1:
-        raise ValueError(f"threshold must be in [0, 1] (a representativeness); got {thr:g}.")
+    thr = probability(threshold, "threshold", example=0.9)  # a representativeness
     n_perm = positive_int(n_perm, "n_perm", maximum=MAX_COUNT)
-    seed = positive_int(seed, "seed", minimum=0)
+    seed = _seed(seed)
     counts = _counts(df, item, group, None, options)
     min_points(len(counts.options), 2, "representativeness (a distance between ordered options)")
     perms = _group_order(order, counts, n_perm, seed)
@@ -895,7 +879,7 @@ def coverage_null(
         for i, s in enumerate(shuffled)
     ]
     share, mean_rep, min_rep = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
-    low, high = np.percentile(share, [2.5, 97.5], axis=0)
+    low, high = percentile_interval(share)
     return pd.DataFrame(
         {
             "k": np.arange(1, perms.shape[1] + 1),
@@ -1432,15 +1416,15 @@ def disagreement_curve(
     i, j = np.triu_indices(len(prof.candidates), k=1)
     signs = np.sign(prof.order[:, j] - prof.order[:, i])  # (groups, candidate pairs)
     n_groups = len(prof.voters)
-    n_perm, seed = positive_int(n_perm, "n_perm", maximum=MAX_COUNT), positive_int(seed, "seed", minimum=0)  # checked
+    n_perm, seed = positive_int(n_perm, "n_perm", maximum=MAX_COUNT), _seed(seed)  # checked
     fixed = not (isinstance(order, str) and order == "random")
     if isinstance(order, str):
         one_of(order, ["given", "random"], "order")
         if order == "given":
             perms = np.arange(n_groups)[None, :]
         else:
-            rng = np.random.default_rng(positive_int(seed, "seed", minimum=0))
-            perms = np.argsort(rng.random((positive_int(n_perm, "n_perm"), n_groups)), axis=1)
+            rng = np.random.default_rng(seed)
+            perms = np.argsort(rng.random((n_perm, n_groups)), axis=1)
     else:
         pos = prof.voters.get_indexer(sequence(order, "order", example="['x', 'y']", hashable=True))
         if (pos < 0).any() or len(set(pos)) != len(pos):
@@ -1454,7 +1438,7 @@ def disagreement_curve(
     tau = res.tau.to_numpy()[perms[:, :, None], perms[:, None, :]]
     k = np.arange(2, perms.shape[1] + 1)
     mean_tau = np.tril(tau, -1).sum(axis=2).cumsum(axis=1)[:, 1:] / (k * (k - 1) / 2)
-    low, high = np.percentile(share, [2.5, 97.5], axis=0)
+    low, high = percentile_interval(share)
     return pd.DataFrame({
         "k": k, "share_contested": share.mean(axis=0), "low": low, "high": high,
         "mean_tau": mean_tau.mean(axis=0),

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
+from helpers._stats import interval, percentile_interval
 from helpers._validate import (
     MAX_COUNT,
     as_float_array,
@@ -54,6 +55,7 @@ from helpers._validate import (
     positive_int,
     same_length,
     sequence,
+    whole_numbers,
 )
 from helpers._validate import seed as _seed
 
@@ -106,16 +108,8 @@ def _check_py_params(theta: float, discount: float) -> tuple[float, float]:
     return theta, discount
 
 
-def _whole_numbers(values: Any, name: str, *, minimum: int = 1, maximum: float | None = 2.0**53) -> np.ndarray:
-    """Whole numbers as floats; ``maximum`` (default 2**53, the last exactly representable integer) keeps a later
-    cast to int64 from wrapping around."""
-    arr = as_float_array(values, name)
-    if (arr < minimum).any() or (arr != np.round(arr)).any():
-        bad = arr[(arr < minimum) | (arr != np.round(arr))][0]
-        raise ValueError(f"{name} must be whole numbers >= {minimum}; found {bad:g}. Pass counts of items.")
-    if maximum is not None and (arr > maximum).any():
-        raise ValueError(f"{name} must be at most {maximum:.0f}; found {arr.max():g}. Pass counts of items.")
-    return arr
+def _whole_numbers(values: Any, name: str, *, maximum: float | None = 2.0**53) -> np.ndarray:
+    return whole_numbers(values, name, maximum=maximum, meaning="counts of items")
 
 
 def _observed_counts(counts: Any) -> np.ndarray:
@@ -396,7 +390,7 @@ def accumulation_curve(labels: Any, *, sizes: Any, n_perm: int = 20, seed: int =
     rng = np.random.default_rng(_seed(seed))
     # One vectorised pass per ordering; orderings are few (tens).
     counts = np.stack([_running_distinct(codes[rng.permutation(n_items)])[sizes - 1] for _ in range(n_perm)])
-    low, high = np.percentile(counts, [2.5, 97.5], axis=0)
+    low, high = percentile_interval(counts)
     return pd.DataFrame(
         {"size": sizes, "mean": counts.mean(axis=0), "low": low, "high": high, "n_perm": n_perm}
     )
@@ -1244,7 +1238,7 @@ def compare_on_mixes(
         exp_b = float(counts @ (probs[:, 1] + probs[:, 3])) / size
         row = {"mix": i, "size": size, "acc_a": exp_a, "acc_b": exp_b, "diff": exp_a - exp_b}
         for name, values in (("acc_a", acc_a), ("acc_b", acc_b), ("diff", acc_a - acc_b)):
-            row[f"{name}_low"], row[f"{name}_high"] = np.percentile(values, [2.5, 97.5])
+            row[f"{name}_low"], row[f"{name}_high"] = interval(values)
         row["p_a_better"] = float(np.mean(acc_a > acc_b))
         row["p_b_better"] = float(np.mean(acc_b > acc_a))
         row.update({f"share_{g}": float(k / size) for g, k in zip(levels, counts)})

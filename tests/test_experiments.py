@@ -209,6 +209,21 @@ def test_frame_samples_are_nested_and_exhaust_the_pool() -> None:
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("bad", [1.5, -1, True])
+def test_frame_sample_and_split_seeds_are_checked_with_the_librarys_error(bad) -> None:
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        frame_sample(np.repeat(["a", "b"], 5), 3, seed=bad)
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        _curve(_toy(), seed=bad)
+
+
+def test_a_text_target_names_its_values_and_how_to_derive_one() -> None:
+    with pytest.raises(ValueError, match=r"target 'c' must be binary.*\['u', 'v'\]\. Derive it first"):
+        _curve(_toy(), target="c", features=["x"])
+    with pytest.raises(ValueError, match="y_true must be binary"):
+        group_metrics([0, 2], [0.1, 0.2])
+
+
 def _toy(n: int = 200) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     return pd.DataFrame({"x": rng.normal(size=n), "c": rng.choice(["u", "v"], n), "y": rng.random(n) < 0.5,

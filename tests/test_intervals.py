@@ -1,9 +1,11 @@
-"""One interval convention: ``conf_int(alpha=...)`` on every result with a ``ci``, from the stored draws.
+"""One interval convention: ``conf_int(alpha=...)`` on every result with a ``ci``, from the stored draws; one
+Wilson interval for proportions.
 
 Truths that do not come from the code: ``1 - 0.05`` is the float ``0.95`` (so ``alpha=0.05`` must reproduce
 ``ci`` exactly), the percentiles of the stored draws computed here with numpy's quantile, the nesting of
 intervals of growing coverage, and the coverage of the true exponent over repeated simulations at the nominal
-level asked for.
+level asked for. For the Wilson interval: the closed form of Wilson (1927) written out here, the roots of the
+quadratic it solves, scipy's ``binomtest(...).proportion_ci(method="wilson")`` and textbook values.
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import math
 import pkgutil
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import helpers
-from helpers import goodhart, measurement
+from helpers import goodhart, measurement, pluralism
+from helpers._stats import wilson_interval
 from helpers.design import chinchilla_design
 from helpers.disaggregate import OVERALL, fit_by_group
 from helpers.scaling import ChinchillaFit, PowerLawFit, fit_chinchilla, fit_power_law, power_law
@@ -229,3 +234,61 @@ def test_degenerate_resamples_are_left_out_of_the_kept_draws_and_the_interval():
     row = res.conf_int(0.1).iloc[0]
     assert (row["ci_low"], row["ci_high"]) == res.ci
     np.testing.assert_allclose([row["ci_low"], row["ci_high"]], np.quantile(kept, [0.05, 0.95]), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- the Wilson interval
+
+
+def _wilson_closed_form(k: int, n: float, level: float = 0.95) -> tuple[float, float]:
+    """Wilson (1927): (p + z^2/2n -/+ z sqrt(p(1 - p)/n + z^2/4n^2)) / (1 + z^2/n), p = k/n, z the normal quantile."""
+    z = stats.norm.ppf((1 + level) / 2)
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize("level", [0.95, 0.9, 0.5])
+@pytest.mark.parametrize("k, n", [(81, 263), (15, 148), (0, 20), (1, 29), (0, 10), (2, 10), (10, 10)])
+def test_wilson_interval_is_the_closed_form_and_scipys(k, n, level):
+    low, high = wilson_interval(np.array([k / n]), np.array([float(n)]), level)
+    assert (low[0], high[0]) == pytest.approx(_wilson_closed_form(k, n, level), abs=1e-12)
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")  # scipy's own
+    assert (low[0], high[0]) == pytest.approx((ci.low, ci.high), abs=1e-12)
+
+
+def test_wilson_interval_gives_the_textbook_values():
+    # Newcombe (1998, Stat. Med. 17:857-872), Table I, the score method: 81/263 -> 0.2553-0.3662; the closed form and
+    # scipy above reproduce it. For 0/n the interval is [0, z^2 / (n + z^2)]: for 0/10 at 95%, 3.8415 / 13.8415.
+    bounds = wilson_interval(np.array([81 / 263, 0.0]), np.array([263.0, 10.0]))
+    assert np.round(bounds, 4).tolist() == [[0.2553, 0.0], [0.3662, 0.2775]]
+    z2 = stats.norm.ppf(0.975) ** 2
+    assert bounds[1][1] == pytest.approx(z2 / (10 + z2), abs=1e-12)
+
+
+def test_wilson_interval_takes_a_fractional_n_and_gives_nan_without_trials():
+    # A Kish effective n of 64/22 for a weighted share of 3/8: the bounds are the roots in p of
+    # (phat - p)^2 = z^2 p (1 - p) / n.
+    n, p, z = 64 / 22, 3 / 8, stats.norm.ppf(0.975)
+    roots = np.sort(np.roots([1 + z**2 / n, -(2 * p + z**2 / n), p**2]).real)
+    low, high = wilson_interval(np.array([p, np.nan]), np.array([n, 0.0]))
+    assert (low[0], high[0]) == pytest.approx(tuple(roots), abs=1e-12)
+    assert np.isnan(low[1]) and np.isnan(high[1])
+
+
+def test_both_public_users_of_the_wilson_interval_delegate_to_it():
+    rng = np.random.default_rng(3)
+    survey = pd.DataFrame({"g": rng.choice(["a", "b"], 300), "x": rng.integers(0, 3, 300), "w": rng.random(300)})
+    dist = pluralism.group_distributions(survey, item="x", group="g", weight="w")
+    low, high = wilson_interval(dist["share"].to_numpy(), dist["n_eff"].to_numpy())
+    assert np.array_equal(dist["low"], low) and np.array_equal(dist["high"], high)
+
+    x = rng.normal(size=600)
+    df = pd.DataFrame({"x": x, "y": 2 * x + rng.normal(size=600), "g": rng.choice(["u", "v"], 600)})
+    out = measurement.threshold_sensitivity(df, outcome="y", quantiles=[0.5, 0.9], features=["x"], group="g",
+                                            confidence=0.9)
+    err = wilson_interval(out["error_rate"].to_numpy(), out["n"].to_numpy(float), 0.9)
+    fnr = wilson_interval(out["fnr"].to_numpy(), out["n_positive"].to_numpy(float), 0.9)
+    assert np.array_equal(out["error_low"], err[0]) and np.array_equal(out["error_high"], err[1])
+    assert np.array_equal(out["fnr_low"], fnr[0], equal_nan=True)
+    assert np.array_equal(out["fnr_high"], fnr[1], equal_nan=True)

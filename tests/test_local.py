@@ -57,6 +57,29 @@ def test_local_vs_pooled_rejects_bad_input():
         local_vs_pooled(df, target="y", features=["g"], group="g")
 
 
+@pytest.mark.parametrize("bad", [1.5, -1, True, "0"])
+def test_seeds_are_checked_with_the_librarys_error(bad):
+    """A float, negative, boolean or text seed raises the library's ValueError, not numpy's TypeError."""
+    df, labels = _opposite_communities(n=50), np.array(["a"] * 5 + ["b"] * 5)
+    calls = [lambda: local_vs_pooled(df, target="y", features=["x"], group="g", seed=bad),
+             lambda: draw_evaluation_set(labels, 2, seed=bad),
+             lambda: evaluation_study(np.zeros(10), labels, n=2, designs={"r": {"allocation": "random"}}, seed=bad)]
+    for call in calls:
+        with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+            call()
+
+
+def test_scalar_options_and_targets_get_the_librarys_checks():
+    df = _opposite_communities(n=50)
+    with pytest.raises(ValueError, match="test_size must be a single real number"):
+        local_vs_pooled(df, target="y", features=["x"], group="g", test_size="0.3")
+    with pytest.raises(ValueError, match=r"must be binary, 0/1 or False/True; got values \['u', 'v'\]"):
+        local_vs_pooled(df.assign(y=np.where(df["y"] == 1, "u", "v")), target="y", features=["x"], group="g")
+    pred = pd.DataFrame({"g": ["c", "c"], "design": ["a", "a"], "y": [0, 1], "p": [0.2, 0.7]})
+    with pytest.raises(ValueError, match="threshold must be a single real number"):
+        score_designs(pred, group="g", threshold=True)
+
+
 def test_score_designs_hand_values_and_log_loss_matches_sklearn():
     y = np.array([1, 1, 0, 0, 1, 0])
     p_a = np.array([0.9, 0.4, 0.2, 0.6, 0.7, 0.1])

@@ -746,16 +746,6 @@ def test_threshold_sensitivity_separable_label_has_no_errors_and_wilson_bounds()
     assert out["error_high"].to_numpy() == pytest.approx((z2 / (out["n"] + z2)).to_numpy(), rel=1e-8)
 
 
-def test_threshold_sensitivity_wilson_interval_matches_a_hand_computation():
-    low, high = m._wilson(np.array([2.0]), np.array([10.0]), 0.95)
-    # Wilson (1927) for 2/10 at z = 1.96: centre (0.2 + 0.19208) / 1.38416, half 1.96 sqrt(0.016 + 0.009604) / 1.38416.
-    z = 1.959963985
-    centre = (0.2 + z**2 / 20) / (1 + z**2 / 10)
-    half = z * math.sqrt(0.2 * 0.8 / 10 + z**2 / 400) / (1 + z**2 / 10)
-    assert (low[0], high[0]) == pytest.approx((centre - half, centre + half), abs=1e-9)
-    assert (low[0], high[0]) == pytest.approx((0.0567, 0.5098), abs=1e-4)  # the usual textbook value
-
-
 def test_threshold_sensitivity_same_seed_same_numbers_and_seed_matters():
     df = sensitivity_frame(np.random.default_rng(6))
     kw = {"outcome": "y", "quantiles": [0.6], "features": ["x"], "group": "g"}
