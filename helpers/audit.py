@@ -44,6 +44,7 @@ import pandas as pd
 
 from helpers import __version__, plots
 from helpers._solver import EXPONENT_RANGE
+from helpers._validate import seed as valid_seed
 from helpers._validate import one_of, positive_int
 from helpers.disaggregate import (
     OVERALL,
@@ -478,7 +479,7 @@ def audit(
         raise ValueError("The results table has no rows; pass one row per measured point.")
     _check_numeric(df, roles)
     n_boot = positive_int(n_boot, "n_boot", minimum=0)
-    seed = positive_int(seed, "seed", minimum=0)
+    seed = valid_seed(seed)
     try:
         tolerance = float(tolerance)
     except (TypeError, ValueError):

@@ -324,8 +324,9 @@ def _source_path(spec: DatasetSpec) -> Path:
     return DATA_DIR / spec.source
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as hex (what the datasheets and result sidecars record)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def checksum_matches(path: Path, expected: str) -> bool:
@@ -369,7 +370,7 @@ def _load_checked(name: str, path: str, verify: bool, stamp: tuple[int, int]) ->
     src = Path(path)
     if verify and spec.sha256:
         if not checksum_matches(src, spec.sha256):
-            digest = _sha256(src)
+            digest = file_sha256(src)
             raise ValueError(
                 f"Dataset {name!r}: checksum mismatch for {src} (got {digest[:12]}…, expected "
                 f"{spec.sha256[:12]}…). The file is corrupted or was changed upstream; restore it "

@@ -28,7 +28,7 @@ import pandas as pd
 
 from helpers import _batchfit, _solver
 from helpers._solver import fit_power_curves
-from helpers._stats import conf_int_frame, percentile_interval
+from helpers._stats import OVERALL, conf_int_frame, percentile_interval
 from helpers._validate import (
     MAX_COUNT,
     as_float_array,
@@ -48,8 +48,6 @@ from helpers.scaling import (
     fit_chinchilla,
 )
 
-#: Label of the aggregate in every table this module returns.
-OVERALL = "overall"
 #: Above this many (order, k, community) combinations :func:`third_axis` keeps only ``k = 1`` and the full
 #: population in its ``membership`` table.
 MEMBERSHIP_ROWS = 200_000
@@ -305,7 +303,7 @@ def _fit_options(irreducible: Any, loss: Any, huber_delta: Any, n_boot: Any, see
     if huber_delta <= 0:
         raise ValueError(f"huber_delta must be > 0 (the Huber threshold on log residuals); got {huber_delta!r}.")
     n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
-    seed = positive_int(seed, "seed", minimum=0)
+    seed = valid_seed(seed)
     progress = None if progress is None else flag(progress, "progress")
     return irreducible, str(loss), huber_delta, n_boot, seed, progress
 

@@ -121,7 +121,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -831,10 +830,6 @@ def run_experiment(
 # ---------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _cache_paths(name: str, directory: Path, *, quick: bool = False) -> Path:
     return Path(directory) / f"{name}{'_quick' if quick else ''}.json"
 
@@ -996,11 +991,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     csv = args.out / (f"{stem}.csv.gz" if len(text) > GZIP_ABOVE_BYTES else f"{stem}.csv")
     res.to_csv(csv, index=False, **({"compression": {"method": "gzip", "mtime": 0}} if csv.suffix == ".gz" else {}))
     meta = {
-        "experiment": args.name, "file": csv.name, "file_sha256": _sha256(csv), "rows": len(res),
+        "experiment": args.name, "file": csv.name, "file_sha256": data.file_sha256(csv), "rows": len(res),
         "columns": list(res.columns),
         "command": shlex.join(["python", "-m", "helpers.experiments", *raw_args]),
         "dataset": spec.dataset, "data_source": data.REGISTRY[spec.dataset].source,
-        "data_sha256": _sha256(data.source_path(spec.dataset)),
+        "data_sha256": data.file_sha256(data.source_path(spec.dataset)),
         "versions": {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
                      "scikit-learn": sklearn.__version__, "joblib": joblib.__version__},
         "grid": spec.grid(live=args.quick), "n_jobs": args.n_jobs, "cpu_count": os.cpu_count(),
