@@ -1050,6 +1050,29 @@ def seed_noise(runs: pd.DataFrame) -> pd.DataFrame:
                          "df": pooled["df"].to_numpy().astype(int)})
 
 
+def seed_variance_ratio(runs: pd.DataFrame, size: str) -> float:
+    """How much more one model size varies between seeds than the average size: a check of :func:`seed_noise`.
+
+    The mean, over languages and temperatures, of the seed variance of log loss at ``size``, divided by the same
+    mean over every size (final checkpoint, multilingual runs). 1 is what the pooling assumes; a ratio above 1
+    says the intervals at that size are too narrow, and inflating the pooled variances by it is a sensitivity
+    check.
+
+    Examples
+    --------
+    >>> from helpers.lm import load_runs, losses, seed_variance_ratio
+    >>> seed_variance_ratio(losses(load_runs()), "xl") > 0
+    True
+    """
+    r = _multilingual(runs)
+    r = r[r["tokens"] == r["tokens"].max()]
+    if size not in set(r["size"]):
+        raise ValueError(f"size {size!r} has no multilingual runs; sizes: {sorted(r['size'].unique())}.")
+    var = r.assign(_log=np.log(r["loss"].to_numpy(dtype=float))).groupby(
+        ["size", "language", "temperature"])["_log"].var()
+    return float(var.xs(size, level="size").mean() / var.mean())
+
+
 def _noise_table(runs: pd.DataFrame, noise: pd.DataFrame | None) -> pd.DataFrame:
     """The seed-noise table by language: :func:`seed_noise` of ``runs``, or the one given (checked)."""
     if noise is None:

@@ -305,6 +305,18 @@ def test_seed_noise_pools_each_languages_log_variance_over_sizes_and_temperature
     assert (noise["df"] == 4).all()
 
 
+def test_seed_variance_ratio_compares_one_size_with_the_mean_over_sizes():
+    runs = _two_seed_runs({"vi": 0.01})
+    # Seeds of the largest size perturbed twice as much: cell variances 2 d**2 at s and 2 (2d)**2 at xl.
+    xl = runs["size"] == "xl"
+    runs.loc[xl, "loss"] = 4.0 * np.exp(np.where(runs.loc[xl, "seed"] == 0, 1, -1) * 0.02)
+    # Mean variance at xl is 8e-4; the mean over the four cells is (2e-4 + 8e-4) / 2 = 5e-4: ratio 1.6.
+    assert lm.seed_variance_ratio(runs, "xl") == pytest.approx(1.6)
+    assert lm.seed_variance_ratio(_two_seed_runs({"vi": 0.01}), "s") == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="size 'm' has no multilingual runs"):
+        lm.seed_variance_ratio(runs, "m")
+
+
 def test_temperature_effects_interval_is_students_t_with_the_pooled_variance():
     from scipy.stats import t
 
