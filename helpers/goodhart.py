@@ -287,9 +287,9 @@ class OveroptimizationFit:
         Number of points fitted.
     rss : float
         Residual sum of squares, the least-squares objective at the optimum.
-    ci : dict or None
+    ci : dict
         Percentile intervals ``{"alpha": (lo, hi), "beta": ..., "peak_d": ...}``
-        from a residual bootstrap; ``None`` when ``n_boot=0``.
+        from a residual bootstrap; ``{}`` when ``n_boot=0``.
     confidence : float
         Nominal coverage of ``ci``.
     n_boot : int
@@ -304,7 +304,7 @@ class OveroptimizationFit:
     form: str
     n: int
     rss: float
-    ci: dict[str, tuple[float, float]] | None = None
+    ci: dict[str, tuple[float, float]] = field(default_factory=dict)
     confidence: float = 0.95
     n_boot: int = 0
     boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
@@ -363,7 +363,7 @@ class OveroptimizationFit:
         row: dict[str, Any] = {"form": self.form, "alpha": self.alpha, "beta": self.beta, "peak_d": self.peak_d,
                                "peak_reward": self.peak_reward, "rss": self.rss, "n": self.n, "n_boot": self.n_boot}
         for key in ("alpha", "beta", "peak_d"):
-            low, high = (self.ci or {}).get(key, (np.nan, np.nan))
+            low, high = self.ci.get(key, (np.nan, np.nan))
             row[f"{key}_low"], row[f"{key}_high"] = low, high
         return pd.DataFrame([row])
 
@@ -458,7 +458,8 @@ def fit_overoptimization(
     coef, *_ = np.linalg.lstsq(X, y, rcond=None)
     fitted = X @ coef
     resid = y - fitted
-    ci, draws = None, None
+    ci: dict[str, tuple[float, float]] = {}
+    draws = None
     if n_boot:
         # Residual bootstrap: the distances are a fixed design (chosen n values), so resample residuals, not points.
         rng = np.random.default_rng(seed)

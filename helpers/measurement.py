@@ -77,7 +77,8 @@ KRIPPENDORFF_LEVELS = ("nominal", "ordinal", "interval", "ratio")
 def _one_row(result: Any) -> pd.DataFrame:
     """A result's fields as one row, its ``ci`` as ``ci_low``/``ci_high`` (NaN without bootstrap), without draws."""
     row = {f.name: getattr(result, f.name) for f in fields(result) if f.name not in ("ci", "boot")}
-    low, high = result.ci or (np.nan, np.nan)
+    # ci holds one entry (the result's estimate) or none without a bootstrap.
+    low, high = next(iter(result.ci.values()), (np.nan, np.nan))
     return pd.DataFrame([{**row, "ci_low": low, "ci_high": high}])
 
 
@@ -115,8 +116,9 @@ class ReliabilityResult:
         Respondents (rows) used, after dropping incomplete rows.
     n_dropped : int
         Rows dropped because at least one item was missing.
-    ci : tuple of float or None
-        Percentile bootstrap interval over respondents, ``None`` when ``n_boot=0``.
+    ci : dict
+        ``{"alpha": (low, high)}``, the percentile bootstrap interval over respondents; ``{}`` when ``n_boot=0``
+        (the library's one convention: see :meth:`helpers.scaling.PowerLawFit.conf_int`).
     confidence : float
         Nominal coverage of ``ci``.
     n_boot : int
@@ -130,7 +132,7 @@ class ReliabilityResult:
     n_items: int
     n_respondents: int
     n_dropped: int
-    ci: tuple[float, float] | None
+    ci: dict[str, tuple[float, float]]
     confidence: float
     n_boot: int
     boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
@@ -146,7 +148,7 @@ class ReliabilityResult:
         >>> from helpers.measurement import cronbach_alpha
         >>> res = cronbach_alpha([[1, 2, 2], [2, 2, 3], [3, 4, 3], [4, 4, 5], [2, 3, 3], [5, 4, 5]], n_boot=500,
         ...                      confidence=0.9)
-        >>> res.conf_int(0.1)[["ci_low", "ci_high"]].iloc[0].tolist() == list(res.ci)
+        >>> res.conf_int(0.1)[["ci_low", "ci_high"]].iloc[0].tolist() == list(res.ci["alpha"])
         True
         """
         return conf_int_frame({"alpha": self.alpha}, self.boot, alpha, refit="cronbach_alpha", omit_nan=True)
@@ -215,7 +217,7 @@ def cronbach_alpha(
     Returns
     -------
     ReliabilityResult
-        ``alpha``, sample sizes, and ``ci`` (``None`` when ``n_boot=0``).
+        ``alpha``, sample sizes, and ``ci`` (``{}`` when ``n_boot=0``).
 
     Raises
     ------
@@ -231,7 +233,8 @@ def cronbach_alpha(
     >>> round(cronbach_alpha(x).alpha, 3)  # 3/2 * (1 - (5/3 + 4/3 + 19/12) / (49/4))
     0.939
     >>> res = cronbach_alpha(x, n_boot=200, seed=1)
-    >>> res.ci[0] <= res.ci[1]
+    >>> low, high = res.ci["alpha"]
+    >>> bool(low <= res.alpha <= high)
     True
     """
     x, _, n_dropped = _item_matrix(items, missing)
@@ -243,7 +246,7 @@ def cronbach_alpha(
     if total_var == 0:
         raise ValueError("The total score has zero variance, so alpha is undefined; check that the items vary.")
     alpha = float(_alpha_from_variances(k, x.var(axis=0, ddof=1).sum(), total_var))
-    ci, boot = None, None
+    ci, boot = {}, None
     if n_boot:
         w = _resample_counts(np.random.default_rng(seed), n, n_boot)
         # Weighted first and second moments of every item and of the total, for all resamples in one matmul.
@@ -252,7 +255,7 @@ def cronbach_alpha(
         s1, s2 = w @ cols, w @ cols**2
         var = (s2 - s1**2 / n) / (n - 1)
         draws = _alpha_from_variances(k, var[:, :k].sum(axis=1), var[:, k])
-        ci, boot = interval(draws, confidence, omit_nan=True), _defined("alpha", draws)
+        ci, boot = {"alpha": interval(draws, confidence, omit_nan=True)}, _defined("alpha", draws)
     return ReliabilityResult(alpha, k, n, n_dropped, ci, confidence, n_boot, boot)
 
 
@@ -678,8 +681,9 @@ class ScoreGap:
         Mean over respondents of each respondent's mean item score.
     difference : float
         ``focal_mean - reference_mean``.
-    ci : tuple of float or None
-        Percentile bootstrap interval of ``difference``, ``None`` when ``n_boot=0``.
+    ci : dict
+        ``{"difference": (low, high)}``, the percentile bootstrap interval of ``difference``; ``{}`` when
+        ``n_boot=0``.
     confidence : float
         Nominal coverage of ``ci``.
     n_focal, n_reference : int
@@ -699,7 +703,7 @@ class ScoreGap:
     focal_mean: float
     reference_mean: float
     difference: float
-    ci: tuple[float, float] | None
+    ci: dict[str, tuple[float, float]]
     confidence: float
     n_focal: int
     n_reference: int
@@ -721,7 +725,8 @@ class ScoreGap:
         >>> df = pd.DataFrame({"x": [1, 2, 2, 3, 4, 5, 4, 5], "g": list("aaaabbbb")})
         >>> gap = score_gap(df, items=["x"], group="g", focal="b", n_boot=400)
         >>> table = gap.conf_int(0.5)
-        >>> bool(gap.ci[0] <= table["ci_low"].iloc[0] <= gap.difference <= table["ci_high"].iloc[0] <= gap.ci[1])
+        >>> low, high = gap.ci["difference"]
+        >>> bool(low <= table["ci_low"].iloc[0] <= gap.difference <= table["ci_high"].iloc[0] <= high)
         True
         """
         return conf_int_frame({"difference": self.difference}, self.boot, alpha, refit="score_gap", omit_nan=True)
@@ -809,12 +814,13 @@ def score_gap(
     if n_boot and min(len(g) for g in groups) < 2:
         raise ValueError("Each group needs at least 2 respondents for a bootstrap interval; pass n_boot=0.")
     means = [float(g.mean()) for g in groups]
-    ci, draws = None, None
+    ci, draws = {}, None
     if n_boot:
         rng = np.random.default_rng(seed)
         # Resample each group separately, so every resample keeps the observed group sizes.
         boot = [(_resample_counts(rng, len(g), n_boot) @ g) / len(g) for g in groups]
-        ci, draws = interval(boot[0] - boot[1], confidence, omit_nan=True), _defined("difference", boot[0] - boot[1])
+        ci = {"difference": interval(boot[0] - boot[1], confidence, omit_nan=True)}
+        draws = _defined("difference", boot[0] - boot[1])
     return ScoreGap(
         focal=str(focal), reference=ref_label, focal_mean=means[0], reference_mean=means[1],
         difference=means[0] - means[1], ci=ci, confidence=confidence, n_focal=len(groups[0]),
@@ -1070,8 +1076,8 @@ class RankAgreement:
         Pairs ordered one way by ``a`` and the other way by ``b``.
     flip_share : float
         ``n_discordant / n_pairs``: share of all pairs whose order flips.
-    ci : tuple of float or None
-        Percentile bootstrap interval of ``tau`` over items, ``None`` when ``n_boot=0``.
+    ci : dict
+        ``{"tau": (low, high)}``, the percentile bootstrap interval of ``tau`` over items; ``{}`` when ``n_boot=0``.
     confidence : float
         Nominal coverage of ``ci``.
     n_boot : int
@@ -1087,7 +1093,7 @@ class RankAgreement:
     n_pairs: int
     n_discordant: int
     flip_share: float
-    ci: tuple[float, float] | None
+    ci: dict[str, tuple[float, float]]
     confidence: float
     n_boot: int
     boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
@@ -1198,11 +1204,11 @@ def rank_agreement(
     n = len(x)
     n_pairs = n * (n - 1) // 2
     n_disc = int((sa * sb < 0).sum()) // 2
-    ci, boot = None, None
+    ci, boot = {}, None
     if n_boot:
         w = _resample_counts(np.random.default_rng(seed), n, n_boot)
         draws = _bootstrap_tau_b(sa, sb, w)
-        ci, boot = interval(draws, confidence, omit_nan=True), _defined("tau", draws)
+        ci, boot = {"tau": interval(draws, confidence, omit_nan=True)}, _defined("tau", draws)
     return RankAgreement(float(tau), float(p_value), n, n_pairs, n_disc, n_disc / n_pairs, ci, confidence, n_boot,
                          boot)
 

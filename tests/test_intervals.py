@@ -202,7 +202,7 @@ def test_every_result_with_ci_has_conf_int_with_the_same_columns(cls):
     result = INSTANCES[cls.__name__]()
     table = result.conf_int(0.1)
     assert list(table.columns) == COLUMNS
-    intervals = result.ci if isinstance(result.ci, dict) else {table["parameter"].iloc[0]: result.ci}
+    intervals = result.ci
     assert list(table["parameter"]) == list(intervals)
     # The measurement and goodhart results were computed at confidence 0.9: alpha = 0.1 is their own ci.
     if getattr(result, "confidence", None) == 0.9:
@@ -213,6 +213,28 @@ def test_every_result_with_ci_has_conf_int_with_the_same_columns(cls):
         assert row.estimate == expected
 
 
+@pytest.mark.parametrize("cls", _result_classes(), ids=lambda c: c.__name__)
+def test_every_result_ci_has_one_shape(cls):
+    """One convention: ``ci`` maps each estimate's name (a field of the result, or ``peak_d``) to a (low, high)
+    pair of floats, with low <= estimate <= high for these well-identified instances."""
+    result = INSTANCES[cls.__name__]()
+    assert isinstance(result.ci, dict) and result.ci, f"{cls.__name__}.ci is {type(result.ci).__name__}"
+    for name, pair in result.ci.items():
+        assert isinstance(name, str) and isinstance(pair, tuple) and len(pair) == 2
+        assert all(type(v) is float for v in pair), f"{cls.__name__}.ci[{name!r}] holds {[type(v) for v in pair]}"
+        estimate = getattr(result, name)
+        assert pair[0] <= estimate <= pair[1], (cls.__name__, name, pair, estimate)
+
+
+def test_results_without_a_bootstrap_have_an_empty_ci():
+    """``{}``, never ``None``, so ``fit.ci.get(name)`` and ``for name, (low, high) in fit.ci.items()`` always work."""
+    d, reward = _distances()
+    x = np.logspace(1, 3, 6)
+    empty = [fit_power_law(x, power_law(x, **TRUTH)), measurement.cronbach_alpha(_items()[["i0", "i1", "i2"]]),
+             measurement.rank_agreement([1, 2, 3, 4], [1, 3, 2, 4]), goodhart.fit_overoptimization(d, reward)]
+    assert [r.ci for r in empty] == [{}] * len(empty)
+
+
 @pytest.mark.parametrize("name", [n for n in INSTANCES if n not in ("PowerLawFit", "ChinchillaFit")])
 def test_measurement_and_goodhart_results_without_draws_raise_naming_n_boot(name):
     d, reward = _distances()
@@ -220,7 +242,7 @@ def test_measurement_and_goodhart_results_without_draws_raise_naming_n_boot(name
                 "ScoreGap": lambda: measurement.score_gap(_items(), items=["i0"], group="sex", focal="F", n_boot=0),
                 "RankAgreement": lambda: measurement.rank_agreement([1, 2, 3, 4], [1, 3, 2, 4]),
                 "OveroptimizationFit": lambda: goodhart.fit_overoptimization(d, reward)}[name]()
-    assert no_draws.ci is None
+    assert no_draws.ci == {}
     with pytest.raises(ValueError, match="n_boot"):
         no_draws.conf_int()
 
@@ -232,7 +254,7 @@ def test_degenerate_resamples_are_left_out_of_the_kept_draws_and_the_interval():
     kept = res.boot["alpha"].to_numpy()
     assert np.isfinite(kept).all() and 0.008 < 1 - len(kept) / 4000 < 0.024
     row = res.conf_int(0.1).iloc[0]
-    assert (row["ci_low"], row["ci_high"]) == res.ci
+    assert (row["ci_low"], row["ci_high"]) == res.ci["alpha"]
     np.testing.assert_allclose([row["ci_low"], row["ci_high"]], np.quantile(kept, [0.05, 0.95]), rtol=1e-12)
 
 

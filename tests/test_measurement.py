@@ -81,7 +81,7 @@ def test_cronbach_alpha_matches_a_hand_computation():
     assert expected == plain_alpha(rows)
     res = m.cronbach_alpha(np.array(rows))
     assert res.alpha == pytest.approx(float(expected), abs=1e-12)
-    assert (res.n_items, res.n_respondents, res.n_dropped, res.ci) == (3, 4, 0, None)
+    assert (res.n_items, res.n_respondents, res.n_dropped, res.ci) == (3, 4, 0, {})
 
 
 def test_perfectly_parallel_items_give_alpha_one():
@@ -122,8 +122,8 @@ def test_vectorised_bootstrap_equals_a_loop_over_resamples():
     # Same resampling scheme written as a loop: rows drawn with replacement from default_rng(seed).
     idx = np.random.default_rng(seed).integers(0, len(x), size=(n_boot, len(x)))
     loop = [float(plain_alpha_np(x[i])) for i in idx]
-    assert res.ci == pytest.approx(tuple(np.quantile(loop, [0.025, 0.975])), abs=1e-10)
-    assert res.ci[0] < res.alpha < res.ci[1]
+    assert res.ci["alpha"] == pytest.approx(tuple(np.quantile(loop, [0.025, 0.975])), abs=1e-10)
+    assert res.ci["alpha"][0] < res.alpha < res.ci["alpha"][1]
     assert m.cronbach_alpha(x, n_boot=n_boot, seed=seed).ci == res.ci  # same seed, same numbers
 
 
@@ -140,7 +140,7 @@ def test_bootstrap_interval_covers_the_true_alpha_at_about_the_nominal_rate():
     rng = np.random.default_rng(21)
     hits = 0
     for rep in range(reps):
-        ci = m.cronbach_alpha(rng.standard_normal((n, k)) @ chol.T, n_boot=300, seed=rep).ci
+        ci = m.cronbach_alpha(rng.standard_normal((n, k)) @ chol.T, n_boot=300, seed=rep).ci["alpha"]
         hits += ci[0] <= truth <= ci[1]
     # Binomial SD of the rate at 0.95 over 200 replicates is 0.015; percentile intervals for a skewed
     # statistic may undercover slightly, so accept 0.88-0.99 (about -4.5 / +2.5 SDs).
@@ -505,7 +505,7 @@ def test_vectorised_bootstrap_tau_equals_scipy_in_a_loop():
     res = m.rank_agreement(a, b, n_boot=n_boot, seed=seed)
     idx = np.random.default_rng(seed).integers(0, len(a), size=(n_boot, len(a)))
     loop = [stats.kendalltau(a[i], b[i]).statistic for i in idx]
-    assert res.ci == pytest.approx(tuple(np.quantile(loop, [0.025, 0.975])), abs=1e-10)
+    assert res.ci["tau"] == pytest.approx(tuple(np.quantile(loop, [0.025, 0.975])), abs=1e-10)
 
 
 def test_rank_bootstrap_of_200_items_is_fast():
@@ -514,7 +514,7 @@ def test_rank_bootstrap_of_200_items_is_fast():
     start = time.perf_counter()
     res = m.rank_agreement(a, a + rng.normal(size=200), n_boot=1000)
     assert time.perf_counter() - start < 1.5
-    assert res.ci[0] < res.tau < res.ci[1]
+    assert res.ci["tau"][0] < res.tau < res.ci["tau"][1]
     assert set(res.to_frame().columns) >= {"tau", "ci_low", "ci_high", "n_discordant", "flip_share"}
 
 
@@ -606,7 +606,7 @@ def test_score_gap_matches_a_hand_computation():
     assert res.focal_mean == pytest.approx(13 / 3)
     assert res.difference == pytest.approx(13 / 3 - 2.5)
     assert (res.n_focal, res.n_reference, res.n_items, res.n_dropped) == (3, 2, 2, 1)
-    assert res.ci is None
+    assert res.ci == {}
     with pytest.raises(ValueError, match="missing"):
         m.score_gap(df, items=["a", "b"], group="g", focal="y", missing="raise")
 
@@ -621,7 +621,7 @@ def test_score_gap_bootstrap_equals_a_loop_resampling_within_groups():
     f, r = df.loc[df.g == "f", "s"].to_numpy(), df.loc[df.g == "r", "s"].to_numpy()
     fi, ri = gen.integers(0, len(f), size=(n_boot, len(f))), gen.integers(0, len(r), size=(n_boot, len(r)))
     diffs = [f[fi[b]].mean() - r[ri[b]].mean() for b in range(n_boot)]
-    assert res.ci == pytest.approx(tuple(np.quantile(diffs, [0.025, 0.975])), abs=1e-12)
+    assert res.ci["difference"] == pytest.approx(tuple(np.quantile(diffs, [0.025, 0.975])), abs=1e-12)
     assert res.reference == "r"
 
 
@@ -635,7 +635,7 @@ def test_score_gap_interval_agrees_with_welch_for_large_normal_samples():
     welch = (res.difference - 1.96 * se, res.difference + 1.96 * se)
     # With n in the thousands the bootstrap distribution of a mean difference is close to normal; its
     # 2.5% and 97.5% quantiles from 4000 draws deviate from the normal ones by a few percent of the width.
-    assert res.ci == pytest.approx(welch, abs=0.06 * (welch[1] - welch[0]))
+    assert res.ci["difference"] == pytest.approx(welch, abs=0.06 * (welch[1] - welch[0]))
 
 
 def test_score_gap_interval_covers_the_true_difference_at_about_the_nominal_rate():
@@ -644,7 +644,7 @@ def test_score_gap_interval_covers_the_true_difference_at_about_the_nominal_rate
     for rep in range(reps):
         df = pd.DataFrame({"s": np.r_[rng.normal(0.5, 1, 80), rng.normal(0.0, 1.5, 120)],
                            "g": np.repeat(["f", "r"], [80, 120])})
-        ci = m.score_gap(df, items=["s"], group="g", focal="f", n_boot=400, seed=rep).ci
+        ci = m.score_gap(df, items=["s"], group="g", focal="f", n_boot=400, seed=rep).ci["difference"]
         hits += ci[0] <= 0.5 <= ci[1]
     # Binomial SD of the rate at 0.95 over 200 replicates is 0.015; percentile intervals undercover a
     # little at n = 80 (about 0.94), so accept 0.89-0.99.
