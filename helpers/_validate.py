@@ -314,3 +314,21 @@ def sequence(values: Any, name: str, *, example: str, hashable: bool = False) ->
             except TypeError:
                 raise ValueError(f"{name} must list labels (e.g. {name}={example}); found {v!r}.") from None
     return out
+
+
+def renamed(new_value: Any, old_value: Any, *, new: str, old: str, default: Any) -> tuple[Any, str]:
+    """The value of a renamed parameter and the name the caller used (for error messages), accepting the old
+    keyword for one release with a FutureWarning.
+
+    ``old_value`` is ``None`` unless the caller used the old keyword. FutureWarning rather than DeprecationWarning:
+    Python hides the latter outside ``__main__``, and a reader's notebook cell is where the old name is used.
+    """
+    if old_value is None:
+        return new_value, new
+    if new_value is not default and new_value != default:
+        raise ValueError(f"{old} is the old name of {new}; pass only {new}={new_value!r}.")
+    import warnings  # only on the deprecated path
+
+    warnings.warn(f"{old} was renamed {new} (one name per concept across helpers); {old} will be removed "
+                  f"in the next release: pass {new}={old_value!r}.", FutureWarning, stacklevel=3)
+    return old_value, old

@@ -39,6 +39,7 @@ from helpers._validate import (
     positive_int,
     probability,
     sequence,
+    renamed,
 )
 from helpers._validate import seed as valid_seed
 from helpers.experiments import frame_sample
@@ -449,13 +450,14 @@ def evaluation_study(
     *,
     n: int,
     designs: Mapping[str, Mapping[str, Any]],
-    n_rep: int = 100,
+    n_trials: int = 100,
     seed: int = 0,
+    n_rep: int | None = None,
 ) -> pd.DataFrame:
     """How well evaluation sets drawn under several designs estimate each community's score.
 
     The pool (for instance every held-out row, with ``values`` = 1 where the model was wrong) is taken as
-    the truth. Each design draws ``n_rep`` evaluation sets of size ``n`` with :func:`draw_evaluation_set`,
+    the truth. Each design draws ``n_trials`` evaluation sets of size ``n`` with :func:`draw_evaluation_set`,
     and each set estimates every community's mean of ``values`` and the overall mean (unweighted).
 
     Parameters
@@ -464,11 +466,14 @@ def evaluation_study(
         Per-row score of the model (e.g. 0/1 error) for every pool member.
     groups : array-like
         Community of each pool member.
-    n, n_rep, seed : int
-        Evaluation set size, number of sets per design, base seed (set ``r`` uses ``seed + r``).
+    n, n_trials, seed : int
+        Evaluation set size, number of sets per design (simulated trials, the library's name for repeated
+        simulations), base seed (set ``r`` uses ``seed + r``).
     designs : mapping
         Design name to keyword arguments of :func:`draw_evaluation_set` (``allocation``, ``frame``,
         ``majority_weight``).
+    n_rep : int, optional
+        Deprecated old name of ``n_trials``, accepted with a ``FutureWarning`` until the next release.
 
     Returns
     -------
@@ -486,7 +491,7 @@ def evaluation_study(
     --------
     >>> labels = np.array(["a"] * 90 + ["b"] * 10)
     >>> wrong = np.r_[np.zeros(90), np.ones(10)]  # the model fails community b only
-    >>> out = evaluation_study(wrong, labels, n=20, n_rep=50, designs={"equal": {"allocation": "equal"}})
+    >>> out = evaluation_study(wrong, labels, n=20, n_trials=50, designs={"equal": {"allocation": "equal"}})
     >>> out.set_index("community").loc[["a", "b"], ["truth", "mean_n", "mean_abs_error"]].to_dict(orient="list")
     {'truth': [0.0, 1.0], 'mean_n': [10.0, 10.0], 'mean_abs_error': [0.0, 0.0]}
     """
@@ -501,7 +506,8 @@ def evaluation_study(
     for name, kwargs in designs.items():
         if not isinstance(kwargs, Mapping) or not set(kwargs) <= known:
             raise ValueError(f"designs[{name!r}] must be a mapping with keys among {sorted(known)}; got {kwargs!r}.")
-    n_rep = positive_int(n_rep, "n_rep", maximum=MAX_COUNT)
+    n_trials, used = renamed(n_trials, n_rep, new="n_trials", old="n_rep", default=100)
+    n_rep = positive_int(n_trials, used, maximum=MAX_COUNT)
     seed = valid_seed(seed)
     codes, names = pd.factorize(labels, sort=True)
     k = len(names)

@@ -55,6 +55,7 @@ from helpers._validate import (
     positive_int,
     same_length,
     sequence,
+    renamed,
     whole_numbers,
 )
 from helpers._validate import seed as _seed
@@ -1141,8 +1142,9 @@ def compare_on_mixes(
     *,
     mixes: Sequence[Mapping[Any, float]],
     size: int,
-    n_draws: int = 2000,
+    n_boot: int = 2000,
     seed: int = 0,
+    n_draws: int | None = None,
 ) -> pd.DataFrame:
     """Accuracy of two models on evaluation sets of a given size and group mix.
 
@@ -1171,10 +1173,12 @@ def compare_on_mixes(
         Each ``{group: share}`` with shares summing to 1; groups left out get share 0.
     size : int
         Rows per evaluation set.
-    n_draws : int, default 2000
-        Evaluation sets drawn per mix.
+    n_boot : int, default 2000
+        Evaluation sets drawn per mix (bootstrap resamples of the pool, hence the library's name for them).
     seed : int, default 0
         Seed for ``numpy.random.default_rng``.
+    n_draws : int, optional
+        Deprecated old name of ``n_boot``, accepted with a ``FutureWarning`` until the next release.
 
     Returns
     -------
@@ -1199,7 +1203,7 @@ def compare_on_mixes(
     >>> a = [1, 1, 1, 1, 0, 0, 0, 0]  # A is right on every "x" row, wrong on every "y" row
     >>> b = [0, 0, 1, 1, 1, 1, 1, 1]  # B is right on half the "x" rows and every "y" row
     >>> g = ["x"] * 4 + ["y"] * 4
-    >>> res = compare_on_mixes(a, b, g, mixes=[{"x": 1.0}, {"x": 0.5, "y": 0.5}], size=10, n_draws=200)
+    >>> res = compare_on_mixes(a, b, g, mixes=[{"x": 1.0}, {"x": 0.5, "y": 0.5}], size=10, n_boot=200)
     >>> res[["acc_a", "acc_b", "diff"]].to_numpy().tolist()
     [[1.0, 0.5, 0.5], [0.5, 0.75, -0.25]]
     >>> float(res["p_a_better"].iloc[0])
@@ -1212,7 +1216,8 @@ def compare_on_mixes(
     codes, _ = _codes(groups, "groups")
     same_length(correct_a=a, correct_b=b, groups=codes)
     size = positive_int(size, "size", maximum=MAX_COUNT)
-    n_draws = positive_int(n_draws, "n_draws", maximum=1_000_000)
+    n_boot, used = renamed(n_boot, n_draws, new="n_boot", old="n_draws", default=2000)
+    n_boot = positive_int(n_boot, used, maximum=1_000_000)
     if isinstance(mixes, Mapping) or not isinstance(mixes, Sequence) or not mixes:
         raise ValueError("mixes must be a non-empty list of mappings {group: share}, e.g. [{'x': 0.5, 'y': 0.5}].")
     # _codes numbers labels in order of first appearance, as pd.unique lists them
@@ -1232,7 +1237,7 @@ def compare_on_mixes(
             )
         full = shares.reindex(levels, fill_value=0.0).to_numpy()
         counts = _allocate(full, size)
-        drawn = sum(rng.multinomial(k, probs[g], size=n_draws) for g, k in enumerate(counts) if k)
+        drawn = sum(rng.multinomial(k, probs[g], size=n_boot) for g, k in enumerate(counts) if k)
         acc_a, acc_b = (drawn[:, 2] + drawn[:, 3]) / size, (drawn[:, 1] + drawn[:, 3]) / size
         exp_a = float(counts @ (probs[:, 2] + probs[:, 3])) / size
         exp_b = float(counts @ (probs[:, 1] + probs[:, 3])) / size

@@ -137,12 +137,25 @@ def test_draw_evaluation_set_rejects_bad_allocations():
 def test_evaluation_study_census_is_exact_and_convenience_misses_small_communities():
     labels = np.array(["a"] * 95 + ["b"] * 5)
     wrong = np.r_[np.zeros(95), np.ones(5)]
-    out = evaluation_study(wrong, labels, n=100, n_rep=5, designs={"all": {"allocation": "random"}})
+    out = evaluation_study(wrong, labels, n=100, n_trials=5, designs={"all": {"allocation": "random"}})
     assert (out["mean_abs_error"] == 0).all()  # drawing the whole pool reproduces every truth
-    conv = evaluation_study(wrong, labels, n=10, n_rep=200, designs={"c": {"allocation": "convenience",
+    conv = evaluation_study(wrong, labels, n=10, n_trials=200, designs={"c": {"allocation": "convenience",
                                                                       "majority_weight": 20.0}}).set_index("community")
     # Weight 20 on "a": each row of b is drawn with probability about 10 / (20 * 95 + 5) per draw, so b is absent
     # from most sets of 10.
     assert conv.loc["b", "share_unmeasured"] > 0.6
     with pytest.raises(ValueError, match="one of each"):
         evaluation_study(wrong[:5], labels, n=2, designs={"r": {}})
+
+
+def test_evaluation_study_old_n_rep_name_still_works_for_one_release_with_a_warning():
+    labels = np.array(["a"] * 30 + ["b"] * 10)
+    wrong = np.r_[np.zeros(30), np.ones(10)]
+    designs = {"r": {"allocation": "random"}}
+    new = evaluation_study(wrong, labels, n=8, n_trials=7, designs=designs, seed=4)
+    with pytest.warns(FutureWarning, match="n_rep was renamed n_trials"):
+        old = evaluation_study(wrong, labels, n=8, n_rep=7, designs=designs, seed=4)
+    pd.testing.assert_frame_equal(old, new)
+    with pytest.raises(ValueError, match="n_rep"):  # a bad value under the old name is reported under that name
+        with pytest.warns(FutureWarning):
+            evaluation_study(wrong, labels, n=8, n_rep=1.5, designs=designs)
