@@ -1,9 +1,9 @@
 """The ``glue`` of reader notebooks: records values, displays nothing, needs nothing but Python.
 
-Chapters call ``myst_nb.glue`` so that the book's text can quote computed numbers. Reader notebooks (see
-:mod:`helpers.notebook`) already show those numbers in their text, filled in from the book build, and must run
-where myst-nb and Sphinx are not installed (Colab), so their ``from myst_nb import glue`` becomes
-``from helpers.glue import glue``. This module imports nothing heavy on purpose: the Colab install cell installs
+Chapters call ``myst_nb.glue`` so that the book's text can quote computed numbers. Reader notebooks (written by
+the book's tools, ``book.tools.notebook``, which are not part of this library) already show those numbers in their
+text, filled in from the book build, and must run where myst-nb and Sphinx are not installed (Colab), so their
+``from myst_nb import glue`` becomes ``from helpers.glue import glue``. This module imports nothing heavy on purpose: the Colab install cell installs
 what a notebook imports, and this import must add nothing to it.
 """
 

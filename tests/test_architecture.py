@@ -1,4 +1,5 @@
-"""The shape of the library: no module of ``helpers`` reaches into another module's private names.
+"""The shape of the library: no module of ``helpers`` reaches into another module's private names, and the
+library never imports the book's tools (``book/tools``), which depend on it.
 
 A private name (``_x``) is an implementation detail of its module and can change with it. Code shared between
 modules lives in a package-private module (``helpers/_solver.py``, ``helpers/_stats.py``, ``helpers/_validate.py``)
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 HELPERS = Path(__file__).resolve().parents[1] / "helpers"
+BOOK_TOOLS = Path(__file__).resolve().parents[1] / "book" / "tools"
 
 
 def _is_private(name: str) -> bool:
@@ -77,6 +79,13 @@ def test_no_module_imports_another_modules_private_names(path: Path):
     )
 
 
+@pytest.mark.parametrize("path", sorted(BOOK_TOOLS.glob("*.py")), ids=lambda p: p.name)
+def test_the_book_tools_use_only_public_names_of_the_library(path: Path):
+    # The tools moved out of helpers (book/tools) are its clients now, bound by the same rule as its modules.
+    uses = private_uses(path.read_text(encoding="utf-8"), "", _modules())
+    assert not uses, f"book/tools/{path.name} uses private names of helpers: {uses}."
+
+
 @pytest.mark.parametrize("source, expected", [
     ("from helpers.scaling import _fit_batch, PowerLawFit", ["from helpers.scaling import _fit_batch"]),
     ("from helpers.scaling import fit_power_law as _fit", []),  # a private alias of a public name is fine
@@ -93,3 +102,35 @@ def test_no_module_imports_another_modules_private_names(path: Path):
 def test_the_scan_finds_private_uses_and_only_those(source, expected):
     found = private_uses(source, "audit", {"scaling", "_solver", "disaggregate", "audit"})
     assert len(found) == len(expected) and all(e in f for e, f in zip(expected, found)), found
+
+
+def book_imports(source: str) -> list[str]:
+    """Every import of the book's package (``book``, ``book.tools``, ...) in ``source``, at any depth."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found += [f"line {node.lineno}: {n}" for n in names if n.split(".")[0] == "book"]
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(HELPERS.glob("*.py")), ids=lambda p: p.name)
+def test_the_library_never_imports_the_book_tools(path: Path):
+    # The tools (book/tools) import helpers and are not in the wheel: an import the other way would break every
+    # install of the library outside the repository (Binder, Colab, a course hub).
+    uses = book_imports(path.read_text(encoding="utf-8"))
+    assert not uses, f"helpers/{path.name} imports the book's tools: {uses}. Keep what the library needs in helpers/."
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import book.tools.links", ["book.tools.links"]),
+    ("def f():\n    from book.tools import course\n", ["book.tools"]),
+    ("from book import tools", ["book"]),
+    ("import bookkeeping\nfrom helpers import plots\nfrom .book import x", []),
+])
+def test_the_book_import_scan_finds_those_and_only_those(source, expected):
+    assert [u.split(": ")[1] for u in book_imports(source)] == expected

@@ -550,7 +550,7 @@ def test_autograder_packages_cover_what_each_assignment_imports():
     """AUTOGRADER_PACKAGES is typed; it must include every pinned package a master's code reaches."""
     import jupytext
 
-    from helpers.course import notebook_requirements
+    from book.tools.course import notebook_requirements
 
     declared = {re.sub(r"[-_.]+", "-", n).lower() for n in build.AUTOGRADER_PACKAGES}
     for name in NAMES:
@@ -563,7 +563,7 @@ def test_autograder_packages_cover_what_each_assignment_imports():
 
 @pytest.mark.assign
 def test_student_notebooks_show_no_raw_myst(built):
-    from helpers.notebook import raw_myst
+    from book.tools.notebook import raw_myst
 
     for name in NAMES:
         nb = nbformat.read(_result(built, name).student_dir / f"{name}.ipynb", as_version=4)
@@ -573,8 +573,8 @@ def test_student_notebooks_show_no_raw_myst(built):
 
 @pytest.mark.assign
 def test_student_notebooks_start_with_the_generated_colab_cell(built):
-    from helpers.course import COLAB_MARK, pinned_requirements
-    from helpers.links import book_links
+    from book.tools.course import COLAB_MARK, pinned_requirements
+    from book.tools.links import book_links
 
     pins = pinned_requirements()
     for name in NAMES:

@@ -8,7 +8,7 @@ this one must hold exactly what Binder installs (``requirements.txt`` then ``pip
 an autograder zip declares (otter with its extras, a subset of the pins, ``helpers`` from the zip's archive). Either
 installed over the other would hide the package that one of them forgets. ``.ci/run`` runs the two side by side. The checkout is
 ``$BINDER_CHECKOUT`` if set (say, a clone of the notebooks branch), otherwise the notebooks branch's files as
-``helpers.publish`` would write them from the built book in ``_build/html`` (run ``jupyter-book build .`` first).
+``book.tools.publish`` would write them from the built book in ``_build/html`` (run ``jupyter-book build .`` first).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def checkout(tmp_path_factory) -> Path:
         return Path(given)
     if not (HTML / "notebooks" / "full" / "chapters").is_dir():
         pytest.fail(f"No reader notebooks in {HTML}: run `jupyter-book build .` first, or set BINDER_CHECKOUT.")
-    from helpers.publish import branch_files
+    from book.tools.publish import branch_files
 
     out = tmp_path_factory.mktemp("binder") / "notebooks-branch"
     branch_files(HTML, out)

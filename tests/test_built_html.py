@@ -176,7 +176,7 @@ def _links_in(page: Path) -> set[str]:
 
 def test_launch_buttons_open_reader_notebooks_on_the_notebooks_branch(built_html):
     from conftest import ROOT
-    from helpers.links import book_links
+    from book.tools.links import book_links
 
     links = book_links(ROOT)
     owner_repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].split("github.com/")[1]
@@ -207,7 +207,7 @@ def test_no_colab_link_points_at_a_markdown_file_and_only_chapters_have_one(buil
 def test_every_chapter_offers_reader_and_student_notebooks(built_html):
     import nbformat
 
-    from helpers.notebook import raw_myst
+    from book.tools.notebook import raw_myst
 
     for page in _chapter_pages(built_html):
         text = page.read_text(encoding="utf-8")

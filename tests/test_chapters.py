@@ -85,7 +85,7 @@ def test_chapter_has_learning_goals_and_four_exercises_each_with_a_solution(page
     solutions = re.findall(r"```\{solution-start\}\s+(\S+)", text)
     assert len(exercises) >= 4, f"{page.name} has {len(exercises)} exercises; the book promises at least four"
     assert sorted(exercises) == sorted(solutions), "every exercise needs exactly one solution, and vice versa"
-    # The Colab install cell is generated into the reader notebooks (helpers.course.colab_cell), never typed here.
+    # The Colab install cell is generated into the reader notebooks (book.tools.course.colab_cell), never typed here.
     assert "google.colab" not in text
 
 

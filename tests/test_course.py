@@ -1,4 +1,4 @@
-"""Tests for helpers.course: student notebooks keep every exercise and lose every solution."""
+"""Tests for book.tools.course: student notebooks keep every exercise and lose every solution."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from helpers import course
+from book.tools import course
 
 CHAPTER = '''---
 jupytext:
@@ -126,7 +126,7 @@ def test_notebook_requirements_refuse_unknown_or_unpinned_modules(tmp_path):
 
 
 def test_colab_cell_installs_only_pinned_chapter_needs_and_the_library():
-    from helpers.links import BookLinks
+    from book.tools.links import BookLinks
 
     links = BookLinks("https://github.com/me/course", notebooks_branch="nb")
     cell = course.colab_cell(["import numpy as np\nimport altair as alt"], links=links)

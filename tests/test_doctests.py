@@ -1,4 +1,5 @@
-"""Every example in the docstrings of helpers runs and prints what it says (the API's documentation is tested)."""
+"""Every example in the docstrings of helpers and of the book's tools (book.tools) runs and prints what it says (the
+API's documentation is tested)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ import pkgutil
 
 import pytest
 
+import book.tools
 import helpers
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules(helpers.__path__, "helpers.") if m.name != "helpers.datafiles")
+MODULES += sorted(m.name for m in pkgutil.iter_modules(book.tools.__path__, "book.tools."))
+
+
+def test_the_book_tools_are_collected():
+    # iter_modules finds nothing in a folder it cannot see: a wrong path would skip these doctests silently.
+    assert {"book.tools.course", "book.tools.notebook", "book.tools.links", "book.tools.publish"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

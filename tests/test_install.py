@@ -65,6 +65,16 @@ def test_wheel_carries_every_data_file(wheel):
         _check_members(z.read, set(z.namelist()), "helpers/datafiles/")
 
 
+def test_the_wheel_holds_the_library_and_not_the_book_tools(wheel):
+    with zipfile.ZipFile(wheel) as z:
+        tops = {n.split("/", 1)[0] for n in z.namelist()}
+        names = set(z.namelist())
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"helpers"}, tops
+    assert "helpers/glue.py" in names  # the reader notebooks' shim stays in the library
+    moved = [f"helpers/{m}.py" for m in ("course", "notebook", "links", "publish")]
+    assert not names & set(moved), "the book's tools (book/tools) are not part of the library"
+
+
 def test_sdist_carries_every_data_file(tmp_path):
     sdist = _build("sdist", tmp_path)
     with tarfile.open(sdist) as t:
@@ -108,10 +118,10 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def helpers_imports() -> dict[str, dict[str, bool]]:
-    """Third-party top-level names each module of helpers imports, and whether at module level (on import)."""
+def helpers_imports(folder: Path = ROOT / "helpers") -> dict[str, dict[str, bool]]:
+    """Third-party top-level names each module of helpers (or of ``folder``) imports, and whether at module level."""
     found: dict[str, dict[str, bool]] = {}
-    for path in sorted((ROOT / "helpers").glob("*.py")):
+    for path in sorted(folder.glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         at_import = {id(n) for n in tree.body}
         # A module-level `try:`, `if` or class body still runs on import; only function bodies wait.
@@ -130,7 +140,7 @@ def helpers_imports() -> dict[str, dict[str, bool]]:
                 continue
             for name in names:
                 top = name.split(".")[0]
-                if top in sys.stdlib_module_names or top in ("helpers", "__future__"):
+                if top in sys.stdlib_module_names or top in ("helpers", "book", "__future__"):
                     continue
                 module = found.setdefault(path.stem, {})
                 module[top] = module.get(top, False) or id(node) in at_import
@@ -164,6 +174,18 @@ def test_pyproject_declares_every_distribution_that_helpers_imports():
                 not_core.append(f"helpers.{module}: {top} ({sorted(provided)})")
     assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
     assert not not_core, f"imported when the module is imported, so a core dependency, not an extra: {not_core}"
+
+
+def test_the_book_extra_declares_what_the_book_tools_import():
+    # The tools (book/tools) are not in the wheel: what they import comes with the book's environment, declared in
+    # the core dependencies or the book extra.
+    dists = packages_distributions()
+    declared = {_norm(r.name) for r in [*CORE, *EXTRAS["book"]]}
+    imports = helpers_imports(ROOT / "book" / "tools")
+    assert {"jupytext", "nbformat", "yaml"} <= set(imports["notebook"]), imports["notebook"]
+    undeclared = [f"book.tools.{module}: {top}" for module, names in imports.items() for top in names
+                  if not {_norm(d) for d in dists.get(top, [])} & declared]
+    assert not undeclared, f"imported by the book's tools but not in the core or book dependencies: {undeclared}"
 
 
 def _pins() -> dict[str, str]:

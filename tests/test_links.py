@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from helpers import course, publish
-from helpers.links import BookLinks, book_links
+from book.tools import course, publish
+from book.tools.links import BookLinks, book_links
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import course_links  # noqa: E402  (the book's Sphinx extension)

@@ -1,4 +1,4 @@
-"""Tests for helpers.notebook: chapters as plain reader notebooks.
+"""Tests for book.tools.notebook: chapters as plain reader notebooks.
 
 Expected values are written by hand from the sources (the bib file, the glossary, Sphinx's and myst-nb's
 documented rules) or read from the built book, never from the converter's own output. The `build` tests compare
@@ -19,8 +19,8 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from helpers import notebook
-from helpers.notebook import raw_myst, reader_notebook, write_reader_notebooks
+from book.tools import notebook
+from book.tools.notebook import raw_myst, reader_notebook, write_reader_notebooks
 
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
 EXECUTED = ROOT / "_build" / "jupyter_execute" / "chapters"

@@ -1,4 +1,4 @@
-"""helpers.publish fills the notebooks branch of a git remote: tested against a local bare repository."""
+"""book.tools.publish fills the notebooks branch of a git remote: tested against a local bare repository."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from conftest import HTML, ROOT
-from helpers import publish
+from book.tools import publish
 
 
 def _git(*args, cwd):
@@ -40,8 +40,11 @@ def test_publish_creates_the_branch_then_adds_commits_only_for_changes(tmp_path,
     _git("clone", "-q", "--branch", "notebooks", str(bare), str(clone), cwd=tmp_path)
     assert _git("rev-parse", "HEAD", cwd=clone) == first.commit
     for rel in ("chapters/01-x.ipynb", "student/chapters/01-x.ipynb", "helpers/data.py", "data/published_fits.csv",
-                "data/__init__.py", "pyproject.toml", "requirements.txt", "postBuild", "runtime.txt", "README.md"):
+                "data/__init__.py", "pyproject.toml", "requirements.txt", "postBuild", "runtime.txt", "README.md",
+                "helpers/glue.py"):  # the reader notebooks import helpers.glue
         assert (clone / rel).is_file(), rel
+    # Binder and Colab need the library, not the tools that wrote the branch (postBuild only configures JupyterLab).
+    assert not (clone / "book").exists() and not (clone / "helpers" / "notebook.py").exists()
     assert "(student)" in (clone / "student/chapters/01-x.ipynb").read_text()
     assert first.source_commit in (clone / "README.md").read_text()
     assert (clone / "data/published_fits.csv").read_bytes() == (ROOT / "data/published_fits.csv").read_bytes()
@@ -93,7 +96,7 @@ def test_the_workflow_builds_deploys_and_publishes_on_every_push_to_main():
     build = "jupyter-book build . -W -n --keep-going"
     assert build in readme and build in steps  # the same build command as the README's
     assert "pip install -r requirements.txt" in steps
-    publish_step = next(s for s in steps if s.startswith("python -m helpers.publish --remote"))
+    publish_step = next(s for s in steps if s.startswith("python -m book.tools.publish --remote"))
     assert steps.index(build) < steps.index(publish_step) and "GITHUB_TOKEN" in publish_step
     assert any(s.startswith("actions/deploy-pages@") for s in steps)
     assert flow["permissions"]["contents"] == "write" and flow["permissions"]["pages"] == "write"

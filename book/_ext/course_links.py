@@ -4,18 +4,26 @@ What the theme cannot do on its own:
 
 * **Binder and Colab open reader notebooks.** The repository keeps chapters only as MyST text, which JupyterLab
   and Colab show raw. The theme's Binder and Colab buttons are rewritten to open ``chapters/<name>.ipynb`` on the
-  generated notebooks branch (``python -m helpers.publish``), whose notebooks this extension writes. Pages that
+  generated notebooks branch (``python -m book.tools.publish``), whose notebooks this extension writes. Pages that
   are not chapters get no Colab button, and their Binder button opens the chapters folder. Every URL comes from
-  :func:`helpers.links.book_links`, that is from ``repository.url`` in ``_config.yml`` alone.
+  :func:`book.tools.links.book_links`, that is from ``repository.url`` in ``_config.yml`` alone.
 * **Reader and student notebooks.** After the build, every chapter is written as a plain notebook, with the numbers
-  the page shows, links instead of MyST roles and an answer cell after each exercise (:mod:`helpers.notebook`):
+  the page shows, links instead of MyST roles and an answer cell after each exercise (:mod:`book.tools.notebook`):
   with solutions to ``notebooks/full/chapters`` and without to ``notebooks/student/chapters``. Each chapter's
   download menu offers both, and its first cell installs what the chapter needs when it runs on Colab.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# Sphinx puts book/_ext on sys.path, not the repository root, and the book's tools (book.tools) are not installed
+# with the library: make them importable from this checkout, whatever folder the build started in (autodoc needs
+# them too, for book/api.md).
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 NOTEBOOKS = "notebooks"
 
@@ -25,7 +33,7 @@ def _chapter(pagename: str) -> bool:
 
 
 def _links(app):
-    from helpers.links import book_links  # the book's own library, installed with requirements.txt
+    from book.tools.links import book_links  # the book's tools, importable from the root put on sys.path above
 
     return book_links(app.srcdir)
 
@@ -72,7 +80,7 @@ def _write_notebooks(app, exception) -> None:
         return
     import shutil
 
-    from helpers.course import write_notebooks
+    from book.tools.course import write_notebooks
 
     pages = [Path(app.srcdir) / f"{doc}.md" for doc in sorted(app.env.found_docs) if _chapter(doc)]
     executed = Path(app.outdir).parent / "jupyter_execute" / "chapters"

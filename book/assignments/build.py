@@ -58,6 +58,10 @@ import yaml
 HERE = Path(__file__).resolve().parent
 #: The repository root: its ``requirements.txt`` pins every package, its ``pyproject.toml`` describes ``helpers``.
 REPO = HERE.parent.parent
+# Run as a script (python book/assignments/build.py), sys.path holds this folder, not the root: the book's tools
+# (book.tools) are not installed with the library, so make them importable from this checkout.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 MASTER_SUFFIX = "-master.md"
 #: What otter assign logs (with -v) once the solutions passed every test.
 PASSED_LINE = "All autograder tests passed."
@@ -146,7 +150,7 @@ def master_notebook(name: str, *, runs_on: str = "default", root: Path = HERE) -
         raise BuildError(f"{path}: 'run_tests' must stay on, so that every build checks the solutions.")
     if config.get("name") != name:
         raise BuildError(f"{path}: the config's 'name' must be {name!r} (the folder name); got {config.get('name')!r}.")
-    from helpers.course import COLAB_MARK
+    from book.tools.course import COLAB_MARK
 
     if any(c.cell_type == "code" and c.source.lstrip().startswith(COLAB_MARK) for c in nb.cells):
         raise BuildError(f"{path}: remove the Colab cell; build.py generates it from _config.yml.")
@@ -176,7 +180,7 @@ def pinned_requirements(names: Sequence[str] = AUTOGRADER_PACKAGES, *, repo: Pat
 
     Raises :class:`BuildError` if one of them is missing or not pinned to one version.
     """
-    from helpers.course import pinned_requirements as pins_of  # one parser of requirements.txt for the book
+    from book.tools.course import pinned_requirements as pins_of  # one parser of requirements.txt for the book
 
     pins = pins_of(repo / "requirements.txt")
     out = []
@@ -191,11 +195,11 @@ def pinned_requirements(names: Sequence[str] = AUTOGRADER_PACKAGES, *, repo: Pat
 def colab_setup_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The notebook's Colab install cell: what its code imports, otter to grade, and the book's library.
 
-    Generated (:func:`helpers.course.colab_cell`) from the repository URL in ``_config.yml``, never typed in a
+    Generated (:func:`book.tools.course.colab_cell`) from the repository URL in ``_config.yml``, never typed in a
     master, so a fork's students install from the fork.
     """
-    from helpers.course import colab_cell
-    from helpers.links import book_links
+    from book.tools.course import colab_cell
+    from book.tools.links import book_links
 
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     return colab_cell([*code, "import otter"], links=book_links(REPO))

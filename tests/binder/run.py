@@ -5,7 +5,7 @@ Usage::
     python tests/binder/run.py CHECKOUT_DIR [--notebook chapters/01-scaling-laws.ipynb] [--screenshot PNG]
     python tests/binder/run.py --make-stand-in OUT_DIR      # a stand-in checkout of the notebooks branch
 
-``CHECKOUT_DIR`` is a checkout of what Binder opens: the ``notebooks`` branch (``helpers.publish``), with
+``CHECKOUT_DIR`` is a checkout of what Binder opens: the ``notebooks`` branch (``book.tools.publish``), with
 ``requirements.txt``, ``pyproject.toml``, ``postBuild``, ``helpers/``, ``data/`` and ``chapters/*.ipynb``.
 
 The steps, in repo2docker's order (its Python buildpack, ``repo2docker/buildpacks/python/__init__.py``: the
@@ -412,7 +412,7 @@ def _wait_idle(page, *, timeout: float) -> None:
 def make_stand_in(out: Path, *, ref: str = "HEAD") -> Path:
     """A stand-in for the notebooks branch: the files it carries at ``ref``, chapters converted with jupytext.
 
-    The chapters keep their MyST (only ``helpers.publish``'s reader notebooks lose it), so the MyST check needs
+    The chapters keep their MyST (only ``book.tools.publish``'s reader notebooks lose it), so the MyST check needs
     ``--allow-raw-myst`` on a stand-in. Chapter cells that only make sense on Colab are dropped, and the
     ``myst_nb.glue`` import (a book-build tool) becomes a no-op function, as in the reader notebooks.
     """

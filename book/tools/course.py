@@ -2,15 +2,15 @@
 
 Chapters are MyST-Markdown notebooks whose exercise solutions sit between
 ``{solution-start}`` and ``{solution-end}`` (or inside a ``{solution}`` block).
-This module writes them as reader notebooks (:mod:`helpers.notebook`), optionally
+This module writes them as reader notebooks (:mod:`book.tools.notebook`), optionally
 with every solution removed, so instructors can hand out a student version that
 cannot drift from the book, and gives each one a first cell that installs what it
 needs on Colab (:func:`colab_cell`), pinned to ``requirements.txt``.
 
 Command line (after ``jupyter-book build .``, whose executed notebooks hold the numbers)::
 
-    python -m helpers.course student --out DIR [chapters/*.md]
-    python -m helpers.course full --out DIR [chapters/*.md]
+    python -m book.tools.course student --out DIR [chapters/*.md]
+    python -m book.tools.course full --out DIR [chapters/*.md]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from helpers.links import SOURCE_ROOT, BookLinks, book_links
+from book.tools.links import SOURCE_ROOT, BookLinks, book_links
 
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\s*\{(?P<name>[\w-]+)\}")
 
@@ -99,7 +99,7 @@ def write_notebooks(
 ) -> list[Path]:
     """Write each chapter as the reader notebook students open: ``out_dir/<name>.ipynb``.
 
-    The notebook is :func:`helpers.notebook.reader_notebook` (plain Markdown, the book's numbers filled in, an
+    The notebook is :func:`book.tools.notebook.reader_notebook` (plain Markdown, the book's numbers filled in, an
     answer cell after each exercise; without solutions if ``student``), with :func:`colab_cell` as its first
     cell, so it runs on Binder, a hub, a laptop and Colab alike.
 
@@ -114,7 +114,7 @@ def write_notebooks(
     executed_dir : str or Path, optional
         Executed notebooks of the book build, with the glued values; default ``_build/jupyter_execute/chapters``.
     links : BookLinks, optional
-        Where the Colab cell installs the library from; default :func:`helpers.links.book_links`.
+        Where the Colab cell installs the library from; default :func:`book.tools.links.book_links`.
     overwrite : bool, default False
         Replace notebooks that already exist in ``out_dir``.
 
@@ -131,15 +131,15 @@ def write_notebooks(
     Examples
     --------
     >>> import tempfile
-    >>> from helpers.course import write_notebooks
-    >>> from helpers.links import SOURCE_ROOT
+    >>> from book.tools.course import write_notebooks
+    >>> from book.tools.links import SOURCE_ROOT
     >>> page = SOURCE_ROOT / "chapters" / "01-scaling-laws.md"
     >>> built = SOURCE_ROOT / "_build" / "jupyter_execute" / "chapters"
     >>> if built.is_dir():  # after `jupyter-book build .`
     ...     (path,) = write_notebooks([page], tempfile.mkdtemp(), student=True, executed_dir=built)
     ...     assert path.name == "01-scaling-laws.ipynb"
     """
-    from helpers.notebook import write_reader_notebooks  # imports this module: import it only when used
+    from book.tools.notebook import write_reader_notebooks  # imports this module: import it only when used
 
     links = links or book_links()
     executed = Path(executed_dir) if executed_dir is not None else SOURCE_ROOT / "_build" / "jupyter_execute" / "chapters"
@@ -212,7 +212,7 @@ def pinned_requirements(path: str | Path | None = None) -> dict[str, str]:
 
     Examples
     --------
-    >>> from helpers.course import pinned_requirements
+    >>> from book.tools.course import pinned_requirements
     >>> pinned_requirements()["numpy"].startswith("numpy==")
     True
     """
@@ -244,7 +244,7 @@ def notebook_requirements(
     requirements : str or Path, optional
         The pinned requirements file; default the repository's ``requirements.txt``.
     package_dir : str or Path, optional
-        Folder of the ``helpers`` package to follow imports into; default this library's own.
+        Folder of the ``helpers`` package to follow imports into; default the repository's ``helpers/``.
 
     Returns
     -------
@@ -258,13 +258,13 @@ def notebook_requirements(
 
     Examples
     --------
-    >>> from helpers.course import notebook_requirements
+    >>> from book.tools.course import notebook_requirements
     >>> pins = notebook_requirements(["import numpy as np", "from helpers.scaling import fit_power_law"])
     >>> [p.split("==")[0] for p in pins]
     ['numpy', 'pandas', 'scipy']
     """
     pins = pinned_requirements(requirements)
-    package_dir = Path(package_dir) if package_dir is not None else Path(__file__).resolve().parent
+    package_dir = Path(package_dir) if package_dir is not None else SOURCE_ROOT / "helpers"
     modules: set[str] = set()
     for source in sources:
         modules |= _imports(_code(source))
@@ -301,7 +301,7 @@ def colab_cell(
     sources : iterable of str
         The notebook's code cell sources.
     links : BookLinks, optional
-        Default :func:`helpers.links.book_links` of this repository.
+        Default :func:`book.tools.links.book_links` of this repository.
     requirements : str or Path, optional
         Pinned requirements file (default ``requirements.txt``).
 
@@ -312,8 +312,8 @@ def colab_cell(
 
     Examples
     --------
-    >>> from helpers.course import colab_cell
-    >>> from helpers.links import BookLinks
+    >>> from book.tools.course import colab_cell
+    >>> from book.tools.links import BookLinks
     >>> cell = colab_cell(["import pandas"], links=BookLinks("https://github.com/me/course"))
     >>> "git+https://github.com/me/course@notebooks" in cell.source
     True
@@ -332,8 +332,8 @@ def colab_cell(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command-line entry point (``python -m helpers.course``)."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.course", description=__doc__.split("\n\n")[0])
+    """Command-line entry point (``python -m book.tools.course``)."""
+    parser = argparse.ArgumentParser(prog="python -m book.tools.course", description=__doc__.split("\n\n")[0])
     parser.add_argument("kind", choices=["student", "full"], help="student: solutions removed; full: as in the book")
     parser.add_argument("--out", required=True, help="folder to write the .ipynb files into")
     parser.add_argument("--executed", default=None,

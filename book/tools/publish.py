@@ -2,7 +2,7 @@
 
 The repository keeps chapters only as MyST text. Readers who launch a chapter need plain notebooks instead, and
 an environment that installs the way Binder installs it. This command takes a finished book build and writes,
-on the notebooks branch (``notebooks_branch`` of :class:`helpers.links.BookLinks`) of a git remote:
+on the notebooks branch (``notebooks_branch`` of :class:`book.tools.links.BookLinks`) of a git remote:
 
 * ``chapters/<name>.ipynb``: the reader notebooks with solutions (what Binder and Colab open);
 * ``student/chapters/<name>.ipynb``: the same without solutions;
@@ -17,8 +17,8 @@ so the branch holds exactly what the web page offers as downloads. Each run adds
 
 Command line (after ``jupyter-book build .``)::
 
-    python -m helpers.publish --remote origin          # push to the notebooks branch of a remote
-    python -m helpers.publish --out DIR                # only write the branch's files into a new folder
+    python -m book.tools.publish --remote origin          # push to the notebooks branch of a remote
+    python -m book.tools.publish --out DIR                # only write the branch's files into a new folder
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.links import SOURCE_ROOT, book_links
+from book.tools.links import SOURCE_ROOT, book_links
 
 #: What the branch carries from the source branch (tracked files only).
 SOURCE_PATHS = ("helpers", "data", "pyproject.toml", "requirements.txt", "runtime.txt", "postBuild",
@@ -65,9 +65,9 @@ class Published:
 
 def _git(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
     # A fixed identity, so CI runners without a git config can commit; the push credentials are the caller's.
-    env = {**os.environ, "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME", "helpers.publish"),
+    env = {**os.environ, "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME", "book.tools.publish"),
            "GIT_AUTHOR_EMAIL": os.environ.get("GIT_AUTHOR_EMAIL", "publish@localhost"),
-           "GIT_COMMITTER_NAME": os.environ.get("GIT_COMMITTER_NAME", "helpers.publish"),
+           "GIT_COMMITTER_NAME": os.environ.get("GIT_COMMITTER_NAME", "book.tools.publish"),
            "GIT_COMMITTER_EMAIL": os.environ.get("GIT_COMMITTER_EMAIL", "publish@localhost")}
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
     if check and done.returncode != 0:
@@ -79,7 +79,7 @@ def _readme(source_commit: str, root: Path) -> str:
     links = book_links(root)
     return f"""# Reader notebooks of "Scaling laws do not scale"
 
-This branch is generated: do not edit it by hand. `python -m helpers.publish` writes it from commit
+This branch is generated: do not edit it by hand. `python -m book.tools.publish` writes it from commit
 `{source_commit}` of the `{links.branch}` branch of {links.clone_url}, after a full book build.
 
 - `chapters/*.ipynb`: every chapter as a plain notebook (numbers filled in, citations and cross-references as
@@ -104,7 +104,7 @@ def branch_files(html_dir: str | Path, out_dir: str | Path, *, root: str | Path 
     out_dir : str or Path
         A new or empty folder.
     root : str or Path, optional
-        The source repository (a git checkout); default the one this library runs from.
+        The source repository (a git checkout); default the one these tools belong to.
     overwrite : bool, default False
         Allow a non-empty ``out_dir`` (its files are replaced).
 
@@ -165,9 +165,9 @@ def publish(remote: str, *, html_dir: str | Path | None = None, root: str | Path
     html_dir : str or Path, optional
         The built book; default ``_build/html`` of ``root``.
     root : str or Path, optional
-        The source repository; default the one this library runs from.
+        The source repository; default the one these tools belong to.
     branch : str, optional
-        Default the configured notebooks branch (:func:`helpers.links.book_links`).
+        Default the configured notebooks branch (:func:`book.tools.links.book_links`).
     push : bool, default True
         Push the new commit (False: commit in a temporary clone only, for a dry run).
 
@@ -203,8 +203,8 @@ def publish(remote: str, *, html_dir: str | Path | None = None, root: str | Path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point (``python -m helpers.publish``)."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.publish", description=__doc__.split("\n\n")[0])
+    """Command-line entry point (``python -m book.tools.publish``)."""
+    parser = argparse.ArgumentParser(prog="python -m book.tools.publish", description=__doc__.split("\n\n")[0])
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--remote", help="git remote name, URL or path to push the notebooks branch to")
     where.add_argument("--out", type=Path, help="only write the branch's files into this new folder")

@@ -37,7 +37,7 @@ MyST-only syntax is left in a piece of Markdown.
 
 Command line::
 
-    python -m helpers.notebook --out DIR [--student] [--overwrite] [chapters/*.md]
+    python -m book.tools.notebook --out DIR [--student] [--overwrite] [chapters/*.md]
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ import jupytext
 import nbformat
 import yaml
 
-from helpers.course import strip_solutions
+from book.tools.course import strip_solutions
 
 __all__ = ["glue", "glued", "raw_myst", "reader_notebook", "site_url", "write_reader_notebooks"]
 
@@ -127,7 +127,7 @@ def site_url(book_root: str | Path) -> str:
     >>> site_url(root)
     'https://some-org.github.io/my-book'
     """
-    from helpers.links import book_links  # the one place that reads repository.url
+    from book.tools.links import book_links  # the one place that reads repository.url
 
     try:
         return book_links(book_root).site_url
@@ -695,7 +695,7 @@ def _inline(text: str, ctx: _Context) -> str:
             out.append(f"${content}$")
         else:
             raise ValueError(f"{ctx.where()}: unknown role {{{name}}}`{s}`: reader notebooks cannot show it; add a "
-                             "rule for it in helpers/notebook.py or write the text without it.")
+                             "rule for it in book/tools/notebook.py or write the text without it.")
     return "".join(out)
 
 
@@ -819,7 +819,7 @@ def _blocks(source: str, ctx: _Context) -> list[Block]:
             blocks.append(("md", f"$$\n{body.strip()}\n$$"))
         else:
             raise ValueError(f"{ctx.where()}: unknown directive {{{name}}} ({line.strip()!r}): reader notebooks "
-                             "cannot show it; add a rule for it in helpers/notebook.py or write it differently.")
+                             "cannot show it; add a rule for it in book/tools/notebook.py or write it differently.")
     flush()
     return blocks
 
@@ -928,7 +928,7 @@ def reader_notebook(
         ``_build/jupyter_execute/chapters/<name>.ipynb`` (its ``<name>.glue.json`` beside it holds the
         glued values; see :func:`read_glue`). Needed if the chapter pastes glued values.
     student : bool, default False
-        Remove every solution (see :func:`helpers.course.strip_solutions`); the answer cells stay.
+        Remove every solution (see :func:`book.tools.course.strip_solutions`); the answer cells stay.
     site_url : str, optional
         The published book's address; links go there. Default: :func:`site_url` of ``book_root``.
     book_root : str or Path, optional
@@ -1025,7 +1025,7 @@ def reader_notebook(
     for cell in cells:
         if cell.cell_type == "markdown" and (left := raw_myst(cell.source)):
             raise ValueError(f"{path}: MyST-only syntax left after conversion: {left[:3]}; add a rule for it in "
-                             "helpers/notebook.py.")
+                             "book/tools/notebook.py.")
     for i, cell in enumerate(cells):
         cell["id"] = f"{path.stem[:40]}-{i:03d}"
         if cell.cell_type == "code":
@@ -1195,9 +1195,9 @@ def write_reader_notebooks(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command-line entry point (``python -m helpers.notebook``)."""
-    root = Path(__file__).resolve().parent.parent
-    parser = argparse.ArgumentParser(prog="python -m helpers.notebook", description=__doc__.split("\n\n")[0])
+    """Command-line entry point (``python -m book.tools.notebook``)."""
+    root = Path(__file__).resolve().parents[2]  # the repository root, above book/tools/
+    parser = argparse.ArgumentParser(prog="python -m book.tools.notebook", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="folder to write the .ipynb files into")
     parser.add_argument("--executed-dir", default=str(root / "_build" / "jupyter_execute" / "chapters"),
                         help="executed notebooks of the book build (default: _build/jupyter_execute/chapters)")

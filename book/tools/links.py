@@ -7,7 +7,7 @@ repository types the URL (``tests/test_links.py`` checks both halves of that pro
 
 Examples
 --------
->>> from helpers.links import BookLinks
+>>> from book.tools.links import BookLinks
 >>> links = BookLinks(repository_url="https://github.com/me/my-course")
 >>> links.site_url
 'https://me.github.io/my-course'
@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The repository root when the library runs from its source tree (the course tools only make sense there).
+#: The repository root (``book/tools/`` is two folders below it): the tools work on its chapters and configuration.
 #:
 #: :meta hide-value:
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
 _GITHUB = re.compile(r"^https://github\.com/(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
@@ -40,7 +40,7 @@ class BookLinks:
         Branch the book's sources live on.
     notebooks_branch : str, default "notebooks"
         Generated branch with the reader notebooks, the library and its data (filled by
-        ``python -m helpers.publish``); Binder and Colab open notebooks from it.
+        ``python -m book.tools.publish``); Binder and Colab open notebooks from it.
     binderhub_url : str, default "https://mybinder.org"
     colab_url_base : str, default "https://colab.research.google.com"
 
@@ -114,7 +114,7 @@ def book_links(root: str | Path | None = None) -> BookLinks:
     Parameters
     ----------
     root : str or Path, optional
-        Folder holding ``_config.yml``; default the source tree this library runs from.
+        Folder holding ``_config.yml``; default the repository these tools belong to.
 
     Returns
     -------
@@ -127,11 +127,11 @@ def book_links(root: str | Path | None = None) -> BookLinks:
 
     Examples
     --------
-    >>> from helpers.links import book_links
+    >>> from book.tools.links import book_links
     >>> book_links().notebooks_branch
     'notebooks'
     """
-    import yaml  # the course tools only; readers' installs need not import it
+    import yaml  # only here: a BookLinks made from a URL (the doctests, a fork's check) needs no YAML parser
 
     config_path = Path(root if root is not None else SOURCE_ROOT) / "_config.yml"
     if not config_path.is_file():
