@@ -19,11 +19,7 @@ from helpers._validate import seed as _seed
 
 def chinchilla_design(
     *,
-    E: float,  # noqa: N803
-    A: float,  # noqa: N803
-    B: float,  # noqa: N803
-    alpha: float,
-    beta: float,
+    E: float, A: float, B: float, alpha: float, beta: float,  # noqa: N803
     budgets: Any = None,
     models_per_budget: int = 24,
     span: float = 30.0,

@@ -35,7 +35,7 @@ wrong thing. These functions quantify the parts that can be quantified.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -45,6 +45,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from helpers._docs import fill_doc
 from helpers._stats import OVERALL, conf_int_frame, interval, wilson_interval
 from helpers._validate import (
     MAX_COUNT,
@@ -69,6 +70,23 @@ from helpers._validate import seed as _seed
 ETS_DELTA_SCALE = 2.35
 MISSING_POLICIES = ("drop", "raise")
 KRIPPENDORFF_LEVELS = ("nominal", "ordinal", "interval", "ratio")
+
+# Docstring pieces shared by several functions, set in by ``@_doc`` (helpers/_docs.py).
+_DOCS = {
+    # The bootstrap's coverage and seed mean the same in every function that resamples.
+    "confidence_seed": """\
+        confidence : float, default 0.95
+            Coverage of the interval.
+        seed : int, default 0
+            Seed for :func:`numpy.random.default_rng`.""",
+    # The metrics of per-token accuracy check p and length alike (_over_tokens).
+    "token_metric_raises": """\
+        Raises
+        ------
+        ValueError
+            If ``p`` is outside ``[0, 1]`` or not finite, or ``length`` is not a positive integer.""",
+}
+_doc = fill_doc(_DOCS)
 
 
 # --------------------------------------------------------------------------- shared checks
@@ -158,16 +176,22 @@ class ReliabilityResult:
         return _one_row(self)
 
 
+def _matrix_with_nan(values: Any, name: str, layout: str) -> np.ndarray:
+    """``values`` as a 2-d float array in which NaN (a missing entry) may stand; ``layout`` says what rows are."""
+    try:
+        x = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        x = as_float_array(values, name, ndim=2)  # raises the library's "must be numeric" message
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be 2-dimensional ({layout}); got shape {x.shape}.")
+    return x
+
+
 def _item_matrix(items: Any, missing: str) -> tuple[np.ndarray, list[str], int]:
     """Items as a complete float matrix, the item labels, and the number of rows dropped."""
     one_of(missing, MISSING_POLICIES, "missing policy")
     names = [str(c) for c in items.columns] if isinstance(items, pd.DataFrame) else None
-    try:
-        raw = np.asarray(items, dtype=float)
-    except (TypeError, ValueError):
-        raw = as_float_array(items, "items", ndim=2)  # raises the library's "must be numeric" message
-    if raw.ndim != 2:
-        raise ValueError(f"items must be 2-dimensional (rows = respondents, columns = items); got shape {raw.shape}.")
+    raw = _matrix_with_nan(items, "items", "rows = respondents, columns = items")
     incomplete = np.isnan(raw).any(axis=1)
     if missing == "raise":
         as_float_array(raw, "items", ndim=2)  # raises on NaN, naming the first position
@@ -184,6 +208,7 @@ def _alpha_from_variances(k: int, sum_item_var: np.ndarray, total_var: np.ndarra
         return k / (k - 1) * (1 - sum_item_var / total_var)
 
 
+@_doc
 def cronbach_alpha(
     items: pd.DataFrame | ArrayLike,
     *,
@@ -209,10 +234,7 @@ def cronbach_alpha(
         the count is reported in ``n_dropped``); ``"raise"`` refuses missing values.
     n_boot : int, default 0
         Bootstrap resamples of respondents for a percentile interval; 0 skips it.
-    confidence : float, default 0.95
-        Coverage of the interval.
-    seed : int, default 0
-        Seed for :func:`numpy.random.default_rng`.
+    {{confidence_seed}}
 
     Returns
     -------
@@ -736,6 +758,7 @@ class ScoreGap:
         return _one_row(self)
 
 
+@_doc
 def score_gap(
     responses: pd.DataFrame,
     *,
@@ -771,10 +794,7 @@ def score_gap(
         Value of the reference group; ``None`` pools every non-focal row.
     n_boot : int, default 2000
         Bootstrap resamples; 0 skips the interval.
-    confidence : float, default 0.95
-        Coverage of the interval.
-    seed : int, default 0
-        Seed for :func:`numpy.random.default_rng`.
+    {{confidence_seed}}
     missing : {"drop", "raise"}, default "drop"
         Drop rows with a missing item or group (counted in ``n_dropped``), or refuse them.
 
@@ -867,12 +887,7 @@ def krippendorff_alpha(ratings: pd.DataFrame | ArrayLike, *, level: str) -> floa
     0.6
     """
     one_of(level, KRIPPENDORFF_LEVELS, "level")
-    try:
-        x = np.asarray(ratings, dtype=float)
-    except (TypeError, ValueError):
-        x = as_float_array(ratings, "ratings", ndim=2)  # raises the library's "must be numeric" message
-    if x.ndim != 2:
-        raise ValueError(f"ratings must be 2-dimensional (rows = raters, columns = units); got shape {x.shape}.")
+    x = _matrix_with_nan(ratings, "ratings", "rows = raters, columns = units")
     if np.isinf(x).any():
         raise ValueError("ratings contain inf; use NaN for a missing rating and finite numeric codes otherwise.")
     min_points(x.shape[0], 2, "Krippendorff's alpha (raters, i.e. rows)")
@@ -893,6 +908,12 @@ def _probabilities(p: ArrayLike) -> np.ndarray:
             f"p is a per-token accuracy and must lie in [0, 1]; got values from {arr.min():g} to {arr.max():g}."
         )
     return arr
+
+
+def _over_tokens(p: ArrayLike, length: int, metric: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
+    """``metric(p, length)`` of a per-token accuracy ``p`` over ``length`` tokens, both checked (length first)."""
+    length = positive_int(length, "length", maximum=MAX_COUNT)
+    return metric(_probabilities(p), length)
 
 
 def token_accuracy_from_loss(loss: ArrayLike) -> np.ndarray:
@@ -927,6 +948,7 @@ def token_accuracy_from_loss(loss: ArrayLike) -> np.ndarray:
     return np.exp(-arr)
 
 
+@_doc
 def exact_match_from_token_accuracy(p: ArrayLike, *, length: int) -> np.ndarray:
     """Exact-match accuracy over ``length`` tokens if tokens are right independently: ``p**length``.
 
@@ -945,20 +967,17 @@ def exact_match_from_token_accuracy(p: ArrayLike, *, length: int) -> np.ndarray:
     numpy.ndarray
         1-d array of ``p**length``.
 
-    Raises
-    ------
-    ValueError
-        If ``p`` is outside ``[0, 1]`` or not finite, or ``length`` is not a positive integer.
+    {{token_metric_raises}}
 
     Examples
     --------
     >>> exact_match_from_token_accuracy([0.5, 0.9], length=2).round(3).tolist()
     [0.25, 0.81]
     """
-    length = positive_int(length, "length", maximum=MAX_COUNT)
-    return _probabilities(p) ** length
+    return _over_tokens(p, length, lambda acc, n: acc**n)
 
 
+@_doc
 def edit_distance_from_token_accuracy(p: ArrayLike, *, length: int) -> np.ndarray:
     """Expected token edit distance over ``length`` tokens: ``length * (1 - p)``.
 
@@ -977,18 +996,14 @@ def edit_distance_from_token_accuracy(p: ArrayLike, *, length: int) -> np.ndarra
     numpy.ndarray
         1-d array of ``length * (1 - p)``.
 
-    Raises
-    ------
-    ValueError
-        If ``p`` is outside ``[0, 1]`` or not finite, or ``length`` is not a positive integer.
+    {{token_metric_raises}}
 
     Examples
     --------
     >>> edit_distance_from_token_accuracy([0.5, 0.9], length=10).round(3).tolist()
     [5.0, 1.0]
     """
-    length = positive_int(length, "length", maximum=MAX_COUNT)
-    return length * (1 - _probabilities(p))
+    return _over_tokens(p, length, lambda acc, n: n * (1 - acc))
 
 
 def metric_curves(N: ArrayLike, *, c: float, alpha: float, lengths: Sequence[int]) -> pd.DataFrame:  # noqa: N803
@@ -1153,6 +1168,7 @@ def _bootstrap_tau_b(sa: np.ndarray, sb: np.ndarray, w: np.ndarray) -> np.ndarra
         return s / np.sqrt((total - ties_a) * (total - ties_b))
 
 
+@_doc
 def rank_agreement(
     a: pd.Series | ArrayLike,
     b: pd.Series | ArrayLike,
@@ -1175,10 +1191,7 @@ def rank_agreement(
         the same unique labels); otherwise the order of entries pairs them.
     n_boot : int, default 0
         Bootstrap resamples of items; 0 skips the interval.
-    confidence : float, default 0.95
-        Coverage of the interval.
-    seed : int, default 0
-        Seed for :func:`numpy.random.default_rng`.
+    {{confidence_seed}}
 
     Returns
     -------

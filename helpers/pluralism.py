@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from helpers._docs import fill_doc
 from helpers._stats import percentile_interval, wilson_interval
 from helpers._validate import (MAX_COUNT, as_float_array, finite_scalar, flag, has_columns, min_points,
                                nonnegative_weights, one_of, positive_int, probability, same_length, sequence)
@@ -78,6 +79,40 @@ RULES = ("plurality", "borda", "mean", "maximin", "simpson_kramer", "kemeny")
 MAX_KEMENY_CANDIDATES = 8
 # Identical distributions pooled from different counts can differ in the last bit.
 _TOL = 1e-12
+
+#: Type of ``weights`` of the ranking functions: one weight per voter, or None for equal weights.
+Weights = Sequence[float] | np.ndarray | pd.Series | None
+
+# Parameter descriptions shared by several docstrings, set in by ``@_doc`` (helpers/_docs.py).
+_DF = """\
+df : pandas.DataFrame
+    One row per respondent."""
+_WEIGHTS = """\
+weights : array-like or pandas.Series, optional
+    One non-negative weight per voter (e.g. group size); a Series is
+    matched to the rows by index. Default: equal weights."""
+_HIGHER_IS_BETTER = """\
+higher_is_better : bool
+    Whether values are scores (higher = better) rather than ranks."""
+_DOCS = {
+    "df": _DF,
+    "survey_parameters": _DF + "\nitem, group, weight, options\n    As in :func:`group_distributions`.",
+    # The permutation nulls shuffle unweighted answers, so they take no weight.
+    "unweighted_survey_parameters": _DF + "\nitem, group, options\n    As in :func:`group_distributions`.",
+    "weights": _WEIGHTS,
+    "higher_is_better": _HIGHER_IS_BETTER,
+    # The whole Parameters section of the functions that take a preference profile and nothing else.
+    "profile_parameters": "\n".join([
+        "Parameters",
+        "----------",
+        "preferences : pandas.DataFrame",
+        "    As ``rankings`` in :func:`aggregate_rankings`.",
+        _WEIGHTS,
+        _HIGHER_IS_BETTER,
+    ]),
+    "profile_raises": "Raises\n------\nValueError\n    As :func:`aggregate_rankings`.",
+}
+_doc = fill_doc(_DOCS)
 
 
 # ---------------------------------------------------------------------------
@@ -183,6 +218,7 @@ def _label_frame(labels: pd.Index, repeat: int = 1) -> pd.DataFrame:
     return labels.repeat(repeat).to_frame(index=False)
 
 
+@_doc
 def group_distributions(
     df: pd.DataFrame,
     *,
@@ -195,8 +231,7 @@ def group_distributions(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per respondent.
+    {{df}}
     item : str
         Column holding the answer. Rows where it is missing are dropped (and
         counted in ``n_missing``).
@@ -356,23 +391,14 @@ def _reference_shares(reference: Any, counts: _Counts) -> np.ndarray | None:
     return counts.shares[pos[0]]
 
 
-def representativeness_by_group(
-    df: pd.DataFrame,
-    *,
-    item: str,
-    group: str | Sequence[str],
-    reference: Any = "pooled",
-    weight: str | None = None,
-    options: Sequence[Any] | None = None,
-) -> pd.DataFrame:
+@_doc
+def representativeness_by_group(df: pd.DataFrame, *, item: str, group: str | Sequence[str], reference: Any = "pooled",
+                                weight: str | None = None, options: Sequence[Any] | None = None) -> pd.DataFrame:
     """Representativeness of one reference answer distribution for every group.
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per respondent.
-    item, group, weight, options
-        As in :func:`group_distributions`.
+    {{survey_parameters}}
     reference : "pooled", array-like, pandas.Series or group label
         The distribution playing "the model's answer". ``"pooled"`` (default):
         all answered rows pooled (weighted if ``weight``), i.e. the single
@@ -416,15 +442,9 @@ def representativeness_by_group(
 
 
 
-def majority_agreement(
-    df: pd.DataFrame,
-    *,
-    item: str,
-    group: str | Sequence[str],
-    reference: Any = "pooled",
-    weight: str | None = None,
-    options: Sequence[Any] | None = None,
-) -> pd.DataFrame:
+@_doc
+def majority_agreement(df: pd.DataFrame, *, item: str, group: str | Sequence[str], reference: Any = "pooled",
+                       weight: str | None = None, options: Sequence[Any] | None = None) -> pd.DataFrame:
     """Whether one answer is each group's majority answer: a second construct of "a good answer".
 
     :func:`representativeness_by_group` counts an answer as good for a group
@@ -438,10 +458,7 @@ def majority_agreement(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per respondent.
-    item, group, weight, options
-        As in :func:`group_distributions`.
+    {{survey_parameters}}
     reference : "pooled", array-like, pandas.Series or group label
         As in :func:`representativeness_by_group`; its most common option is
         the single answer given.
@@ -532,19 +549,10 @@ def _coverage_block(
     return share, np.clip(mean_rep, 0, 1), np.clip(min_rep, 0, 1)
 
 
-def coverage_curve(
-    df: pd.DataFrame,
-    *,
-    item: str,
-    group: str | Sequence[str],
-    threshold: float,
-    order: str | Sequence[Any] = "size",
-    n_perm: int = 50,
-    seed: int = 0,
-    reference: Any = "pooled",
-    weight: str | None = None,
-    options: Sequence[Any] | None = None,
-) -> pd.DataFrame:
+@_doc
+def coverage_curve(df: pd.DataFrame, *, item: str, group: str | Sequence[str], threshold: float,
+                   order: str | Sequence[Any] = "size", n_perm: int = 50, seed: int = 0, reference: Any = "pooled",
+                   weight: str | None = None, options: Sequence[Any] | None = None) -> pd.DataFrame:
     """Share of groups represented well as the evaluated population grows.
 
     Groups are added one at a time. After ``k`` groups, the reference answer is
@@ -555,10 +563,7 @@ def coverage_curve(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per respondent.
-    item, group, weight, options
-        As in :func:`group_distributions`.
+    {{survey_parameters}}
     threshold : float
         Representativeness in ``[0, 1]`` a group needs to count as represented.
     order : "size", "random" or list of group labels
@@ -628,6 +633,7 @@ def coverage_curve(
     )
 
 
+@_doc
 def representativeness_matrix(
     df: pd.DataFrame,
     *,
@@ -648,8 +654,7 @@ def representativeness_matrix(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per respondent.
+    {{df}}
     item, group, weight, options
         As in :func:`group_distributions`; ``group`` defines the rows.
     candidates : str, list of str, or mapping
@@ -734,6 +739,7 @@ def _shuffled_counts(counts: _Counts, n_perm: int, seed: int) -> np.ndarray:
     return out
 
 
+@_doc
 def representativeness_null(
     df: pd.DataFrame,
     *,
@@ -756,10 +762,7 @@ def representativeness_null(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per respondent.
-    item, group, options
-        As in :func:`group_distributions`.
+    {{unweighted_survey_parameters}}
     n_perm : int
         Number of shuffles.
     seed : int
@@ -809,17 +812,10 @@ def representativeness_null(
     return out
 
 
-def coverage_null(
-    df: pd.DataFrame,
-    *,
-    item: str,
-    group: str | Sequence[str],
-    threshold: float,
-    order: str | Sequence[Any] = "size",
-    n_perm: int = 20,
-    seed: int = 0,
-    options: Sequence[Any] | None = None,
-) -> pd.DataFrame:
+@_doc
+def coverage_null(df: pd.DataFrame, *, item: str, group: str | Sequence[str], threshold: float,
+                  order: str | Sequence[Any] = "size", n_perm: int = 20, seed: int = 0,
+                  options: Sequence[Any] | None = None) -> pd.DataFrame:
     """The coverage curve that sampling noise alone would produce.
 
     Shuffles the answers across respondents ``n_perm`` times (as in
@@ -831,10 +827,7 @@ def coverage_null(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per respondent.
-    item, group, options
-        As in :func:`group_distributions`.
+    {{unweighted_survey_parameters}}
     threshold : float
         As in :func:`coverage_curve`.
     order : "size", "random" or list of group labels
@@ -904,7 +897,7 @@ class AggregateResult:
     Attributes
     ----------
     rule : str
-        The rule used.
+        The rule used, one of ``RULES``.
     winner : object
         First candidate of ``ranking``.
     ranking : tuple
@@ -1022,11 +1015,12 @@ def _kemeny_scores(prof: _Profile) -> tuple[np.ndarray, tuple[int, ...]]:
     return best, tuple(perms[int(np.argmin(cost))])
 
 
+@_doc
 def aggregate_rankings(
     rankings: pd.DataFrame,
     *,
     rule: str,
-    weights: Sequence[float] | np.ndarray | pd.Series | None = None,
+    weights: Weights = None,
     higher_is_better: bool = False,
 ) -> AggregateResult:
     """Combine several voters' (or groups') rankings of candidates into one.
@@ -1062,11 +1056,8 @@ def aggregate_rankings(
         * ``"kemeny"``: the order with the fewest weighted pairwise
           disagreements with the voters (Kemeny 1959), found by trying every
           order (exact, up to 8 candidates).
-    weights : array-like or pandas.Series, optional
-        One non-negative weight per voter (e.g. group size); a Series is
-        matched to the rows by index. Default: equal weights.
-    higher_is_better : bool
-        Whether values are scores (higher = better) rather than ranks.
+    {{weights}}
+    {{higher_is_better}}
 
     Returns
     -------
@@ -1113,20 +1104,12 @@ def aggregate_rankings(
     )
 
 
-def pairwise_majority(
-    preferences: pd.DataFrame,
-    *,
-    weights: Sequence[float] | np.ndarray | pd.Series | None = None,
-    higher_is_better: bool = False,
-) -> pd.DataFrame:
+@_doc
+def pairwise_majority(preferences: pd.DataFrame, *, weights: Weights = None,
+                      higher_is_better: bool = False) -> pd.DataFrame:
     """Share of voters who strictly prefer each row candidate to each column candidate.
 
-    Parameters
-    ----------
-    preferences : pandas.DataFrame
-        As ``rankings`` in :func:`aggregate_rankings`.
-    weights, higher_is_better
-        As in :func:`aggregate_rankings`.
+    {{profile_parameters}}
 
     Returns
     -------
@@ -1135,10 +1118,7 @@ def pairwise_majority(
         voters ranking ``a`` strictly above ``b``. Voters tying ``a`` and ``b``
         count for neither, so ``(a, b) + (b, a) <= 1``; the diagonal is 0.
 
-    Raises
-    ------
-    ValueError
-        As :func:`aggregate_rankings`.
+    {{profile_raises}}
 
     Examples
     --------
@@ -1150,20 +1130,12 @@ def pairwise_majority(
     return pd.DataFrame(prof.pairwise(), index=prof.candidates, columns=prof.candidates)
 
 
-def condorcet_winner(
-    preferences: pd.DataFrame,
-    *,
-    weights: Sequence[float] | np.ndarray | pd.Series | None = None,
-    higher_is_better: bool = False,
-) -> Any | None:
+@_doc
+def condorcet_winner(preferences: pd.DataFrame, *, weights: Weights = None,
+                     higher_is_better: bool = False) -> Any | None:
     """The candidate who beats every other in a head-to-head (weighted) majority vote.
 
-    Parameters
-    ----------
-    preferences : pandas.DataFrame
-        As ``rankings`` in :func:`aggregate_rankings`.
-    weights, higher_is_better
-        As in :func:`aggregate_rankings`.
+    {{profile_parameters}}
 
     Returns
     -------
@@ -1172,10 +1144,7 @@ def condorcet_winner(
         ``b`` to it, for every other candidate ``b``. ``None`` when no
         candidate does that (a majority cycle, or a tied contest).
 
-    Raises
-    ------
-    ValueError
-        As :func:`aggregate_rankings`.
+    {{profile_raises}}
 
     Examples
     --------
@@ -1291,12 +1260,9 @@ def ranking_disagreement(rankings: pd.DataFrame, *, higher_is_better: bool = Fal
     )
 
 
-def majority_cycles(
-    preferences: pd.DataFrame,
-    *,
-    weights: Sequence[float] | np.ndarray | pd.Series | None = None,
-    higher_is_better: bool = False,
-) -> pd.DataFrame:
+@_doc
+def majority_cycles(preferences: pd.DataFrame, *, weights: Weights = None,
+                    higher_is_better: bool = False) -> pd.DataFrame:
     """Every three-candidate majority cycle: a beats b, b beats c, and c beats a.
 
     A cycle means majority rule cannot name a best candidate among the three,
@@ -1305,12 +1271,7 @@ def majority_cycles(
     three-candidate one, so an empty result then means the majority relation
     is a consistent order.
 
-    Parameters
-    ----------
-    preferences : pandas.DataFrame
-        As ``rankings`` in :func:`aggregate_rankings`.
-    weights, higher_is_better
-        As in :func:`aggregate_rankings`.
+    {{profile_parameters}}
 
     Returns
     -------
@@ -1323,10 +1284,7 @@ def majority_cycles(
         ``smallest_margin`` (the narrowest of the three wins: winner's share
         minus loser's share). Empty (same columns) when there is no cycle.
 
-    Raises
-    ------
-    ValueError
-        As :func:`aggregate_rankings`.
+    {{profile_raises}}
 
     Examples
     --------

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
+from helpers._docs import fill_doc
 from helpers._stats import interval, percentile_interval
 from helpers._validate import (
     MAX_COUNT,
@@ -86,6 +87,27 @@ SHARE_TOL = 1e-6
 _STIRLING = ((1, 1 / 12), (3, -1 / 360), (5, 1 / 1260), (7, -1 / 1680), (9, 1 / 1188), (11, -691 / 360360))
 _DIGAMMA = ((2, -1 / 12), (4, 1 / 120), (6, -1 / 252), (8, 1 / 240), (10, -1 / 132), (12, 691 / 32760))
 _STIRLING_FROM = 10.0
+
+# Docstring pieces shared by several functions, set in by ``@_doc`` (helpers/_docs.py).
+_DOCS = {
+    "counts": """\
+        counts : array-like of int
+            The number of items of each *observed* group (positive whole numbers, one
+            entry per group), e.g. ``df["group"].value_counts()``.""",
+    # good_turing_unseen and chao1 check their counts with the same _observed_counts.
+    "counts_raises": """\
+        Raises
+        ------
+        ValueError
+            If counts are empty, non-finite, zero, negative or not whole numbers.""",
+    # What poststratify and rake return.
+    "weights_returns": """\
+        Returns
+        -------
+        pandas.Series
+            One weight per row of ``df`` (same index), named ``"weight"``.""",
+}
+_doc = fill_doc(_DOCS)
 
 
 # ---------------------------------------------------------------------------
@@ -537,6 +559,7 @@ def _least_squares_fit(sizes: np.ndarray, log_k: np.ndarray, *, pitman_yor: bool
 # ---------------------------------------------------------------------------
 
 
+@_doc
 def good_turing_unseen(counts: Any) -> float:
     """Good-Turing estimate of the probability that the next item is from an unseen group.
 
@@ -546,19 +569,14 @@ def good_turing_unseen(counts: Any) -> float:
 
     Parameters
     ----------
-    counts : array-like of int
-        The number of items of each *observed* group (positive whole numbers, one
-        entry per group), e.g. ``df["group"].value_counts()``.
+    {{counts}}
 
     Returns
     -------
     float
         Estimated total probability of all groups absent from the sample.
 
-    Raises
-    ------
-    ValueError
-        If counts are empty, non-finite, zero, negative or not whole numbers.
+    {{counts_raises}}
 
     Examples
     --------
@@ -605,6 +623,7 @@ class Chao1Result:
         return pd.DataFrame([{**asdict(self), "unseen": self.unseen}])
 
 
+@_doc
 def chao1(counts: Any, *, bias_corrected: bool = True) -> Chao1Result:
     """Chao1 estimate of how many groups exist, including those not yet seen.
 
@@ -617,8 +636,7 @@ def chao1(counts: Any, *, bias_corrected: bool = True) -> Chao1Result:
 
     Parameters
     ----------
-    counts : array-like of int
-        Items per observed group (positive whole numbers), as for :func:`good_turing_unseen`.
+    {{counts}}
     bias_corrected : bool, default True
         Use the bias-corrected form.
 
@@ -626,10 +644,7 @@ def chao1(counts: Any, *, bias_corrected: bool = True) -> Chao1Result:
     -------
     Chao1Result
 
-    Raises
-    ------
-    ValueError
-        If counts are empty, non-finite, zero, negative or not whole numbers.
+    {{counts_raises}}
 
     Examples
     --------
@@ -742,6 +757,7 @@ def _population_table(population_shares: Any, cells: list[str]) -> pd.Series:
     return shares
 
 
+@_doc
 def poststratify(df: pd.DataFrame, *, cells: str | Sequence[str], population_shares: Any) -> pd.Series:
     """Post-stratification weights: population share / sample share of each cell.
 
@@ -761,10 +777,7 @@ def poststratify(df: pd.DataFrame, *, cells: str | Sequence[str], population_sha
         columns), a Series indexed by cell, or a DataFrame with the cell columns and
         a ``share`` column. Shares must sum to 1.
 
-    Returns
-    -------
-    pandas.Series
-        One weight per row of ``df`` (same index), named ``"weight"``.
+    {{weights_returns}}
 
     Raises
     ------
@@ -821,6 +834,7 @@ def _margin_codes(df: pd.DataFrame, column: str, shares: pd.Series) -> np.ndarra
     return codes
 
 
+@_doc
 def rake(
     df: pd.DataFrame,
     *,
@@ -853,10 +867,7 @@ def rake(
     tol : float, default 1e-8
         Largest allowed absolute gap between a weighted share and its target.
 
-    Returns
-    -------
-    pandas.Series
-        One weight per row of ``df`` (same index), named ``"weight"``.
+    {{weights_returns}}
 
     Raises
     ------
