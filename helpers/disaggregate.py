@@ -176,6 +176,12 @@ def _size_columns(size: str | Sequence[str]) -> tuple[str, ...]:
     return cols
 
 
+def _nonpositive(values: pd.Series) -> tuple[int, Any] | None:
+    """How many of ``values`` are <= 0 and the row label of the first, or None when all are positive."""
+    bad = (values <= 0).to_numpy()
+    return (int(bad.sum()), values.index[bad][0]) if bad.any() else None
+
+
 def _tidy_points(
     df: pd.DataFrame, sizes: tuple[str, ...], metric: str, group: str, n_examples: str | None,
     scale: _MetricScale | None = None,
@@ -202,23 +208,21 @@ def _tidy_points(
             raise ValueError(f"Column {col!r} contains inf; pass finite values.")
         out[col] = values.astype(float)
     for col in sizes:
-        bad = out[col] <= 0
-        if bad.any():
-            first = out.index[bad.to_numpy()][0]
+        if found := _nonpositive(out[col]):
+            count, first = found
             raise ValueError(
-                f"Size column {col!r} must be > 0 (laws are fitted on log size); found {int(bad.sum())} value(s) "
+                f"Size column {col!r} must be > 0 (laws are fitted on log size); found {count} value(s) "
                 f"<= 0, the first at row {first!r} ({out.at[first, col]:g}). Drop those rows or correct the sizes "
                 f"(a model or data size of 0 has no place on a log axis)."
             )
     (scale or _MetricScale()).check(out[metric], metric)
     if n_examples is not None:
-        bad = out[n_examples] <= 0
-        if bad.any():
-            first = out.index[bad.to_numpy()][0]
+        if found := _nonpositive(out[n_examples]):
+            count, first = found
             raise ValueError(
                 f"Column n_examples={n_examples!r} counts the evaluation examples behind each value and must be "
-                f"> 0; found {int(bad.sum())} row(s) with {out[n_examples].min():g} or fewer, the first at row "
-                f"{first!r}. A value measured on no examples is not a measurement: drop those rows."
+                f"> 0; found {count} row(s) <= 0, the first at row {first!r} ({out.at[first, n_examples]:g}). "
+                f"A value measured on no examples is not a measurement: drop those rows."
             )
         out = out.rename(columns={n_examples: "n_examples"})
     else:

@@ -156,21 +156,26 @@ def group_shapes(groups: Iterable[object]) -> dict[str, str]:
     return shapes
 
 
-def shape_scale(groups: Iterable[object]) -> alt.Scale:
-    """An Altair shape scale using :func:`group_shapes`.
-
-    Examples
-    --------
-    >>> from helpers.plots import shape_scale
-    >>> shape_scale(["south", "west"]).to_dict()["range"]
-    ['circle', 'circle']
-    """
-    mapping = group_shapes(groups)
+def _scale(mapping: dict[str, str]) -> alt.Scale:
+    """A categorical Altair scale sending each key of ``mapping`` to its value (domain in the mapping's order)."""
     return alt.Scale(domain=list(mapping), range=list(mapping.values()))
 
 
+def shape_scale(groups: Iterable[object]) -> alt.Scale:
+    """The shapes of :func:`group_shapes` as an Altair scale, for ``alt.Shape(..., scale=shape_scale(groups))``.
+
+    Examples
+    --------
+    >>> from helpers.plots import shape_scale, PALETTE
+    >>> scale = shape_scale([f"g{i:02d}" for i in range(len(PALETTE) + 1)])  # one group more than colours
+    >>> scale.to_dict()["range"][-1]
+    'square'
+    """
+    return _scale(group_shapes(groups))
+
+
 def color_scale(groups: Iterable[object]) -> alt.Scale:
-    """An Altair colour scale using :func:`group_colors`.
+    """The colours of :func:`group_colors` as an Altair scale, for ``alt.Color(..., scale=color_scale(groups))``.
 
     Examples
     --------
@@ -178,8 +183,7 @@ def color_scale(groups: Iterable[object]) -> alt.Scale:
     >>> color_scale(["south", "west"]).to_dict()["domain"]
     ['south', 'west']
     """
-    mapping = group_colors(groups)
-    return alt.Scale(domain=list(mapping), range=list(mapping.values()))
+    return _scale(group_colors(groups))
 
 
 def _theme() -> dict:
