@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import _batchfit, _solver
+from helpers._docs import fill_doc
 from helpers._solver import fit_power_curves
 from helpers._stats import OVERALL, conf_int_frame, percentile_interval
 from helpers._validate import (
@@ -61,6 +62,15 @@ SCALES = ("log", "logit")
 #: On the logit scale, normalised errors are kept inside ``[_LOGIT_EPS, 1 - _LOGIT_EPS]``: a point at or worse
 #: than chance has infinite odds, which no law can fit.
 _LOGIT_EPS = 1e-3
+
+
+#: The two-group example data of the docstrings (helpers._docs): group A improves as n**-0.5, B as n**-0.1.
+_doc = fill_doc({"two_groups": """
+>>> import numpy as np, pandas as pd
+>>> from helpers.disaggregate import fit_by_group
+>>> n = np.logspace(2, 5, 8)
+>>> df = pd.concat([pd.DataFrame({"n": n, "error": 2 * n**-0.5 + 0.05, "group": "A"}),
+...                 pd.DataFrame({"n": n, "error": 2 * n**-0.1 + 0.05, "group": "B"})])"""})
 
 
 @dataclass(frozen=True)
@@ -176,10 +186,13 @@ def _size_columns(size: str | Sequence[str]) -> tuple[str, ...]:
     return cols
 
 
-def _nonpositive(values: pd.Series) -> tuple[int, Any] | None:
-    """How many of ``values`` are <= 0 and the row label of the first, or None when all are positive."""
+def _require_positive(values: pd.Series, rule: str, fix: str) -> None:
+    """Raise ``rule``, the count and first row of the values <= 0, and ``fix``, unless every value is > 0."""
     bad = (values <= 0).to_numpy()
-    return (int(bad.sum()), values.index[bad][0]) if bad.any() else None
+    if bad.any():
+        # positions, not labels: a row label may repeat
+        raise ValueError(f"{rule}; found {int(bad.sum())} value(s) <= 0, the first at row {values.index[bad][0]!r} "
+                         f"({values.to_numpy()[bad][0]:g}). {fix}")
 
 
 def _tidy_points(
@@ -208,22 +221,13 @@ def _tidy_points(
             raise ValueError(f"Column {col!r} contains inf; pass finite values.")
         out[col] = values.astype(float)
     for col in sizes:
-        if found := _nonpositive(out[col]):
-            count, first = found
-            raise ValueError(
-                f"Size column {col!r} must be > 0 (laws are fitted on log size); found {count} value(s) "
-                f"<= 0, the first at row {first!r} ({out.at[first, col]:g}). Drop those rows or correct the sizes "
-                f"(a model or data size of 0 has no place on a log axis)."
-            )
+        _require_positive(out[col], f"Size column {col!r} must be > 0 (laws are fitted on log size)",
+                          "Drop those rows or correct the sizes (a model or data size of 0 has no place on a log axis).")
     (scale or _MetricScale()).check(out[metric], metric)
     if n_examples is not None:
-        if found := _nonpositive(out[n_examples]):
-            count, first = found
-            raise ValueError(
-                f"Column n_examples={n_examples!r} counts the evaluation examples behind each value and must be "
-                f"> 0; found {count} row(s) <= 0, the first at row {first!r} ({out.at[first, n_examples]:g}). "
-                f"A value measured on no examples is not a measurement: drop those rows."
-            )
+        _require_positive(out[n_examples], f"Column n_examples={n_examples!r} counts the evaluation examples behind "
+                          "each value and must be > 0", "A value measured on no examples is not a measurement: drop "
+                          "those rows.")
         out = out.rename(columns={n_examples: "n_examples"})
     else:
         out["n_examples"] = 1.0
@@ -685,6 +689,7 @@ class GroupScalingFit:
 
     # ----------------------------------------------------------------------- holdout checks
 
+    @_doc
     def holdout(self, k: int = 1, *, n_boot: int | None = None) -> pd.DataFrame:
         """Refit every law without its largest ``k`` sizes and score its prediction at the sizes held out.
 
@@ -722,12 +727,8 @@ class GroupScalingFit:
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd
-        >>> from helpers.disaggregate import fit_by_group
-        >>> n = np.logspace(2, 5, 8)
-        >>> df = pd.concat([pd.DataFrame({"n": n, "err": 2 * n**-0.5 + 0.05, "g": "A"}),
-        ...                 pd.DataFrame({"n": n, "err": 2 * n**-0.1 + 0.05, "g": "B"})])
-        >>> check = fit_by_group(df, size="n", metric="err", group="g").holdout(k=1)
+        {{two_groups}}
+        >>> check = fit_by_group(df, size="n", metric="error", group="group").holdout(k=1)
         >>> check[["group", "n"]].to_dict("list")
         {'group': ['overall', 'A', 'B'], 'n': [100000.0, 100000.0, 100000.0]}
         >>> check.set_index("group")["relative_error"].abs().round(2).to_dict()
@@ -995,6 +996,7 @@ def _too_few(pts: pd.DataFrame, sizes: tuple[str, ...], needed: int) -> str | No
     return None
 
 
+@_doc
 def fit_by_group(
     df: pd.DataFrame,
     *,
@@ -1098,11 +1100,7 @@ def fit_by_group(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from helpers.disaggregate import fit_by_group
-    >>> n = np.logspace(2, 5, 8)
-    >>> df = pd.concat([pd.DataFrame({"n": n, "error": 2 * n**-0.5 + 0.05, "group": "A"}),
-    ...                 pd.DataFrame({"n": n, "error": 2 * n**-0.1 + 0.05, "group": "B"})])
+    {{two_groups}}
     >>> res = fit_by_group(df, size="n", metric="error", group="group")
     >>> res.by_group[["group", "b"]].round(3).to_dict("records")
     [{'group': 'A', 'b': 0.5}, {'group': 'B', 'b': 0.1}]

@@ -31,6 +31,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from helpers._docs import fill_doc
 from helpers._validate import has_columns
 
 #: Chart background in both colour schemes: in dark mode a chart is a white card (book/_static/reader.css), so
@@ -76,6 +77,23 @@ EMBED_OPTIONS: dict[str, Any] = {
 }
 
 
+#: Docstring fragments shared by the per-group colour and shape maps (helpers._docs).
+_doc = fill_doc({"groups_in": """
+Parameters
+----------
+groups : iterable
+    Group labels (converted to ``str``).
+
+Returns
+-------
+dict""", "groups_raises": """
+Raises
+------
+ValueError
+    If ``groups`` is empty."""})
+
+
+@_doc
 def group_colors(groups: Iterable[object]) -> dict[str, str]:
     """Assign each group a colour, fixed for groups the book knows.
 
@@ -83,20 +101,10 @@ def group_colors(groups: Iterable[object]) -> dict[str, str]:
     keep their colour in every chapter; other groups get unused palette colours in
     sorted order, so the same set of groups always gets the same colours.
 
-    Parameters
-    ----------
-    groups : iterable
-        Group labels (converted to ``str``).
-
-    Returns
-    -------
-    dict
+    {{groups_in}}
         Group label to hex colour.
 
-    Raises
-    ------
-    ValueError
-        If ``groups`` is empty.
+    {{groups_raises}}
 
     Examples
     --------
@@ -119,26 +127,17 @@ def group_colors(groups: Iterable[object]) -> dict[str, str]:
     return colors
 
 
+@_doc
 def group_shapes(groups: Iterable[object]) -> dict[str, str]:
     """A point shape per group, so that groups sharing a colour (more groups than colours) still differ.
 
     The first group of each colour (in sorted order) is a circle, the second to share it a square, and so on
     through :data:`SHAPES`; with no more groups than colours every group is a circle.
 
-    Parameters
-    ----------
-    groups : iterable
-        Group labels (converted to ``str``).
-
-    Returns
-    -------
-    dict
+    {{groups_in}}
         Group label to a Vega shape name.
 
-    Raises
-    ------
-    ValueError
-        If ``groups`` is empty.
+    {{groups_raises}}
 
     Examples
     --------
