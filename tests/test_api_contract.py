@@ -338,7 +338,8 @@ CALLS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any], dict[str, str]
                                             "group": "g", "order_col": "wave", "sizes": None}, {"sizes": "array"}),
     "sampling.compare_on_mixes": (None, {"correct_a": [1, 1, 1, 1, 0, 0, 0, 0], "correct_b": [0, 0, 1, 1, 1, 1, 1, 1],
                                          "groups": ["x"] * 4 + ["y"] * 4, "mixes": [{"x": 1.0}, {"x": 0.5, "y": 0.5}],
-                                         "size": 10, "n_draws": 50, "seed": 0}, {"groups": "any", "mixes": "mapping"}),
+                                         "size": 10, "n_boot": 50, "seed": 0, "n_draws": None},
+                                 {"groups": "any", "mixes": "mapping"}),
     "sampling.PitmanYorFit.predict": (_method("PitmanYorFit", "predict"), {"n": [10, 1000]}, {}),
     "sampling.PitmanYorFit.to_frame": (_method("PitmanYorFit", "to_frame"), {}, {}),
     "sampling.Chao1Result.to_frame": (_method("Chao1Result", "to_frame"), {}, {}),
@@ -380,7 +381,7 @@ CALLS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any], dict[str, str]
     "local.evaluation_study": (None, {"values": (_POOL == "b").astype(float), "groups": _POOL, "n": 6,
                                       "designs": {"random": {"allocation": "random"},
                                                   "convenience": {"allocation": "convenience", "frame": _REACH}},
-                                      "n_rep": 3, "seed": 0}, {}),
+                                      "n_trials": 3, "seed": 0, "n_rep": None}, {}),
 }
 
 
