@@ -7,7 +7,9 @@ messages read the same across the library, and each module stays short.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -185,6 +187,11 @@ def confidence_level(value: Any, name: str = "confidence") -> float:
 MAX_COUNT = 10**7
 
 
+#: Inclusion weights of a convenience frame's easy-to-reach (``majority_weight``): beyond these the draw
+#: probabilities round to 0 or overflow (1e308 made numpy's choice() fail with "probabilities do not sum to 1").
+WEIGHT_RANGE = (1e-100, 1e100)
+
+
 def positive_int(value: Any, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
     """Return ``value`` as an int in ``[minimum, maximum]`` or raise (``maximum=None``, the default: no upper bound).
 
@@ -332,3 +339,25 @@ def renamed(new_value: Any, old_value: Any, *, new: str, old: str, default: Any)
     warnings.warn(f"{old} was renamed {new} (one name per concept across helpers); {old} will be removed "
                   f"in the next release: pass {new}={old_value!r}.", FutureWarning, stacklevel=3)
     return old_value, old
+
+
+def file_path(value: Any, name: str = "path", *, example: str = "results.csv") -> Path:
+    """A file-system path given as text or a :class:`pathlib.Path` (``os.PathLike``), not empty.
+
+    A number is refused, not only ``None``: ``open(0)`` would read (and then close) standard input, because Python
+    takes an integer for a file descriptor.
+    """
+    if isinstance(value, (str, os.PathLike)) and str(value).strip():
+        return Path(value)
+    raise ValueError(f"{name} must be a file path given as text or a pathlib.Path (e.g. {name}={example!r}); "
+                     f"got {value!r}.")
+
+
+def label_list(values: Any, name: str, *, example: str) -> list[Any]:
+    """A non-empty list of labels (column names, languages, options); a lone string counts as a list of one."""
+    if isinstance(values, str):
+        return [values]
+    out = sequence(values, name, example=example, hashable=True)
+    if not out:
+        raise ValueError(f"{name} is empty; pass at least one, e.g. {name}={example}.")
+    return out

@@ -45,7 +45,7 @@ import pandas as pd
 from helpers import __version__, plots
 from helpers._solver import EXPONENT_RANGE
 from helpers._validate import seed as valid_seed
-from helpers._validate import one_of, positive_int
+from helpers._validate import file_path, finite_scalar, flag, one_of, positive_int, sequence
 from helpers.disaggregate import (
     OVERALL,
     GroupScalingFit,
@@ -102,7 +102,7 @@ def read_results(path: str | Path) -> pd.DataFrame:
     >>> read_results(path).to_dict("records")
     [{'size': 100, 'error': 0.5, 'group': 'NA'}]
     """
-    p = Path(path)
+    p = file_path(path, "path")
     if not p.exists():
         raise ValueError(f"No file {str(p)!r} (relative paths start in {str(Path.cwd())!r}); check the path.")
     if p.is_dir():
@@ -151,7 +151,7 @@ def _check_columns(df: pd.DataFrame, roles: dict[str, str | None]) -> None:
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"audit() needs a pandas DataFrame; got {type(df).__name__}. Read a CSV with "
                          f"helpers.audit.read_results(path).")
-    named = {role: col for role, col in roles.items() if col is not None}
+    named = {role: col for role, col in roles.items() if col is not None or role != "n_examples"}
     for role, col in named.items():
         if not isinstance(col, str):
             raise ValueError(f"{role} must be one column name (a string); got {col!r}.")
@@ -356,11 +356,12 @@ def check_output(path: str | Path, *, inputs: Sequence[str | Path] = (), force: 
     ...
     ValueError: The report would replace its own input ...r.csv'; choose another --out (e.g. ...r-audit.html').
     """
-    p = Path(path)
-    if str(path).strip() == "":
+    if isinstance(path, str) and path.strip() == "":
         raise ValueError("The report path is empty; give a file name such as report.html.")
-    for source in inputs:
-        src = Path(source)
+    p = file_path(path, "path", example="report.html")
+    force = flag(force, "force")
+    for source in sequence(inputs, "inputs", example="['results.csv']"):
+        src = file_path(source, "inputs", example="results.csv")
         same = p.resolve() == src.resolve()
         if not same and p.exists() and src.exists():
             same = os.path.samefile(p, src)
@@ -480,12 +481,14 @@ def audit(
     _check_numeric(df, roles)
     n_boot = positive_int(n_boot, "n_boot", minimum=0)
     seed = valid_seed(seed)
-    try:
-        tolerance = float(tolerance)
-    except (TypeError, ValueError):
-        raise ValueError(f"tolerance must be a number such as 0.1; got {tolerance!r}.") from None
-    if not (np.isfinite(tolerance) and tolerance > 0):
+    tolerance = finite_scalar(tolerance, "tolerance", example=0.1)
+    if tolerance <= 0:
         raise ValueError(f"tolerance must be a positive relative error such as 0.1; got {tolerance!r}.")
+    if not isinstance(source, str):
+        raise ValueError(f"source must be text saying where the rows came from, e.g. source='results.csv'; "
+                         f"got {source!r}.")
+    if progress is not None:
+        progress = flag(progress, "progress")
     one_of(order, ("size", "random"), "order")
     columns = [c for c in dict.fromkeys((group, size, metric, n_examples)) if c is not None]
     rows = df[columns]
@@ -1158,7 +1161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 when the report was written; 1 with a one-line message on standard error when the input is not
         usable; 2 for arguments argparse rejects.
+
+    Raises
+    ------
+    ValueError
+        If ``argv`` is not a list of strings.
     """
+    if argv is not None and not (isinstance(argv, (list, tuple)) and all(isinstance(a, str) for a in argv)):
+        raise ValueError(f"argv must be a list of strings such as ['results.csv', '--size', 'n']; got {argv!r}.")
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its usage message

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers._validate import one_of
+from helpers._validate import file_path, flag, one_of
 
 #: Folder of the registered data files: the installed package ``helpers.datafiles`` (the repository's
 #: ``data/`` folder in an editable install, a copy inside site-packages after ``pip install .`` or a wheel).
@@ -324,9 +324,24 @@ def _source_path(spec: DatasetSpec) -> Path:
     return DATA_DIR / spec.source
 
 
+def _read_bytes(path: Path | str) -> bytes:
+    """A file's bytes, or the library's error naming the path when it is not a readable file."""
+    p = file_path(path, "path")
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"Cannot read the file {str(p)!r} ({exc.strerror or exc}); check the path.") from None
+
+
 def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, as hex (what the datasheets and result sidecars record)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The SHA-256 of a file's bytes, as hex (what the datasheets and result sidecars record).
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not a path or not a readable file.
+    """
+    return hashlib.sha256(_read_bytes(path)).hexdigest()
 
 
 def checksum_matches(path: Path, expected: str) -> bool:
@@ -335,7 +350,9 @@ def checksum_matches(path: Path, expected: str) -> bool:
     Git with ``core.autocrlf`` (the Windows default) or a Windows editor rewrites ``\\n`` as ``\\r\\n``; the
     content is unchanged, so a CSV whose LF form matches is accepted (``.gitattributes`` keeps them LF too).
     """
-    raw = Path(path).read_bytes()
+    if not isinstance(expected, str):
+        raise ValueError(f"expected must be a SHA-256 given as hex text; got {expected!r}.")
+    raw = _read_bytes(path)
     if hashlib.sha256(raw).hexdigest() == expected:
         return True
     return Path(path).suffix == ".csv" and b"\r\n" in raw and \
@@ -468,6 +485,7 @@ def load(name: str, *, verify: bool = True) -> pd.DataFrame:
     ['midwest', 'northeast', 'south', 'west']
     """
     one_of(name, REGISTRY, "dataset name")
+    verify = flag(verify, "verify")
     src = _source_path(REGISTRY[name])
     try:
         st = src.stat()

@@ -100,7 +100,8 @@ sample of size 500, like a data set that grows over time.
 Running the grid, caching and parallel back-ends
 ------------------------------------------------
 The full grids are precomputed with ``python -m helpers.experiments fertility
---n-jobs 2`` (and ``cps1988``), which writes ``data/results/<name>.csv`` and a
+--n-jobs 2 --force`` (and ``cps1988``; ``--force`` replaces the cache there), which writes
+``data/results/<name>.csv`` and a
 ``<name>.json`` with the command, the SHA-256 of the source data, library versions,
 the grid, run time and peak memory. :func:`load_results` reads the cache and checks
 it. ``--quick`` (or ``live=True`` in :func:`run_experiment`) runs a tiny grid in a few
@@ -145,8 +146,8 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from helpers import _stats, data
-from helpers._validate import (as_float_array, binary_array, finite_scalar, has_columns, min_points, one_of,
-                               positive_int, probability, same_length)
+from helpers._validate import (WEIGHT_RANGE, as_float_array, binary_array, file_path, finite_scalar, flag, has_columns,
+                               label_list, min_points, one_of, positive_int, probability, same_length, sequence)
 from helpers._validate import seed as _seed
 
 __all__ = [
@@ -222,6 +223,7 @@ class ModelSpec:
 
     def build(self, random_state: int) -> Pipeline | HistGradientBoostingClassifier:
         """Return a fresh, unfitted estimator with ``random_state`` set."""
+        random_state = _seed(random_state, "random_state")
         p = dict(self.params)
         if self.family == "hgb":
             return HistGradientBoostingClassifier(
@@ -321,6 +323,7 @@ class ExperimentSpec:
 
     def grid(self, *, live: bool = False) -> dict[str, Any]:
         """The grid as plain lists (what the cache's metadata records)."""
+        live = flag(live, "live")
         return {
             "sizes": list(self.live_sizes if live else self.sizes),
             "seeds": list(self.live_seeds if live else self.seeds),
@@ -387,7 +390,8 @@ def frame_sample(
         with probability proportional to weight, ``majority_weight`` for the majority
         and 1 for everyone else (:meth:`numpy.random.Generator.choice` with ``p``).
     majority_weight : float, default 4.0
-        Inclusion weight of the majority (> 0; 1 gives a random frame).
+        Inclusion weight of the majority, between 1e-100 and 1e100 (1 gives a random frame; beyond these the draw
+        probabilities round to 0 or overflow).
     seed : int, default 0
         Seed of :func:`numpy.random.default_rng`.
 
@@ -414,19 +418,29 @@ def frame_sample(
     (100, True)
     """
     one_of(frame, FRAMES, "frame")
-    codes, _ = pd.factorize(pd.Series(groups).to_numpy())
+    raw = groups.to_numpy() if isinstance(groups, pd.Series) else groups
+    labels = raw if isinstance(raw, np.ndarray) else np.asarray(sequence(raw, "groups", example='["a", "a", "b"]'),
+                                                                dtype=object)
+    if labels.ndim != 1:
+        raise ValueError(f"groups must be one label per pool member (1-dimensional); got shape {labels.shape}.")
+    codes, _ = pd.factorize(labels)
     if (codes < 0).any():
         raise ValueError(f"groups has {int((codes < 0).sum())} missing label(s); label every pool member.")
     size = positive_int(size, "size")
     if size > len(codes):
-        raise ValueError(f"size {size} exceeds the pool of {len(codes)} rows; draw at most the whole pool.")
-    weight = finite_scalar(majority_weight, "majority_weight", low=0.0, low_open=True, example=1.0)  # 1: random
+        raise ValueError(f"size {size} exceeds the pool of {len(codes)} rows in groups; draw at most the whole pool.")
+    weight = _majority_weight(majority_weight)
     rng = np.random.default_rng(_seed(seed))
     if frame == "random":
         return rng.permutation(len(codes))[:size]
     majority = np.bincount(codes).argmax()
     w = np.where(codes == majority, weight, 1.0)
     return rng.choice(len(codes), size=len(codes), replace=False, p=w / w.sum())[:size]
+
+
+def _majority_weight(value: Any) -> float:
+    """The convenience frame's weight, bounded so that every pool member keeps a probability numpy can draw."""
+    return finite_scalar(value, "majority_weight", low=WEIGHT_RANGE[0], high=WEIGHT_RANGE[1], example=4.0)
 
 
 def _eval_mask(strata: np.ndarray, fraction: float, seed: int) -> np.ndarray:
@@ -487,6 +501,8 @@ def group_metrics(
     """
     y = binary_array(y_true, "y_true", hint=_DERIVE)
     p = as_float_array(proba, "proba")
+    if groups is not None and not isinstance(groups, pd.Categorical):
+        groups = sequence(groups, "groups", example='["a", "b", "a"]', hashable=True)
     same_length(y_true=y, proba=p, **({} if groups is None else {"groups": groups}))
     if ((p < 0) | (p > 1)).any():
         raise ValueError("proba must be probabilities in [0, 1]; pass predict_proba(X)[:, 1].")
@@ -558,9 +574,7 @@ _DERIVE = "Derive it first, e.g. df['y'] = df['wage'] > df['wage'].median()."
 
 
 def _as_names(value: str | Sequence[str], name: str) -> tuple[str, ...]:
-    names = (value,) if isinstance(value, str) else tuple(value)
-    min_points(len(names), 1, name)
-    return names
+    return tuple(label_list(value, name, example='["age"]'))
 
 
 def _setup(df: pd.DataFrame, target: str, features: tuple[str, ...], groups: tuple[str, ...],
@@ -595,16 +609,16 @@ def _setup(df: pd.DataFrame, target: str, features: tuple[str, ...], groups: tup
         if (n_eval == 0).any():
             small = [lev[i] for i in np.flatnonzero(n_eval == 0)]
             raise ValueError(
-                f"group(s) {small} of {g!r} get no evaluation examples (too few rows); merge them with "
-                f"another group or drop them."
+                f"group(s) {small} of {g!r} get no evaluation examples (too few rows for eval_fraction="
+                f"{eval_fraction:g}); raise eval_fraction, merge them with another group or drop them."
             )
     return _Setup(X, y, np.flatnonzero(mask), np.flatnonzero(~mask), groups, codes_arr, tuple(levels))
 
 
 def _check_grid(setup: _Setup, sizes: Iterable[int], seeds: Iterable[int],
                 models: Iterable[str | ModelSpec]) -> tuple[list[int], list[int], list[ModelSpec]]:
-    sizes = sorted({positive_int(s, "sizes") for s in sizes})
-    seeds = sorted({positive_int(s, "seeds", minimum=0) for s in seeds})
+    sizes = sorted({positive_int(s, "sizes") for s in sequence(sizes, "sizes", example="[250, 1000]")})
+    seeds = sorted({_seed(s, "seeds") for s in sequence(seeds, "seeds", example="[0, 1]")})
     min_points(len(sizes), 1, "sizes")
     min_points(len(seeds), 1, "seeds")
     pool = len(setup.pool_idx)
@@ -614,7 +628,7 @@ def _check_grid(setup: _Setup, sizes: Iterable[int], seeds: Iterable[int],
             f"got {sizes[-1]}. Lower the largest size or eval_fraction."
         )
     specs = []
-    for m in models:
+    for m in sequence(models, "models", example='["logistic_d1"]'):
         if not isinstance(m, ModelSpec):
             one_of(m, MODELS, "model")
             m = MODELS[m]
@@ -647,11 +661,18 @@ def _task(i: int, setup: _Setup, train_idx: np.ndarray, model: ModelSpec, seed: 
     return i, _fit_cell(setup, train_idx, model, seed).assign(frame=frame)
 
 
+def _run_options(n_jobs: Any, progress: Any) -> tuple[int, bool]:
+    """The options of a run, checked before any data is prepared."""
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or not (
+            n_jobs == -1 or 1 <= n_jobs <= 10_000):
+        raise ValueError(f"n_jobs must be -1 (all cores) or an integer >= 1; got {n_jobs!r}.")
+    return int(n_jobs), flag(progress, "progress")
+
+
 def _run_cells(setup: _Setup, cells: list[tuple[str, int, int, ModelSpec, float]], *, n_jobs: int,
                progress: bool) -> pd.DataFrame:
     """Run (frame, seed, size, model, weight) cells in parallel, largest first; rows in cell order."""
-    if n_jobs != -1 and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1):
-        raise ValueError(f"n_jobs must be -1 (all cores) or an integer >= 1; got {n_jobs!r}.")
+    n_jobs, progress = _run_options(n_jobs, progress)
     pool_groups = setup.codes[setup.pool_idx, 0]
     orders = {
         (f, s, w): setup.pool_idx[frame_sample(pool_groups, len(pool_groups), frame=f, majority_weight=w, seed=s)]
@@ -754,6 +775,8 @@ def learning_curve(
     True
     """
     one_of(frame, FRAMES, "frame")
+    majority_weight = _majority_weight(majority_weight)
+    _run_options(n_jobs, progress)
     setup = _setup(df, target, _as_names(features, "features"), _as_names(group, "group"), eval_fraction, seed)
     sizes, seeds, specs = _check_grid(setup, sizes, seeds, models)
     cells = [(frame, s, n, m, majority_weight) for m in specs for s in seeds for n in sizes]
@@ -808,7 +831,13 @@ def run_experiment(
     {'ethnicity': 5631, 'overall': 5631, 'region': 5631}
     """
     one_of(name, EXPERIMENTS, "experiment name")
-    frames = tuple(frames)
+    frames = tuple(sequence(frames, "frames", example='("random", "convenience")'))
+    _run_options(n_jobs, progress)
+    live = flag(live, "live")
+    for value, arg, example in ((sizes, "sizes", "[250, 1000]"), (seeds, "seeds", "[0, 1]"),
+                                (models, "models", '["logistic_d1"]')):
+        if value is not None:  # checked before the data is prepared; the entries are checked against it below
+            sequence(value, arg, example=example)
     min_points(len(frames), 1, "frames")
     for f in frames:
         one_of(f, FRAMES, "frame")
@@ -866,8 +895,9 @@ def load_results(name: str, *, directory: str | Path | None = None) -> pd.DataFr
     """
     one_of(name, EXPERIMENTS, "experiment name")
     spec = EXPERIMENTS[name]
-    meta_path = _cache_paths(name, Path(directory) if directory else RESULTS_DIR)
-    rerun = f"Regenerate it with `python -m helpers.experiments {name} --n-jobs 2`."
+    meta_path = _cache_paths(name, RESULTS_DIR if directory is None else file_path(directory, "directory",
+                                                                                  example="data/results"))
+    rerun = f"Regenerate it with `python -m helpers.experiments {name} --n-jobs 2 --force`."
     if not meta_path.exists():
         raise ValueError(f"No cached results for {name!r} at {meta_path}. {rerun}")
     meta = _read_sidecar(meta_path, rerun)
@@ -942,9 +972,10 @@ def _peak_memory_mb(n_jobs: int) -> dict[str, float | None]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: run an experiment's grid and write the cache.
 
-    ``python -m helpers.experiments <name> [--n-jobs N] [--quick] [--out DIR]`` writes
+    ``python -m helpers.experiments <name> [--n-jobs N] [--quick] [--out DIR] [--force]`` writes
     ``<name>.csv`` (``.csv.gz`` above ~4 MB) and ``<name>.json`` to ``data/results``;
-    ``--quick`` runs the live grid and writes ``<name>_quick.*`` instead.
+    ``--quick`` runs the live grid and writes ``<name>_quick.*`` instead. Existing results are replaced only
+    with ``--force``; without it the command stops before running anything.
 
     Parameters
     ----------
@@ -954,12 +985,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status, 0 on success.
+        Exit status: 0 on success, 1 (with a message on standard error) when the results exist and ``--force``
+        is not given, 2 (after argparse's usage message) for arguments it rejects, as :func:`helpers.audit.main`
+        does.
 
     Raises
     ------
-    SystemExit
-        On unknown arguments (argparse).
+    ValueError
+        If ``argv`` is not a list of strings.
 
     Examples
     --------
@@ -978,16 +1011,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n-jobs", type=int, default=1, help="parallel cells (joblib); -1 for all cores")
     parser.add_argument("--quick", action="store_true", help="tiny live grid; writes <name>_quick.*")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="output folder (default data/results)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--force", action="store_true", help="replace existing results in the output folder")
+    if argv is not None and not (isinstance(argv, (list, tuple)) and all(isinstance(a, str) for a in argv)):
+        raise ValueError(f"argv must be a list of strings such as ['cps1988', '--quick']; got {argv!r}.")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its usage message
+        return int(exc.code or 0)
     raw_args = list(sys.argv[1:] if argv is None else argv)
     spec = EXPERIMENTS[args.name]
+    stem = f"{args.name}{'_quick' if args.quick else ''}"
+    existing = [p for p in (args.out / f"{stem}.csv", args.out / f"{stem}.csv.gz", args.out / f"{stem}.json")
+                if p.exists()]
+    if existing and not args.force:  # checked before the grid runs: a refusal after an hour would waste it
+        print(f"python -m helpers.experiments: error: {', '.join(map(str, existing))} exist(s) already; pass "
+              f"--force to replace the results, or choose another --out.", file=sys.stderr)
+        return 1
     start = time.perf_counter()
     res = run_experiment(args.name, frames=spec.frames, live=args.quick, n_jobs=args.n_jobs,
                          progress=sys.stderr.isatty())
     seconds = time.perf_counter() - start
     args.out.mkdir(parents=True, exist_ok=True)
     text = res.to_csv(index=False)
-    stem = f"{args.name}{'_quick' if args.quick else ''}"
     csv = args.out / (f"{stem}.csv.gz" if len(text) > GZIP_ABOVE_BYTES else f"{stem}.csv")
     res.to_csv(csv, index=False, **({"compression": {"method": "gzip", "mtime": 0}} if csv.suffix == ".gz" else {}))
     meta = {

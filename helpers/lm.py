@@ -32,7 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers._validate import flag, has_columns, one_of, positive_int, probability
+from helpers._validate import (MAX_COUNT, as_positive_array, file_path, finite_scalar, flag, has_columns, label,
+                               label_list, one_of, positive_int, probability)
+from helpers._validate import seed as _seed
 
 #: The Debian package the corpus is built from, and the checksum of the ``.deb`` the cache was computed from.
 CORPUS_PACKAGE = "gnome-user-docs"
@@ -95,9 +97,12 @@ def page_paragraphs(page: str | Path | bytes) -> list[str]:
         elif isinstance(page, str) and page.lstrip().startswith("<"):
             root = ET.fromstring(page.encode("utf-8"))
         else:
-            root = ET.parse(str(page)).getroot()
+            root = ET.parse(file_path(page, "page", example="keys.page")).getroot()
     except ET.ParseError as err:
         raise ValueError(f"page is not well-formed Mallard XML ({err}); pass a .page file or its XML.") from err
+    except OSError as err:
+        raise ValueError(f"page {str(page)!r} is neither Mallard XML nor a readable .page file "
+                         f"({err.strerror or err}).") from None
     out: list[str] = []
 
     def walk(el: ET.Element) -> None:
@@ -157,12 +162,12 @@ def read_help_tree(help_dir: str | Path, languages: Iterable[str] | None = None)
     >>> tree[["language", "page", "index", "text", "english"]].values.tolist()
     [['de', 'keys', 0, 'Tasten', 'Keys'], ['de', 'keys', 1, 'Press a key.', 'Press a key.']]
     """
-    root = Path(help_dir)
+    root = file_path(help_dir, "help_dir", example="usr/share/help")
     if not (root / SOURCE_LANGUAGE).is_dir():
         raise ValueError(f"help_dir={str(root)!r} has no {SOURCE_LANGUAGE!r} folder; pass the usr/share/help folder "
                          f"of the unpacked {CORPUS_PACKAGE} package.")
     available = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name != SOURCE_LANGUAGE)
-    langs = available if languages is None else list(languages)
+    langs = available if languages is None else label_list(languages, "languages", example='["de", "vi"]')
     missing = [lang for lang in langs if lang not in available]
     if missing:
         raise ValueError(f"languages {missing} are not in {root}; available: {available}.")
@@ -247,7 +252,9 @@ def clean_paragraphs(
     [[True, ''], [False, 'english'], [True, ''], [False, 'duplicate']]
     """
     has_columns(tree, ["language", "document", "page", "index", "text", "english"], what="the paragraph table")
-    positive_int(min_chars_identify, "min_chars_identify", minimum=0)
+    positive_int(min_chars_identify, "min_chars_identify", minimum=0, maximum=MAX_COUNT)
+    if identify is not None and not callable(identify):
+        raise ValueError(f"identify must be a function from a text to a language code, or None; got {identify!r}.")
     out = tree.copy()
     page_english = out.groupby(["document", "page"])["english"].agg(lambda s: set(s))
     same_page = [t in page_english.loc[(d, p)] for t, d, p in zip(out["text"], out["document"], out["page"])]
@@ -304,8 +311,14 @@ def holdout_pages(pages: Iterable[str], *, fraction: float = 0.15, seed: int = 0
     >>> len(held), held == holdout_pages(reversed(pages), fraction=0.25)
     (5, True)
     """
-    if not (isinstance(fraction, (int, float)) and 0 < fraction < 1):
-        raise ValueError(f"fraction must be a share of pages in (0, 1), such as 0.15; got {fraction!r}.")
+    return _holdout(pages, fraction, seed, "fraction")
+
+
+def _holdout(pages: Iterable[str], fraction: float, seed: int, name: str) -> list[str]:
+    fraction = probability(fraction, name, strict=True, example=0.15)
+    seed = _seed(seed)
+    if isinstance(pages, (str, bytes)) or not isinstance(pages, Iterable):
+        raise ValueError(f"pages must be a list of page names, e.g. pages=['keys', 'mouse']; got {pages!r}.")
     unique = sorted(set(map(str, pages)))
     if len(unique) < 2:
         raise ValueError(f"holdout_pages needs at least two pages to split; got {len(unique)}.")
@@ -323,6 +336,8 @@ def utf8_chars(data: bytes) -> int:
     >>> utf8_chars("Größe".encode()), len("Größe".encode()), utf8_chars("日本".encode())
     (5, 7, 2)
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ValueError(f"data must be bytes (text encoded as UTF-8, e.g. 'Größe'.encode()); got {data!r}.")
     arr = np.frombuffer(bytes(data), dtype=np.uint8)
     return int(np.count_nonzero((arr & 0xC0) != 0x80))
 
@@ -350,6 +365,7 @@ class Corpus:
     def text(self, language: str, split: str) -> bytes:
         """The UTF-8 text of one language and split, paragraphs joined by newlines (each one ends with one)."""
         one_of(split, ("train", "test"), "split")
+        one_of(language, sorted(self.stats["language"]), "language")
         rows = self.paragraphs[(self.paragraphs["language"] == language) & (self.paragraphs["split"] == split)]
         if rows.empty:
             raise ValueError(f"No {split} text for language {language!r}; languages: {sorted(self.stats['language'])}.")
@@ -396,11 +412,13 @@ def build_corpus(
     >>> corpus.stats[["language", "paragraphs_kept", "test_chars"]].values.tolist()
     [['de', 4, 5]]
     """
+    probability(holdout_fraction, "holdout_fraction", strict=True, example=0.15)
+    _seed(seed)
     cleaned = clean_paragraphs(tree, identify=identify)
     help_pages = cleaned.loc[cleaned["document"] == "gnome-help", "page"]
     if help_pages.empty:
         raise ValueError("The table has no gnome-help pages to hold out; read the help tree with read_help_tree.")
-    held = holdout_pages(help_pages, fraction=holdout_fraction, seed=seed)
+    held = _holdout(help_pages, holdout_fraction, seed, "holdout_fraction")
     held_ids = [f"gnome-help/{p}" for p in held]
     ident = cleaned["document"] + "/" + cleaned["page"]
     cleaned["split"] = np.where(ident.isin(held_ids), "test", "train")
@@ -457,7 +475,8 @@ def non_embedding_parameters(d_model: int, n_layer: int) -> int:
     >>> non_embedding_parameters(30, 2)
     22440
     """
-    d, n_layer = positive_int(d_model, "d_model"), positive_int(n_layer, "n_layer")
+    d = positive_int(d_model, "d_model", maximum=MAX_COUNT)
+    n_layer = positive_int(n_layer, "n_layer", maximum=MAX_COUNT)
     return n_layer * (12 * d * d + 13 * d) + 2 * d
 
 
@@ -492,12 +511,11 @@ def mixture_weights(sizes: Mapping[str, float] | pd.Series, temperature: float) 
     >>> mixture_weights({"de": 900, "hi": 100}, 0.5).round(2).to_dict()
     {'de': 0.75, 'hi': 0.25}
     """
-    n = pd.Series(sizes, dtype=float)
-    if n.empty or not np.isfinite(n).all() or (n <= 0).any():
-        raise ValueError(f"sizes must map each language to a positive amount of text; got {dict(n)}.")
-    t = float(temperature)
-    if not (0 <= t <= 1):
-        raise ValueError(f"temperature must be in [0, 1] (1 = natural shares, 0 = uniform); got {temperature!r}.")
+    if not isinstance(sizes, (Mapping, pd.Series)) or len(sizes) == 0:
+        raise ValueError(f"sizes must map each language to a positive amount of text, e.g. {{'de': 900}}; "
+                         f"got {sizes!r}.")
+    n = pd.Series(as_positive_array(list(dict(sizes).values()), "sizes"), index=list(dict(sizes)))
+    t = probability(temperature, "temperature", example=0.3)  # 1 = natural shares, 0 = uniform
     w = n**t
     return w / w.sum()
 
@@ -562,6 +580,8 @@ def memory_estimate(size: str, *, batch: int, context: int) -> int:
     True
     """
     one_of(size, SIZES, "size")
+    batch = positive_int(batch, "batch", maximum=MAX_COUNT)
+    context = positive_int(context, "context", maximum=MAX_COUNT)
     d, n_layer, n_head = SIZES[size]
     params = non_embedding_parameters(d, n_layer) + (256 + context) * d
     activations = batch * context * (24 * d * n_layer + 2 * n_head * context * n_layer + 3 * 256) * 4
@@ -599,6 +619,13 @@ def check_config(cfg: RunConfig, train_bytes: Mapping[str, int], *,
         ...
     ValueError: Unknown language(s) ['xx'] in the mixture of multilingual-xs-T1-s0; languages with training text: ['de'].
     """
+    if not isinstance(cfg, RunConfig):
+        raise ValueError(f"cfg must be a RunConfig (see grid_runs); got {type(cfg).__name__}.")
+    if not isinstance(train_bytes, Mapping) or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                                        for v in train_bytes.values()):
+        raise ValueError(f"train_bytes must map each language to its bytes of training text, e.g. {{'de': 10000}}; "
+                         f"got {train_bytes!r}.")
+    memory_limit = positive_int(memory_limit, "memory_limit", maximum=2**62)
     one_of(cfg.size, SIZES, "size")
     one_of(cfg.kind, ("multilingual", "monolingual"), "kind")
     unknown = sorted(set(cfg.mixture) - set(train_bytes)) + sorted(set(cfg.eval_languages) - set(train_bytes))
@@ -667,9 +694,13 @@ def sha256_file(path: str | Path) -> str:
     >>> os.unlink(f.name)
     """
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    p = file_path(path, "path")
+    try:
+        with open(p, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError as exc:
+        raise ValueError(f"Cannot read the file {str(p)!r} ({exc.strerror or exc}); check the path.") from None
     return h.hexdigest()
 
 
@@ -684,6 +715,7 @@ def select_languages(stats: pd.DataFrame, *, min_chars: int = MIN_CHARS) -> list
     ['de', 'ja']
     """
     has_columns(stats, ["language", "chars_kept"], what="the corpus statistics")
+    min_chars = positive_int(min_chars, "min_chars", minimum=0)
     big = stats[stats["chars_kept"] >= min_chars].sort_values(["chars_kept", "language"], ascending=[False, True])
     if big.empty:
         raise ValueError(f"No language has {min_chars:,} characters after cleaning; lower min_chars.")
@@ -723,7 +755,10 @@ def make_streams(corpus: Corpus, languages: Sequence[str], *, eval_bytes: int = 
     >>> s.test["de"], s.common["de"], s.english_bytes["de"]
     (b'\\nDrei\\n', b'\\nDrei\\n', 2)
     """
-    positive_int(eval_bytes, "eval_bytes")
+    positive_int(eval_bytes, "eval_bytes", maximum=MAX_COUNT)
+    if not isinstance(corpus, Corpus):
+        raise ValueError(f"corpus must be a Corpus (see build_corpus); got {type(corpus).__name__}.")
+    languages = label_list(languages, "languages", example='["de", "vi"]')
     p = corpus.paragraphs
     missing = [g for g in languages if g not in set(p["language"])]
     if missing:
@@ -757,6 +792,12 @@ def grid_runs(grid: Mapping[str, Any], streams: Streams) -> list[RunConfig]:
     >>> [r.run_id for r in grid_runs({**QUICK_GRID, "monolingual": {**QUICK_GRID["monolingual"]}}, s)]
     ['multilingual-xs-T1-s0', 'multilingual-xs-T0.3-s0', 'monolingual-xs-vi-s0']
     """
+    if not isinstance(streams, Streams):
+        raise ValueError(f"streams must be a Streams (see make_streams); got {type(streams).__name__}.")
+    need = ("sizes", "temperatures", "seeds", "checkpoints", "batch", "context", "lr", "warmup", "monolingual")
+    if not isinstance(grid, Mapping) or any(k not in grid for k in need):
+        raise ValueError(f"grid must be a mapping with the entries {list(need)}, as GRID and QUICK_GRID have; "
+                         f"got {grid!r}.")
     langs = tuple(streams.train)
     sizes = {g: len(b) for g, b in streams.train.items()}
     common = {k: grid[k] for k in ("context", "lr", "warmup")}
@@ -908,6 +949,7 @@ def with_weights(runs: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
     >>> with_weights(pd.DataFrame({"language": ["vi"]}), st)["weight"].tolist()
     [0.1]
     """
+    has_columns(runs, ["language"], what="the runs table")
     has_columns(stats, ["language", "p_T1"], what="the corpus statistics")
     w = stats.set_index("language")["p_T1"]
     missing = sorted(set(runs["language"]) - set(w.index))
@@ -944,6 +986,7 @@ def aggregate_curve(runs: pd.DataFrame, *, by: Sequence[str] = ("size", "params"
     [1.2]
     """
     one_of(weighting, ("natural", "equal"), "weighting")
+    by = label_list(by, "by", example='["tokens"]')
     has_columns(runs, [*by, "loss", "weight"], what="the runs table")
     w = runs["weight"] if weighting == "natural" else pd.Series(1.0, index=runs.index)
     tmp = runs.assign(_w=w, _wy=w * runs["loss"])
@@ -979,12 +1022,15 @@ def language_points(runs: pd.DataFrame, stats: pd.DataFrame, *, temperature: flo
     True
     """
     r = _multilingual(runs)
-    r = r[np.isclose(r["temperature"], temperature) & (r["tokens"] >= min_tokens)]
+    temperature = finite_scalar(temperature, "temperature", example=1.0)
+    min_tokens = positive_int(min_tokens, "min_tokens", minimum=0)
     if size is not None:
         one_of(size, sorted(r["size"].unique()), "size")
         r = r[r["size"] == size]
+    r = r[np.isclose(r["temperature"], temperature) & (r["tokens"] >= min_tokens)]
     if r.empty:
-        raise ValueError(f"No multilingual rows at temperature {temperature} (size {size}, tokens >= {min_tokens}).")
+        raise ValueError(f"No multilingual rows at temperature={temperature:g} with tokens >= min_tokens="
+                         f"{min_tokens} (size {size}); temperatures: {sorted(runs['temperature'].unique())}.")
     r = with_weights(r, stats)
     agg = aggregate_curve(r, weighting=weighting)
     agg["weight"] = 1.0
@@ -1010,8 +1056,9 @@ def fit_languages(points: pd.DataFrame, *, size: str | Sequence[str] = "tokens",
     """
     from helpers.disaggregate import fit_by_group
 
-    cols = (size,) if isinstance(size, str) else tuple(size)
-    pts = points[(points[list(cols)] > 0).all(axis=1)]
+    cols = label_list(size, "size", example='("params", "tokens_language")')
+    has_columns(points, ["language", "loss", *cols], what="points (a language_points table)")
+    pts = points[(points[cols] > 0).all(axis=1)]
     return fit_by_group(pts, size=size, metric="loss", group="language", overall="overall", n_boot=n_boot,
                         seed=seed)
 
@@ -1066,7 +1113,7 @@ def seed_variance_ratio(runs: pd.DataFrame, size: str) -> float:
     """
     r = _multilingual(runs)
     r = r[r["tokens"] == r["tokens"].max()]
-    if size not in set(r["size"]):
+    if label(size, "size") not in set(r["size"]):
         raise ValueError(f"size {size!r} has no multilingual runs; sizes: {sorted(r['size'].unique())}.")
     var = r.assign(_log=np.log(r["loss"].to_numpy(dtype=float))).groupby(
         ["size", "language", "temperature"])["_log"].var()
@@ -1122,7 +1169,7 @@ def temperature_effects(runs: pd.DataFrame, *, tokens: int | None = None, level:
         raise ValueError(f"temperature_effects compares two temperatures; the runs have {temps}.")
     lo, hi = temps
     noise = _noise_table(runs, noise)
-    t = int(r["tokens"].max()) if tokens is None else int(tokens)
+    t = int(r["tokens"].max()) if tokens is None else positive_int(tokens, "tokens")
     r = r[r["tokens"] == t]
     if r.empty:
         raise ValueError(f"No rows at tokens={t}; checkpoints are {sorted(runs['tokens'].unique())}.")
@@ -1160,6 +1207,8 @@ def temperature_votes(effects: pd.DataFrame, stats: pd.DataFrame, *, size: str) 
     from helpers.pluralism import aggregate_rankings
 
     has_columns(effects, ["size", "language"], what="the temperature effects")
+    has_columns(stats, ["language", "p_T1"], what="the corpus statistics")
+    label(size, "size")
     e = effects[effects["size"] == size]
     if e.empty:
         raise ValueError(f"size {size!r} is not in the effects; sizes: {sorted(effects['size'].unique())}.")
@@ -1193,6 +1242,7 @@ def population_curves(points: pd.DataFrame, *, tolerance: float = 0.05, n_perm: 
     """
     from helpers.disaggregate import third_axis
 
+    has_columns(points, ["language", "tokens", "loss", "weight"], what="points (a language_points table)")
     langs = points[points["language"] != "overall"]
     out = []
     for label, order in (("by text", "size"), ("at random", "random")):
@@ -1234,6 +1284,7 @@ def compute_optimal_by_language(fits: Any, budgets: Sequence[float], *, ci: bool
     'overall'
     """
     ci = flag(ci, "ci")
+    budgets = as_positive_array(budgets, "budgets").tolist()
     if getattr(fits, "form", None) != "chinchilla":
         raise ValueError("fits must be Chinchilla-form fits: fit_languages(..., size=('params', 'tokens_language')).")
     rows = []
@@ -1278,6 +1329,7 @@ def local_vs_multilingual(runs: pd.DataFrame, *, multilingual_size: str = "xl") 
     has_columns(runs, ["kind", "loss"], what="the runs table (pass it through losses first)")
     mono = runs[runs["kind"] == "monolingual"]
     multi = _multilingual(runs)
+    one_of(multilingual_size, sorted(multi["size"].unique()), "multilingual_size")
     multi = multi[(multi["size"] == multilingual_size) & (multi["tokens"] == multi["tokens"].max())]
     if mono.empty or multi.empty:
         raise ValueError(f"Need monolingual runs and multilingual runs of size {multilingual_size!r}.")
@@ -1346,6 +1398,10 @@ def unit_table(runs: pd.DataFrame, *, size: str, temperature: float = 1.0) -> pd
     >>> {"rank_byte", "rank_char", "rank_content"} <= set(t.columns)
     True
     """
+    has_columns(runs, ["kind", "size", "temperature", "tokens", "language", "bits", "bytes", "chars", "english_bytes",
+                       "common_bits", "common_bytes"], what="the runs table")
+    temperature = finite_scalar(temperature, "temperature", example=1.0)
+    label(size, "size")
     r = runs[(runs["kind"] == "multilingual") & (runs["size"] == size) & np.isclose(runs["temperature"], temperature)]
     if r.empty:
         raise ValueError(f"No multilingual rows of size {size!r} at temperature {temperature}.")

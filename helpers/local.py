@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from helpers._stats import interval
 from helpers._validate import (
     MAX_COUNT,
+    WEIGHT_RANGE,
     as_float_array,
     binary_array,
     finite_scalar,
@@ -49,9 +50,6 @@ __all__ = ["METRICS", "LocalResult", "draw_evaluation_set", "evaluation_study", 
 #: Metrics understood by :func:`score_designs` (all lower is better).
 METRICS = ("error", "balanced_error", "false_negative_rate", "false_positive_rate", "log_loss")
 _EPS = 1e-12
-#: Inclusion weights of the easy to reach, for ``"convenience"``: beyond these the draw probabilities round to 0 or
-#: overflow.
-_WEIGHT_RANGE = (1e-100, 1e100)
 
 
 def _group_columns(group: Any) -> list[Any]:
@@ -411,7 +409,7 @@ def draw_evaluation_set(
         raise ValueError(f"n = {n} exceeds the pool of {len(labels)}; draw at most the whole pool.")
     if frame is not None:
         frame = _pool_labels(frame, "frame")
-    finite_scalar(majority_weight, "majority_weight", low=_WEIGHT_RANGE[0], high=_WEIGHT_RANGE[1], example=4.0)
+    finite_scalar(majority_weight, "majority_weight", low=WEIGHT_RANGE[0], high=WEIGHT_RANGE[1], example=4.0)
     seed = valid_seed(seed)
     if not isinstance(allocation, (str, Mapping)):
         raise ValueError(f"allocation must be 'random', 'equal', 'convenience' or a mapping of community to count; "

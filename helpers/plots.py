@@ -32,7 +32,8 @@ import altair as alt
 import pandas as pd
 
 from helpers._docs import fill_doc
-from helpers._validate import has_columns
+from helpers._validate import (MAX_COUNT, as_float_array, finite_scalar, flag, has_columns, label, label_list,
+                               positive_int, sequence)
 
 #: Chart background in both colour schemes: in dark mode a chart is a white card (book/_static/reader.css), so
 #: one palette and one set of text colours serve both.
@@ -112,6 +113,8 @@ def group_colors(groups: Iterable[object]) -> dict[str, str]:
     >>> group_colors(["afam", "cauc", "overall"])["afam"]
     '#D55E00'
     """
+    if isinstance(groups, (str, bytes)) or not isinstance(groups, Iterable):
+        raise ValueError(f"groups must be a list of group labels, e.g. groups=['a', 'b']; got {groups!r}.")
     labels = sorted({str(g) for g in groups})
     if not labels:
         raise ValueError("groups is empty; pass at least one group label.")
@@ -358,6 +361,7 @@ def offline_html_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, st
     >>> "window.vegaEmbed" in bundle["text/html"] and "<script src" not in bundle["text/html"]
     True
     """
+    _check_spec(spec)
     embed_options = {"mode": "vega-lite", **(metadata.get("embed_options") or {})}
     # No container width here: an output's frame (Colab's iframe) may have no width yet when the chart is drawn.
     table = data_table_html(spec)
@@ -425,6 +429,26 @@ def book_html_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
     return bundle
 
 
+def _check_spec(spec: Any) -> None:
+    if not isinstance(spec, dict):
+        raise ValueError(f"spec must be a Vega-Lite specification (a dict, e.g. chart.to_dict()); got {spec!r}.")
+
+
+def _check_chart(chart: Any) -> None:
+    if not isinstance(chart, alt.TopLevelMixin):
+        raise ValueError(f"chart must be an Altair chart (alt.Chart(...) or a layer of them); got {chart!r}.")
+
+
+def _optional_text(value: Any, name: str) -> None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{name} must be text or None; got {value!r}.")
+
+
+def _size(value: Any, name: str) -> int:
+    """A chart's width or height in pixels."""
+    return positive_int(value, name, maximum=100_000)
+
+
 def _cell(value: object) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
@@ -468,8 +492,8 @@ def data_table_html(spec: dict[str, Any], *, max_rows: int = DATA_TABLE_ROWS) ->
     >>> "<summary>Data behind the chart: T</summary>" in html and "<td>120,000</td>" in html
     True
     """
-    if not isinstance(max_rows, int) or max_rows < 1:
-        raise ValueError(f"max_rows must be a positive integer, got {max_rows!r}.")
+    _check_spec(spec)
+    max_rows = positive_int(max_rows, "max_rows", maximum=MAX_COUNT)
     frames = [rows for rows in (spec.get("datasets") or {}).values() if isinstance(rows, list) and rows]
     values = (spec.get("data") or {}).get("values") if isinstance(spec.get("data"), dict) else None
     if isinstance(values, list) and values:
@@ -531,6 +555,7 @@ def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     >>> spec["config"]["font"] == FONT
     True
     """
+    _check_chart(chart)
     alt.theme.register("book", enable=False)(_theme)
     # The specification is for a self-contained page that carries its data anyway, so Altair's 5,000-row guard
     # (meant to keep notebooks small) would only turn a large report into a MaxRowsError.
@@ -728,6 +753,7 @@ def require_text_alternative(chart: alt.TopLevelMixin, *, title: str, descriptio
     >>> require_text_alternative(c, title="T", description="A dot.").to_dict()["description"]
     'A dot.'
     """
+    _check_chart(chart)
     for name, text in (("title", title), ("description", description)):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"Every chart needs a non-empty {name} (it is the text alternative for screen readers).")
@@ -819,13 +845,19 @@ def scaling_chart(
     """
     if points is None and curves is None:
         raise ValueError("Pass measured `points`, fitted `curves`, or both.")
+    if group is not None:
+        label(group, "group")
+    _optional_text(x_title, "x_title")
+    _optional_text(y_title, "y_title")
+    log_x, log_y = flag(log_x, "log_x"), flag(log_y, "log_y")
+    width, height = _size(width, "width"), _size(height, "height")
     if (lower is None) != (upper is None):
         raise ValueError("Pass both `lower` and `upper` for a band, or neither.")
     frames = [f for f in (points, curves) if f is not None]
     groups: list[object] = []
     for f in frames:
-        has_columns(f, [x, y] + ([group] if group else []), what="the chart data")
-        if group:
+        has_columns(f, [x, y] + ([group] if group is not None else []), what="the chart data")
+        if group is not None:
             groups.extend(f[group].dropna().unique())
     if curves is not None and lower is not None:
         has_columns(curves, [lower, upper], what="`curves`")
@@ -839,7 +871,7 @@ def scaling_chart(
     select = None
     color = opacity = alt.Undefined
     shape = stroke_width = alt.Undefined
-    if group:
+    if group is not None:
         select = alt.selection_point(fields=[group], bind="legend")
         color = alt.Color(f"{group}:N", scale=color_scale(groups), title=group)
         # A legend click emphasises the chosen group: the others fade and their lines thin.
@@ -940,12 +972,29 @@ def interval_chart(
     >>> [layer.mark.type if hasattr(layer.mark, "type") else layer.mark for layer in chart.layer]
     ['rule', 'rule', 'point']
     """
-    has_columns(data, [category, estimate, low, high, *([group] if group else []), *tooltip],
+    if group is not None:
+        label(group, "group")
+    tooltip = sequence(tooltip, "tooltip", example='["n"]', hashable=True)
+    has_columns(data, [category, estimate, low, high, *([group] if group is not None else []), *tooltip],
                 what="interval_chart's data")
+    _optional_text(group_title, "group_title")
+    if groups is not None:
+        groups = label_list(groups, "groups", example='["a", "b"]')
+    if sort is not None:
+        sort = sequence(sort, "sort", example='["A", "B"]', hashable=True)
+    if reference is not None and not isinstance(reference, str):
+        reference = finite_scalar(reference, "reference", example=0)
+    elif isinstance(reference, str):
+        has_columns(data, [reference], what="interval_chart's data (reference)")
+    if domain is not None:
+        domain = as_float_array(domain, "domain").tolist()
+        if len(domain) != 2 or domain[0] >= domain[1]:
+            raise ValueError(f"domain must be a pair (low, high) with low < high, e.g. domain=(-1, 1); got {domain}.")
+    offset, legend = flag(offset, "offset"), flag(legend, "legend")
     order = list(sort) if sort is not None else list(dict.fromkeys(data[category]))
     enc: dict[str, Any] = {"y": alt.Y(f"{category}:N", sort=order, title=None)}
     tips: list[Any] = [alt.Tooltip(f"{category}:N")]
-    if group:
+    if group is not None:
         names = list(groups) if groups is not None else [str(g) for g in dict.fromkeys(data[group])]
         enc["color"] = alt.Color(f"{group}:N", scale=color_scale(names), sort=names, title=group_title or group,
                                  **({} if legend else {"legend": None}))
@@ -956,7 +1005,7 @@ def interval_chart(
     base = alt.Chart().encode(tooltip=tips, **enc)
     scale = alt.Scale(domain=list(domain)) if domain is not None else alt.Scale(zero=False)
     rule = base.mark_rule(strokeWidth=2).encode(x=alt.X(f"{low}:Q", title=x_title, scale=scale), x2=f"{high}:Q")
-    point = (base.mark_point(size=60, filled=True) if group else
+    point = (base.mark_point(size=60, filled=True) if group is not None else
              base.mark_point(size=60, filled=True, color="#000000")).encode(x=f"{estimate}:Q")
     layers: list[Any] = [rule, point]
     if isinstance(reference, str):
@@ -997,15 +1046,24 @@ def third_axis_chart(
     >>> type(third_axis_chart(curve, tolerance=0.1)).__name__
     'HConcatChart'
     """
+    tolerance = finite_scalar(tolerance, "tolerance", low=0.0, low_open=True, example=0.1)
+    rmse = flag(rmse, "rmse")
+    if order is not None:
+        label(order, "order")
+    if orders is not None:
+        orders = label_list(orders, "orders", example='["size", "random"]')
+    if not isinstance(unit, str):
+        raise ValueError(f"unit must be text naming what k counts, e.g. unit='languages'; got {unit!r}.")
+    width, height = _size(width, "width"), _size(height, "height")
     need = ["k", "share_described", "share_low", "share_high", *(["aggregate_rmse"] if rmse else []),
-            *([order] if order else [])]
+            *([order] if order is not None else [])]
     has_columns(curve, need, what="the third-axis curve")
     # Whole numbers only, and no list of tick values: k counts groups, and there may be 10,000 of them.
     x = alt.X("k:Q", title=f"{unit} in the evaluation population", axis=alt.Axis(tickMinStep=1, format="d"))
     tips: list[Any] = [alt.Tooltip("k:Q", title=f"{unit} included"),
                        alt.Tooltip("share_described:Q", format=".0%"), alt.Tooltip("share_low:Q", format=".0%"),
                        alt.Tooltip("share_high:Q", format=".0%")]
-    if order:
+    if order is not None:
         names = list(orders) if orders is not None else [str(o) for o in dict.fromkeys(curve[order])]
         palette = [AGGREGATE_COLOR, "#D55E00", "#0072B2", "#009E73"]
         # Opaque legend swatches: the band's faded one would not reach 3:1 against the page.

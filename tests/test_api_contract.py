@@ -1,5 +1,6 @@
-"""One error contract for the whole public API of scaling, design, measurement, goodhart, pluralism, sampling,
-disaggregate and local.
+"""One error contract for the whole public API of the analysis modules: scaling, design, measurement, goodhart,
+pluralism, sampling, disaggregate, local, audit, data, plots, lm and experiments (not the book's tooling, see
+``MODULES``).
 
 Every public function and method gets a small call that is known to work (the table ``CALLS``). Each argument
 is then replaced, in turn, by each of a list of hostile values. Every outcome must be one of
@@ -14,6 +15,9 @@ and never another exception type, a hang (5 s per call) or an obviously invalid 
 ``pd.NA``, ``True`` or NaN where a number is wanted, a float where a count is wanted, ...). The test also checks
 that the table covers every public callable of the modules, so a new function cannot skip the contract.
 
+A function that writes files (an audit report, a CLI ``main``) runs inside a fresh temporary folder, so a hostile
+relative path such as ``'abc'`` never lands in the repository; a CLI ``main`` succeeds by returning its exit code.
+
 Run ``python tests/test_api_contract.py`` for the tally of outcomes.
 """
 
@@ -27,10 +31,12 @@ import math
 import os
 import signal
 import sys
+import tempfile
 import traceback
 import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,7 +45,11 @@ import pytest
 
 import helpers
 
-MODULES = ("scaling", "design", "measurement", "goodhart", "pluralism", "sampling", "disaggregate", "local")
+MODULES = ("scaling", "design", "measurement", "goodhart", "pluralism", "sampling", "disaggregate", "local",
+           "audit", "data", "plots", "lm", "experiments")
+# Not walked: helpers.course, notebook, publish, links and glue are the book's own tooling (building, publishing
+# and linking pages), and helpers.lm_train is the torch precompute of the LM cache; none is an analysis a reader
+# calls with their data.
 HELPERS_DIR = os.path.dirname(os.path.abspath(helpers.__file__))
 TIMEOUT_S = 5
 
@@ -62,7 +72,8 @@ FOREIGN = ("numpy", "pandas", "scipy", "sklearn", "krippendorff")
 # n_boot=0 asks for no bootstrap: these calls document their interval bounds (and the exponent consistency, which
 # needs a group's interval) as NaN then. Only those columns may be NaN; every other number must stay finite.
 NAN_WITHOUT_BOOTSTRAP = {"disaggregate.fit_by_group", "disaggregate.third_axis", "disaggregate.GroupScalingFit.holdout",
-                         "disaggregate.GroupScalingFit.leave_one_group_out"}
+                         "disaggregate.GroupScalingFit.leave_one_group_out", "audit.audit", "lm.fit_languages",
+                         "lm.population_curves"}
 
 
 def _interval_column(name: str) -> bool:
@@ -385,6 +396,330 @@ CALLS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any], dict[str, str]
 }
 
 
+# --------------------------------------------------------------------------- audit, data, plots, lm, experiments
+
+_TMP = tempfile.TemporaryDirectory(prefix="api-contract-")  # removed when the process ends
+
+
+def _tmp_file(name: str, text: str) -> str:
+    """A file in the walk's own temporary folder (never in the repository), written once."""
+    path = Path(_TMP.name, name)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def _in_tmp(func: Callable[..., Any], name: str = "") -> Callable[..., Any]:
+    """Run ``func`` inside a fresh temporary folder: a hostile relative path ('abc', '2') lands there, and
+    ``sys.argv`` is emptied so a CLI ``main(None)`` cannot read pytest's arguments."""
+    def call(**kwargs: Any) -> Any:
+        here, argv = os.getcwd(), sys.argv
+        os.chdir(tempfile.mkdtemp(dir=_TMP.name))
+        sys.argv = [argv[0]]
+        try:
+            return func(**kwargs)
+        finally:
+            os.chdir(here)
+            sys.argv = argv
+    call.__name__ = name or func.__name__
+    return call
+
+
+def _audit_csv() -> str:
+    return _tmp_file("results.csv", _group_errors().to_csv(index=False))
+
+
+@functools.cache
+def _report() -> Any:
+    from helpers.audit import audit
+    return audit(_group_errors(), size="n", metric="err", group="g", n_examples="m", n_boot=0, progress=False)
+
+
+def _report_method(name: str) -> Callable[..., Any]:
+    def call(**kwargs: Any) -> Any:
+        return getattr(_report(), name)(**kwargs)
+    return _in_tmp(call, f"AuditReport.{name}")
+
+
+def _lm_runs() -> pd.DataFrame:
+    """A miniature of the cached LM grid: multilingual runs of two sizes, two temperatures and two seeds, and one
+    monolingual model, whose losses follow a Chinchilla law in the parameters and the language's tokens."""
+    rows = []
+    langs = {"de": 0.7, "vi": 0.2, "te": 0.1}
+    for size, params in (("s", 1000), ("xl", 8000)):
+        for temp in (0.3, 1.0):
+            for seed, jitter in ((0, 1.01), (1, 0.99)):
+                for tokens in (1000, 4000, 16000, 64000):
+                    for lang, share in langs.items():
+                        t_lang = tokens * share ** temp / sum(s ** temp for s in langs.values())
+                        rows.append(("multilingual", size, params, temp, seed, tokens, lang, t_lang, jitter))
+    for seed, jitter in ((0, 1.01), (1, 0.99)):
+        for tokens in (1000, 8000, 64000, 512000):
+            rows.append(("monolingual", "xs", 100, 1.0, seed, tokens, "vi", tokens, jitter))
+    df = pd.DataFrame(rows, columns=["kind", "size", "params", "temperature", "seed", "tokens", "language",
+                                     "tokens_language", "jitter"])
+    loss = (1.0 + 20.0 * df["params"] ** -0.3 + 30.0 * df["tokens_language"] ** -0.3) * df.pop("jitter")
+    df["bytes"], df["chars"], df["english_bytes"] = 3000, 2000, 2500
+    df["bits"] = loss * 3000
+    df["common_bits"], df["common_bytes"], df["common_chars"] = loss * 1000, 1000, 700
+    return df
+
+
+def _lm_stats() -> pd.DataFrame:
+    return pd.DataFrame({"language": ["de", "vi", "te"], "p_T1": [0.7, 0.2, 0.1], "chars_kept": [4e5, 5e4, 3e4]})
+
+
+@functools.cache
+def _lm_losses() -> pd.DataFrame:
+    from helpers import lm
+    return lm.losses(_lm_runs())
+
+
+@functools.cache
+def _lm_points() -> pd.DataFrame:
+    from helpers import lm
+    return lm.language_points(_lm_losses(), _lm_stats(), size="xl")
+
+
+@functools.cache
+def _lm_chinchilla_fits() -> Any:
+    from helpers import lm
+    return lm.fit_languages(lm.language_points(_lm_losses(), _lm_stats()), size=("params", "tokens_language"),
+                            n_boot=0)
+
+
+_MALLARD_PAGE = ('<page xmlns="http://projectmallard.org/1.0/"><title>Keys</title><p>Press a key now.</p>'
+                 '<p>Done.</p></page>')
+
+
+def _help_tree() -> str:
+    """A help tree of two languages and two pages (the layout read_help_tree reads)."""
+    for lang, (title, text) in {"C": ("Keys", "Press a key."), "de": ("Tasten", "Eine Taste drücken.")}.items():
+        for page in ("keys", "mouse"):
+            _tmp_file(f"help/{lang}/gnome-help/{page}.page",
+                      f'<page xmlns="http://projectmallard.org/1.0/"><title>{title}</title><p>{text}</p></page>')
+    return str(Path(_TMP.name, "help"))
+
+
+def _lm_tree() -> pd.DataFrame:
+    return pd.DataFrame({"language": "de", "document": "gnome-help", "page": [f"p{i}" for i in range(4)],
+                         "index": 0, "text": ["Eins", "Zwei", "Drei", "Vier"], "english": ["One", "Two", "3", "4"]})
+
+
+@functools.cache
+def _corpus() -> Any:
+    from helpers import lm
+    return lm.build_corpus(_lm_tree(), holdout_fraction=0.25)
+
+
+def _corpus_text(**kwargs: Any) -> Any:
+    return _corpus().text(**kwargs)
+
+
+def _run_config() -> Any:
+    from helpers.lm import RunConfig
+    return RunConfig("multilingual", "xs", 1.0, 0, {"de": 0.5, "vi": 0.5}, (2048, 4096), ("de",))
+
+
+def _streams() -> Any:
+    from helpers.lm import Streams
+    text = {g: b"x" * 200_000 for g in ["de", "vi"]}
+    return Streams(train=text, test=text, common=text, english_bytes={"de": 1, "vi": 1})
+
+
+def _quick_grid() -> dict[str, Any]:
+    from helpers.lm import QUICK_GRID
+    return {**QUICK_GRID, "monolingual": {**QUICK_GRID["monolingual"]}}
+
+
+def _chart() -> Any:
+    import altair as alt
+    return alt.Chart(pd.DataFrame({"x": [1.0, 2.0]})).mark_point().encode(x="x")
+
+
+def _spec() -> dict[str, Any]:
+    return _chart().properties(title="T", description="D.").to_dict()
+
+
+def _scaling_points() -> pd.DataFrame:
+    return pd.DataFrame({"n": [1e2, 1e3, 1e4] * 2, "loss": [1.0, 0.5, 0.25, 1.2, 0.7, 0.4], "g": ["a"] * 3 + ["b"] * 3,
+                         "lo": [0.9, 0.4, 0.2, 1.1, 0.6, 0.3], "hi": [1.1, 0.6, 0.3, 1.3, 0.8, 0.5]})
+
+
+def _intervals() -> pd.DataFrame:
+    return pd.DataFrame({"who": ["A", "B"], "gap": [0.1, -0.05], "lo": [0.02, -0.2], "hi": [0.2, 0.1],
+                         "kind": ["x", "y"]})
+
+
+def _curve() -> pd.DataFrame:
+    return pd.DataFrame({"k": [1, 2, 3] * 2, "share_described": [1.0, 0.5, 0.33] * 2,
+                         "share_low": [1.0, 0.5, 0.33] * 2, "share_high": [1.0, 0.5, 0.33] * 2,
+                         "aggregate_rmse": [0.01, 0.01, 0.02] * 2, "order": ["size"] * 3 + ["random"] * 3})
+
+
+@functools.cache
+def _learning_frame() -> pd.DataFrame:
+    rng = _rng(3)
+    x = rng.normal(size=200)
+    return pd.DataFrame({"x": x, "g": np.where(np.arange(200) % 3 == 0, "a", "b"), "y": (x + rng.normal(size=200)) > 0})
+
+
+def _threads(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``func`` with joblib's threading back-end: a hostile ``n_jobs=-1`` then costs no process pool."""
+    def call(**kwargs: Any) -> Any:
+        import joblib
+        with joblib.parallel_config(backend="threading"):
+            return func(**kwargs)
+    call.__name__ = func.__name__
+    return call
+
+
+def _experiment_method(name: str) -> Callable[..., Any]:
+    def call(**kwargs: Any) -> Any:
+        from helpers.experiments import EXPERIMENTS
+        return getattr(EXPERIMENTS["cps1988"], name)(**kwargs)
+    call.__name__ = f"ExperimentSpec.{name}"
+    return call
+
+
+def _model_build(**kwargs: Any) -> Any:
+    from helpers.experiments import MODELS
+    return MODELS["logistic_d1"].build(**kwargs)
+
+
+_PATHS = {"path": "any"}  # a path is any text or Path: 'abc' and '2' are file names (in a temporary folder)
+
+CALLS.update({
+    # audit (n_boot=0 and the ten-row frame of disaggregate: an audit then costs about 0.1 s)
+    "audit.audit": (None, {"df": _group_errors(), "size": "n", "metric": "err", "group": "g", "n_examples": "m",
+                           "overall": None, "n_boot": 0, "seed": 0, "tolerance": 0.1, "order": "size",
+                           "source": "a data frame", "progress": False, "higher_is_better": False, "chance": None,
+                           "scale": "log"},
+                    {"n_examples": "column", "overall": "choice", "chance": "real", "source": "any",
+                     "progress": "any"}),
+    "audit.read_results": (None, {"path": _audit_csv()}, _PATHS),
+    "audit.check_output": (_in_tmp(importlib.import_module("helpers.audit").check_output),
+                           {"path": "report.html", "inputs": [_audit_csv()], "force": False},
+                           {**_PATHS, "inputs": "any"}),
+    "audit.main": (_in_tmp(importlib.import_module("helpers.audit").main),
+                   {"argv": [_audit_csv(), "--size", "n", "--metric", "err", "--group", "g", "--n-boot", "0",
+                             "--out", "report.html", "--no-progress"]}, {"argv": "any"}),
+    "audit.AuditReport.to_frame": (_report_method("to_frame"), {}, {}),
+    "audit.AuditReport.to_html": (_report_method("to_html"), {}, {}),
+    "audit.AuditReport.write": (_report_method("write"), {"path": "report.html", "force": False}, _PATHS),
+    # data
+    "data.file_sha256": (None, {"path": Path(_audit_csv())}, _PATHS),
+    "data.checksum_matches": (None, {"path": Path(_audit_csv()), "expected": "0" * 64}, {**_PATHS, "expected": "any"}),
+    "data.list_datasets": (None, {}, {}),
+    "data.source_path": (None, {"name": "cps1988"}, {}),
+    "data.load": (None, {"name": "cps1988", "verify": True}, {}),
+    # plots (a success is an altair chart, a scale, a spec or its HTML)
+    "plots.group_colors": (None, {"groups": ["a", "b", "overall"]}, {}),
+    "plots.group_shapes": (None, {"groups": ["a", "b"]}, {}),
+    "plots.shape_scale": (None, {"groups": ["a", "b"]}, {}),
+    "plots.color_scale": (None, {"groups": ["a", "b"]}, {}),
+    "plots.responsive_spec": (None, {"spec": {"mark": "point", "width": 420}}, {}),
+    "plots.in_book_build": (None, {}, {}),
+    "plots.use_book_style": (None, {}, {}),
+    "plots.offline_html_renderer": (None, {"spec": _spec()}, {}),
+    "plots.book_html_renderer": (None, {"spec": _spec()}, {}),
+    "plots.data_table_html": (None, {"spec": {"title": "T", "data": {"values": [{"n": 1.0, "g": "a"}]}},
+                                     "max_rows": 150}, {}),
+    "plots.chart_spec": (None, {"chart": _chart()}, {"chart": "df"}),
+    "plots.embed_queue_script": (None, {}, {}),
+    "plots.require_text_alternative": (None, {"chart": _chart(), "title": "T", "description": "A dot."},
+                                       {"chart": "df", "title": "any", "description": "any"}),
+    "plots.scaling_chart": (None, {"points": _scaling_points(), "x": "n", "y": "loss", "title": "T",
+                                   "description": "D.", "group": "g", "curves": _scaling_points(), "lower": "lo",
+                                   "upper": "hi", "x_title": "n", "y_title": "loss", "log_x": True, "log_y": True,
+                                   "width": 420, "height": 280},
+                            {"title": "any", "description": "any", "x_title": "any", "y_title": "any"}),
+    "plots.interval_chart": (None, {"data": _intervals(), "category": "who", "estimate": "gap", "low": "lo",
+                                    "high": "hi", "x_title": "Gap", "group": "kind", "groups": ["x", "y"],
+                                    "group_title": "Kind", "sort": ["A", "B"], "reference": 0.0,
+                                    "domain": [-1.0, 1.0], "tooltip": ["who"], "offset": True, "legend": True},
+                             {"x_title": "any", "group_title": "any", "groups": "any", "sort": "any",
+                              "tooltip": "any", "reference": "any"}),
+    "plots.third_axis_chart": (None, {"curve": _curve(), "tolerance": 0.1, "order": "order",
+                                      "orders": ["size", "random"], "unit": "groups", "rmse": True, "width": 260,
+                                      "height": 220}, {"orders": "any", "unit": "any"}),
+    # lm (small synthetic frames of the cache's shape; nothing here needs torch)
+    "lm.page_paragraphs": (None, {"page": _MALLARD_PAGE}, {"page": "any"}),
+    "lm.read_help_tree": (None, {"help_dir": _help_tree(), "languages": ["de"]},
+                          {"help_dir": "any", "languages": "any"}),
+    "lm.iso_code": (None, {"language": "pt_BR"}, {"language": "any"}),
+    "lm.clean_paragraphs": (None, {"tree": _lm_tree(), "identify": None, "min_chars_identify": 20},
+                            {"identify": "any"}),
+    "lm.holdout_pages": (None, {"pages": [f"page{i}" for i in range(20)], "fraction": 0.25, "seed": 0},
+                         {"pages": "any"}),
+    "lm.utf8_chars": (None, {"data": "Größe".encode()}, {"data": "any"}),
+    "lm.Corpus.text": (_corpus_text, {"language": "de", "split": "train"}, {"language": "column"}),
+    "lm.build_corpus": (None, {"tree": _lm_tree(), "identify": None, "holdout_fraction": 0.25, "seed": 0},
+                        {"identify": "any"}),
+    "lm.non_embedding_parameters": (None, {"d_model": 30, "n_layer": 2}, {}),
+    "lm.mixture_weights": (None, {"sizes": {"de": 900, "hi": 100}, "temperature": 0.5}, {}),
+    "lm.memory_estimate": (None, {"size": "xs", "batch": 16, "context": 128}, {}),
+    "lm.check_config": (None, {"cfg": _run_config(), "train_bytes": {"de": 10_000, "vi": 10_000},
+                               "memory_limit": 2**31}, {"cfg": "df"}),
+    "lm.sha256_file": (None, {"path": _audit_csv()}, _PATHS),
+    "lm.select_languages": (None, {"stats": _lm_stats(), "min_chars": 30_000}, {}),
+    "lm.make_streams": (None, {"corpus": _corpus(), "languages": ["de"], "eval_bytes": 3000},
+                        {"corpus": "df", "languages": "any"}),
+    "lm.grid_runs": (None, {"grid": _quick_grid(), "streams": _streams()}, {"streams": "df"}),
+    "lm.load_runs": (None, {"verify": True}, {}),
+    "lm.load_corpus_stats": (None, {"verify": True}, {}),
+    "lm.load_provenance": (None, {}, {}),
+    "lm.losses": (None, {"runs": _lm_runs(), "unit": "char"}, {}),
+    "lm.with_weights": (None, {"runs": _lm_runs(), "stats": _lm_stats()}, {}),
+    "lm.aggregate_curve": (None, {"runs": importlib.import_module("helpers.lm").with_weights(_lm_losses(),
+                                                                                            _lm_stats()),
+                                  "by": ["size", "temperature", "seed", "tokens"], "weighting": "equal"},
+                           {"by": "any"}),
+    "lm.language_points": (None, {"runs": _lm_losses(), "stats": _lm_stats(), "temperature": 1.0, "size": None,
+                                  "min_tokens": 0, "weighting": "natural"}, {"size": "choice"}),
+    "lm.fit_languages": (None, {"points": _lm_points(), "size": "tokens", "n_boot": 0, "seed": 0},
+                         {"size": "column"}),
+    "lm.seed_noise": (None, {"runs": _lm_losses()}, {}),
+    "lm.seed_variance_ratio": (None, {"runs": _lm_losses(), "size": "xl"}, {"size": "choice"}),
+    "lm.temperature_effects": (None, {"runs": _lm_losses(), "tokens": 64000, "level": 0.95, "noise": None},
+                               {"noise": "df"}),
+    "lm.temperature_votes": (None, {"effects": importlib.import_module("helpers.lm").temperature_effects(
+                                        _lm_losses()), "stats": _lm_stats(), "size": "xl"}, {"size": "choice"}),
+    "lm.population_curves": (None, {"points": _lm_points(), "tolerance": 0.05, "n_perm": 2, "n_boot": 0,
+                                    "seed": 0}, {}),
+    "lm.compute_optimal_by_language": (None, {"fits": _lm_chinchilla_fits(), "budgets": [1e12], "ci": False},
+                                       {"fits": "df"}),
+    "lm.local_vs_multilingual": (None, {"runs": _lm_losses(), "multilingual_size": "xl"},
+                                 {"multilingual_size": "choice"}),
+    "lm.local_summary": (None, {"runs": _lm_losses(), "multilingual_size": "xl", "level": 0.95, "noise": None},
+                         {"multilingual_size": "choice", "noise": "df"}),
+    "lm.unit_table": (None, {"runs": _lm_runs(), "size": "xl", "temperature": 1.0}, {"size": "choice"}),
+    # experiments (a 200-row frame and one small model: a learning curve costs about 0.02 s)
+    "experiments.frame_sample": (None, {"groups": _POOL, "size": 6, "frame": "convenience", "majority_weight": 4.0,
+                                        "seed": 0}, {}),
+    "experiments.group_metrics": (None, {"y_true": [1, 0, 1, 1], "proba": [0.9, 0.2, 0.4, 0.8],
+                                         "groups": ["a", "a", "b", "b"]}, {"groups": "any"}),
+    "experiments.learning_curve": (_threads(importlib.import_module("helpers.experiments").learning_curve),
+                                   {"df": _learning_frame(), "target": "y", "features": ["x"], "group": "g",
+                                          "sizes": [50], "seeds": [0], "models": ["logistic_d1"],
+                                          "frame": "convenience", "eval_fraction": 0.2, "seed": 0,
+                                          "majority_weight": 4.0, "n_jobs": 1, "progress": False},
+                                   {"features": "any", "sizes": "any", "seeds": "any", "models": "any",
+                                    "group": "column"}),
+    "experiments.run_experiment": (_threads(importlib.import_module("helpers.experiments").run_experiment),
+                                   {"name": "cps1988", "sizes": [250], "seeds": [0], "models": ["logistic_d1"],
+                                          "frames": ("random",), "live": False, "n_jobs": 1, "progress": False},
+                                   {"sizes": "any", "seeds": "any", "models": "any", "frames": "any"}),
+    "experiments.load_results": (None, {"name": "cps1988", "directory": None}, {"directory": "any"}),
+    "experiments.main": (_in_tmp(importlib.import_module("helpers.experiments").main),
+                         {"argv": ["cps1988", "--quick", "--out", "out"]}, {"argv": "any"}),
+    "experiments.ModelSpec.build": (_model_build, {"random_state": 0}, {"random_state": "seed"}),
+    "experiments.ExperimentSpec.frame": (_experiment_method("frame"), {}, {}),
+    "experiments.ExperimentSpec.grid": (_experiment_method("grid"), {"live": True}, {}),
+})
+
+
 # --------------------------------------------------------------------------- the walk
 
 
@@ -402,8 +737,10 @@ def public_callables() -> list[str]:
             if inspect.isfunction(obj):
                 names.append(f"{m}.{name}")
             elif inspect.isclass(obj):
+                # A dataclass field whose default is a function (DatasetSpec.tidy) is data, not a method.
+                fields = {f.name for f in dataclasses.fields(obj)} if dataclasses.is_dataclass(obj) else set()
                 for meth, f in vars(obj).items():
-                    if not meth.startswith("_") and inspect.isfunction(f):
+                    if not meth.startswith("_") and inspect.isfunction(f) and meth not in fields:
                         names.append(f"{m}.{name}.{meth}")
                 # A result class a reader builds by hand is a constructor to test as well.
                 if f"{m}.{name}" in CALLS:
@@ -501,7 +838,7 @@ def _call(func: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[str, Any, l
                 return "ok", func(**kwargs), list(caught)
             except _Timeout:
                 return "timeout", None, list(caught)
-            except Exception as exc:  # noqa: BLE001 - classifying every exception is the point
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - classifying every exception is the point
                 return "raised", exc, list(caught)
     finally:
         signal.alarm(0)
@@ -514,9 +851,14 @@ def _nonfinite(result: Any, skip: Callable[[str], bool] | None = None) -> int:
 
 @functools.cache
 def _baseline(name: str) -> int:
-    status, result, _ = _call(_target(name), dict(CALLS[name][1]))
+    valid = CALLS[name][1]
+    status, result, _ = _call(_target(name), dict(valid))
     assert status == "ok", f"the known-good call of {name} fails: {result!r}"
-    return _nonfinite(result)
+    return _nonfinite(result, _interval_column if _no_boot(name, valid) else None)
+
+
+def _no_boot(name: str, kwargs: Mapping[str, Any]) -> bool:
+    return name in NAN_WITHOUT_BOOTSTRAP and isinstance(kwargs.get("n_boot"), int) and kwargs["n_boot"] == 0
 
 
 def classify(name: str, arg: str, label: str, value: Any) -> str:
@@ -547,8 +889,7 @@ def classify(name: str, arg: str, label: str, value: Any) -> str:
     none_ok = label == "None" and (default is not None and default.default is None or valid[arg] is None)
     if label in MUST_REJECT[kind] and not none_ok:
         return f"accepted invalid {kind} {label}"
-    no_boot = arg == "n_boot" and label == "0" and name in NAN_WITHOUT_BOOTSTRAP
-    bad = _nonfinite(result, _interval_column if no_boot else None)
+    bad = _nonfinite(result, _interval_column if _no_boot(name, kwargs) else None)
     # A numpy "overflow encountered" warning says where, not why: only a warning from outside the numeric
     # libraries (the library's own) counts as an explanation.
     explained = any(not any(f"{os.sep}{lib}{os.sep}" in w.filename for lib in FOREIGN) for w in caught)

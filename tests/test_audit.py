@@ -784,3 +784,47 @@ def test_the_report_pairs_the_difference_draws_when_the_groups_share_sizes():
     assert "paired bootstrap draws" in report.to_html()
     uneven = au.audit(df.iloc[1:], size="n", metric="err", group="g", n_boot=30)
     pd.testing.assert_frame_equal(uneven.tables["difference"], uneven.group_fit.difference())
+
+
+# --------------------------------------------------------------------------- the contract walk's findings
+
+
+def _tiny() -> pd.DataFrame:
+    n = np.logspace(2, 4, 5)
+    return pd.DataFrame({"n": np.tile(n, 2), "err": np.r_[2 * n**-0.5, 1.5 * n**-0.3] + 0.05,
+                         "g": np.repeat(["A", "B"], 5)})
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"size": None}, "size must be one column name"), ({"metric": None}, "metric must be one column name"),
+    ({"tolerance": "2"}, "tolerance must be a single real number"), ({"source": None}, "source must be text"),
+    ({"progress": "yes"}, "progress must be True or False"),
+])
+def test_audit_arguments_get_the_librarys_error(kw, message):
+    # size=None was a KeyError and tolerance="2" was taken as 2.0
+    with pytest.raises(ValueError, match=message):
+        au.audit(_tiny(), **{"size": "n", "metric": "err", "group": "g", "n_boot": 0, **kw})
+
+
+@pytest.mark.parametrize("bad", [None, 0, -1, np.ones((2, 2)), ""])
+def test_a_path_that_is_not_text_or_a_path_is_refused(tmp_path, bad):
+    # An integer is a file descriptor to open(): refusing it keeps 0 (standard input) from being read or closed.
+    with pytest.raises(ValueError, match="path"):
+        au.read_results(bad)
+    with pytest.raises(ValueError, match="path|empty"):
+        au.check_output(bad)
+
+
+def test_check_output_checks_its_inputs_and_force(tmp_path):
+    with pytest.raises(ValueError, match="inputs must be a list"):
+        au.check_output(tmp_path / "r.html", inputs=None)
+    with pytest.raises(ValueError, match="force must be True or False"):
+        au.check_output(tmp_path / "r.html", force=None)
+    report = au.audit(_tiny(), size="n", metric="err", group="g", n_boot=0)
+    with pytest.raises(ValueError, match="force must be True or False"):
+        report.write(tmp_path / "r.html", force=1)
+
+
+def test_main_refuses_an_argv_that_is_not_a_list_of_strings():
+    with pytest.raises(ValueError, match="argv must be a list of strings"):
+        au.main(np.ones((2, 2)))

@@ -164,3 +164,29 @@ def test_registered_results_checksums_are_the_files_in_the_repository():
     assert set(data.RESULTS_SHA256) | as_datasets == {p.name for p in results.glob("*.csv")}
     for name, digest in data.RESULTS_SHA256.items():
         assert data.checksum_matches(results / name, digest)
+
+
+# --------------------------------------------------------------------------- the contract walk's findings
+
+
+@pytest.mark.parametrize("bad", [None, 0, 1.5])
+def test_checksums_refuse_what_is_not_a_path(bad):
+    # An integer would be opened as a file descriptor (0: standard input).
+    with pytest.raises(ValueError, match="path must be a file path"):
+        data.file_sha256(bad)
+    with pytest.raises(ValueError, match="path must be a file path"):
+        data.checksum_matches(bad, "0" * 64)
+
+
+def test_checksums_of_a_missing_file_and_a_non_text_digest_are_the_librarys_error(tmp_path):
+    with pytest.raises(ValueError, match="Cannot read the file"):
+        data.file_sha256(tmp_path / "missing.csv")
+    (tmp_path / "a.csv").write_text("x\n")
+    with pytest.raises(ValueError, match="expected must be a SHA-256"):
+        data.checksum_matches(tmp_path / "a.csv", pd.NA)
+
+
+@pytest.mark.parametrize("bad", [None, 1, "yes"])
+def test_load_verify_is_a_flag(bad):
+    with pytest.raises(ValueError, match="verify must be True or False"):
+        data.load("cps1988", verify=bad)

@@ -352,3 +352,70 @@ def test_a_crlf_checkout_of_the_cache_still_loads(tmp_path, monkeypatch) -> None
     csv, _ = _copy_cache(tmp_path, monkeypatch)
     csv.write_bytes(csv.read_bytes().replace(b"\n", b"\r\n"))
     assert len(experiments.load_results("cps1988")) == json.loads((tmp_path / "cps1988.json").read_text())["rows"]
+
+
+# ---------------------------------------------------------------------------
+# the contract walk's findings (tests/test_api_contract.py)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weight", [1e308, 5e-324, float("inf"), 1e101, 0.0])
+def test_an_extreme_majority_weight_is_the_librarys_error_not_numpys(weight) -> None:
+    # 1e308 overflows the sum of the weights and 5e-324 underflows the others' share: numpy's choice() then
+    # raised "probabilities do not sum to 1", which says nothing about the argument.
+    with pytest.raises(ValueError, match="majority_weight must be"):
+        frame_sample(np.repeat(["a", "b"], 5), 3, frame="convenience", majority_weight=weight)
+    with pytest.raises(ValueError, match="majority_weight must be"):
+        _curve(_toy(), frame="convenience", majority_weight=weight)
+    # the bounds themselves still draw a sample of both groups
+    for ok in (1e-100, 1e100):
+        assert len(frame_sample(np.repeat(["a", "b"], 5), 10, frame="convenience", majority_weight=ok)) == 10
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"features": None}, "features must be a list"), ({"group": None}, "group must be a list"),
+    ({"sizes": None}, "sizes must be a list"), ({"seeds": 3}, "seeds must be a list"),
+    ({"models": None}, "models must be a list"), ({"progress": None}, "progress must be True or False"),
+    ({"n_jobs": pd.NA}, "n_jobs must be"), ({"eval_fraction": 1e-300}, "raise eval_fraction"),
+])
+def test_arguments_that_are_not_lists_flags_or_counts_get_the_librarys_error(kw, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        _curve(_toy(), **kw)
+
+
+def test_groups_of_metrics_and_samples_must_be_one_label_per_row() -> None:
+    with pytest.raises(ValueError, match="groups must be a list"):
+        group_metrics([1, 0], [0.9, 0.2], groups=1 + 2j)
+    with pytest.raises(ValueError, match="groups must be one label per pool member"):
+        frame_sample(np.ones((2, 2)), 1)
+    with pytest.raises(ValueError, match="exceeds the pool of 0 rows in groups"):
+        frame_sample([], 1)
+
+
+def test_paths_flags_seeds_and_argv_of_the_registry_and_cli_are_checked() -> None:
+    from helpers.experiments import EXPERIMENTS, MODELS, main
+    with pytest.raises(ValueError, match="directory must be a file path"):
+        load_results("cps1988", directory=0)
+    with pytest.raises(ValueError, match="live must be True or False"):
+        EXPERIMENTS["cps1988"].grid(live=None)
+    with pytest.raises(ValueError, match="random_state must be an integer >= 0"):
+        MODELS["logistic_d1"].build(None)
+    with pytest.raises(ValueError, match="argv must be a list of strings"):
+        main(np.ones((2, 2)))
+
+
+def test_the_cli_returns_argparses_exit_code_instead_of_raising_systemexit(capsys) -> None:
+    from helpers.experiments import main
+    assert main([]) == 2
+    assert "required: name" in capsys.readouterr().err
+
+
+def test_the_cli_replaces_existing_results_only_with_force(tmp_path, capsys) -> None:
+    from helpers.experiments import main
+    sidecar = tmp_path / "cps1988_quick.json"
+    sidecar.write_text("keep me")
+    # refused before the grid runs, and the file is untouched
+    assert main(["cps1988", "--quick", "--out", str(tmp_path)]) == 1
+    assert "pass --force" in capsys.readouterr().err and sidecar.read_text() == "keep me"
+    assert main(["cps1988", "--quick", "--out", str(tmp_path), "--force"]) == 0
+    assert json.loads(sidecar.read_text())["experiment"] == "cps1988"

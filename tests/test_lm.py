@@ -395,3 +395,62 @@ def test_retraining_a_cell_reproduces_the_cache():
     got = got.set_index("language").loc[want.index]
     assert (got["tokens_language"] == want["tokens_language"]).all()
     np.testing.assert_allclose(got["bits"], want["bits"], rtol=5e-3)
+
+
+# --------------------------------------------------------------------------- the contract walk's findings
+
+
+@pytest.mark.parametrize("bad", [0, -1, None, 1.5])
+def test_sha256_file_refuses_a_number_instead_of_opening_a_file_descriptor(bad):
+    # open(0) read standard input and closed it when done: the walk's process lost its stdin.
+    with pytest.raises(ValueError, match="path must be a file path"):
+        lm.sha256_file(bad)
+
+
+def test_paths_of_pages_and_help_trees_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="page must be a file path"):
+        lm.page_paragraphs(None)
+    with pytest.raises(ValueError, match="neither Mallard XML nor a readable"):
+        lm.page_paragraphs(str(tmp_path / "missing.page"))
+    with pytest.raises(ValueError, match="help_dir must be a file path"):
+        lm.read_help_tree(None)
+    with pytest.raises(ValueError, match="sha256_file|Cannot read the file"):
+        lm.sha256_file(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: lm.non_embedding_parameters(2**70, 2), "d_model must be <="),
+    (lambda: lm.memory_estimate("xs", batch=None, context=128), "batch must be an integer"),
+    (lambda: lm.mixture_weights({"de": "abc"}, 1.0), "sizes must hold real numbers"),
+    (lambda: lm.mixture_weights({"de": 1}, None), "temperature must be a single real number"),
+    (lambda: lm.holdout_pages(["a", "b"], seed=None), "seed must be an integer"),
+    (lambda: lm.holdout_pages(None), "pages must be a list"),
+    (lambda: lm.build_corpus(pd.DataFrame(), holdout_fraction=None), "holdout_fraction must be"),
+    (lambda: lm.utf8_chars(None), "data must be bytes"),
+    (lambda: lm.check_config(None, {}), "cfg must be a RunConfig"),
+    (lambda: lm.make_streams(None, ["de"]), "corpus must be a Corpus"),
+    (lambda: lm.grid_runs(None, None), "streams must be a Streams"),
+    (lambda: lm.aggregate_curve(pd.DataFrame(), by=None), "by must be a list"),
+    (lambda: lm.compute_optimal_by_language(None, np.ones((2, 2))), "budgets must be 1-dimensional"),
+])
+def test_arguments_of_the_wrong_kind_get_the_librarys_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_analysis_options_are_checked_before_they_filter_the_runs():
+    runs = _two_seed_runs({"de": 0.01, "vi": 0.02})
+    stats = pd.DataFrame({"language": ["de", "vi"], "p_T1": [0.8, 0.2]})
+    # a temperature of None was a numpy TypeError, a min_tokens that kept no row an "Unknown size" error
+    with pytest.raises(ValueError, match="temperature must be a single real number"):
+        lm.language_points(runs, stats, temperature=None)
+    with pytest.raises(ValueError, match="min_tokens="):
+        lm.language_points(runs, stats, min_tokens=10**6)
+    with pytest.raises(ValueError, match="multilingual_size"):
+        lm.local_vs_multilingual(runs, multilingual_size=None)
+    with pytest.raises(ValueError, match="size must be a single group label"):
+        lm.seed_variance_ratio(runs, [])
+    with pytest.raises(ValueError, match="tokens must be an integer"):
+        lm.temperature_effects(runs, tokens="abc")
+    with pytest.raises(ValueError, match="Expected a pandas DataFrame for the corpus statistics"):
+        lm.temperature_votes(pd.DataFrame({"size": ["xl"], "language": ["de"]}), None, size="xl")

@@ -424,3 +424,53 @@ def test_third_axis_chart_scales_to_many_groups_and_tells_orders_apart():
     assert one["layer"][1]["encoding"]["color"]["scale"]["domain"] == ["a", "b"]
     with pytest.raises(ValueError, match="aggregate_rmse"):
         plots.third_axis_chart(curve.drop(columns="aggregate_rmse"), tolerance=0.1)
+
+
+# --------------------------------------------------------------------------- the contract walk's findings
+
+
+def _pts() -> pd.DataFrame:
+    return pd.DataFrame({"n": [1e2, 1e3, 1e4], "loss": [1.0, 0.5, 0.25], "g": ["a", "a", "b"], "0": 1})
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"log_x": None}, "log_x must be True or False"), ({"width": None}, "width must be an integer"),
+    ({"height": 2**70}, "height must be <="), ({"x_title": pd.NA}, "x_title must be text"),
+    ({"group": np.ones((2, 2))}, "group must be a single group label"),
+    # group=0 was falsy, so the chart was drawn ungrouped without a word
+    ({"group": 0}, r"Unknown column\(s\) \[0\]"),
+])
+def test_scaling_chart_options_get_the_librarys_error(kw, message):
+    with pytest.raises(ValueError, match=message):
+        plots.scaling_chart(_pts(), x="n", y="loss", title="T", description="D.", **kw)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"reference": 1 + 2j}, "reference must be a single real number"), ({"domain": "abc"}, "domain must"),
+    ({"domain": [1.0, 0.0]}, "domain must be a pair"), ({"tooltip": None}, "tooltip must be a list"),
+    ({"sort": 1 + 2j}, "sort must be a list"), ({"offset": None}, "offset must be True or False"),
+    ({"group_title": pd.NA}, "group_title must be text"),
+])
+def test_interval_chart_options_get_the_librarys_error(kw, message):
+    df = pd.DataFrame({"who": ["A", "B"], "gap": [0.1, -0.05], "lo": [0.02, -0.2], "hi": [0.2, 0.1]})
+    with pytest.raises(ValueError, match=message):
+        plots.interval_chart(df, category="who", estimate="gap", low="lo", high="hi", x_title="Gap", **kw)
+
+
+def test_third_axis_chart_and_the_spec_helpers_check_what_they_are_given():
+    curve = pd.DataFrame({"k": [1, 2], "share_described": [1.0, 0.5], "share_low": [1.0, 0.5],
+                          "share_high": [1.0, 0.5], "aggregate_rmse": [0.01, 0.02]})
+    for kw, message in (({"tolerance": None}, "tolerance must be"), ({"rmse": None}, "rmse must be True or False"),
+                        ({"orders": 1 + 2j}, "orders must be a list"), ({"width": 0}, "width must be >= 1")):
+        with pytest.raises(ValueError, match=message):
+            plots.third_axis_chart(curve, **{"tolerance": 0.1, **kw})
+    with pytest.raises(ValueError, match="chart must be an Altair chart"):
+        plots.chart_spec(None)
+    with pytest.raises(ValueError, match="chart must be an Altair chart"):
+        plots.require_text_alternative(np.ones(2), title="T", description="D.")
+    with pytest.raises(ValueError, match="spec must be a Vega-Lite specification"):
+        plots.offline_html_renderer(None)
+    with pytest.raises(ValueError, match="max_rows must be an integer"):
+        plots.data_table_html({}, max_rows=True)
+    with pytest.raises(ValueError, match="groups must be a list of group labels"):
+        plots.group_colors(None)
