@@ -150,9 +150,9 @@ class ReliabilityResult:
     n_items: int
     n_respondents: int
     n_dropped: int
-    ci: dict[str, tuple[float, float]] = field(default_factory=dict)
-    confidence: float = 0.95
-    n_boot: int = 0
+    ci: dict[str, tuple[float, float]]
+    confidence: float
+    n_boot: int
     boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -1108,9 +1108,9 @@ class RankAgreement:
     n_pairs: int
     n_discordant: int
     flip_share: float
-    ci: dict[str, tuple[float, float]] = field(default_factory=dict)
-    confidence: float = 0.95
-    n_boot: int = 0
+    ci: dict[str, tuple[float, float]]
+    confidence: float
+    n_boot: int
     boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
