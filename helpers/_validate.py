@@ -16,6 +16,9 @@ import numpy as np
 import pandas as pd
 
 
+#: One label per row (groups, communities), as the public functions take it: a list, an array or a Series.
+Labels = Sequence[Any] | np.ndarray | pd.Series
+
 def _reject_non_numeric(values: Any, name: str) -> None:
     """Refuse text, complex numbers and missing markers before numpy quietly converts or drops them."""
     if isinstance(values, (bool, np.bool_)):

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import __version__, plots
+from helpers._docs import fill_doc
 from helpers._solver import EXPONENT_RANGE
 from helpers._validate import seed as valid_seed
 from helpers._validate import file_path, finite_scalar, flag, one_of, positive_int, sequence
@@ -67,10 +68,16 @@ HOLDOUT_BOOT_GROUPS = 100
 #: Names the analysis uses for its own columns; a size or metric column may not carry them.
 _RESERVED = ("group", "n_examples", "low", "high")
 
+#: The scratch file of the docstring examples (helpers._docs).
+_doc = fill_doc({"scratch_csv": '''
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "r.csv"'''})
+
 
 # --------------------------------------------------------------------------- reading and checking input
 
 
+@_doc
 def read_results(path: str | Path) -> pd.DataFrame:
     """Read a results CSV the way :func:`audit` expects it.
 
@@ -95,9 +102,8 @@ def read_results(path: str | Path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    {{scratch_csv}}
     >>> from helpers.audit import read_results
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.csv"
     >>> _ = path.write_text("size, error , group\\n100, 0.5, NA\\n")
     >>> read_results(path).to_dict("records")
     [{'size': 100, 'error': 0.5, 'group': 'NA'}]
@@ -323,6 +329,7 @@ class AuditReport:
         return p
 
 
+@_doc
 def check_output(path: str | Path, *, inputs: Sequence[str | Path] = (), force: bool = False) -> Path:
     """Check, before any work is done, that a report may be written to ``path``.
 
@@ -347,11 +354,10 @@ def check_output(path: str | Path, *, inputs: Sequence[str | Path] = (), force: 
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    {{scratch_csv}}
     >>> from helpers.audit import check_output
-    >>> csv = pathlib.Path(tempfile.mkdtemp()) / "r.csv"
-    >>> _ = csv.write_text("n,err,g\\n")
-    >>> check_output(csv, inputs=[csv], force=True)
+    >>> _ = path.write_text("n,err,g\\n")
+    >>> check_output(path, inputs=[path], force=True)
     Traceback (most recent call last):
     ...
     ValueError: The report would replace its own input ...r.csv'; choose another --out (e.g. ...r-audit.html').

@@ -146,9 +146,18 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from helpers import _stats, data
+from helpers._docs import fill_doc
 from helpers._validate import (WEIGHT_RANGE, as_float_array, binary_array, file_path, finite_scalar, flag, has_columns,
                                label_list, min_points, one_of, positive_int, probability, same_length, sequence)
+from helpers._validate import Labels
 from helpers._validate import seed as _seed
+
+#: Docstring fragments (helpers._docs) of the two grid runners.
+_doc = fill_doc({"n_jobs_progress": """
+n_jobs : int, default 1
+    Parallel cells (joblib); -1 for all cores.
+progress : bool, default True
+    Show a tqdm progress bar."""})
 
 __all__ = [
     "EXPERIMENTS",
@@ -369,14 +378,8 @@ EXPERIMENTS: dict[str, ExperimentSpec] = {
 # ---------------------------------------------------------------------------
 
 
-def frame_sample(
-    groups: Sequence[Any] | np.ndarray | pd.Series,
-    size: int,
-    *,
-    frame: str = "random",
-    majority_weight: float = 4.0,
-    seed: int = 0,
-) -> np.ndarray:
+def frame_sample(groups: Labels, size: int, *, frame: str = "random", majority_weight: float = 4.0,
+                 seed: int = 0) -> np.ndarray:
     """Draw a training sample from a pool under a sampling frame.
 
     Parameters
@@ -698,6 +701,7 @@ def _run_cells(setup: _Setup, cells: list[tuple[str, int, int, ModelSpec, float]
     return out[cols]
 
 
+@_doc
 def learning_curve(
     df: pd.DataFrame,
     *,
@@ -742,10 +746,7 @@ def learning_curve(
         Seed of that evaluation split.
     majority_weight : float, default 4.0
         Majority inclusion weight of the convenience frame.
-    n_jobs : int, default 1
-        Parallel cells (joblib); -1 for all cores.
-    progress : bool, default True
-        Show a tqdm progress bar.
+    {{n_jobs_progress}}
 
     Returns
     -------
@@ -783,6 +784,7 @@ def learning_curve(
     return _run_cells(setup, cells, n_jobs=n_jobs, progress=progress)
 
 
+@_doc
 def run_experiment(
     name: str,
     *,
@@ -806,10 +808,7 @@ def run_experiment(
         Sampling frames to run (the cache has both).
     live : bool, default False
         Use the tiny live grid for options left as None (runs in seconds).
-    n_jobs : int, default 1
-        Parallel cells (joblib); -1 for all cores.
-    progress : bool, default True
-        Show a tqdm progress bar.
+    {{n_jobs_progress}}
 
     Returns
     -------

@@ -42,6 +42,7 @@ from helpers._validate import (
     sequence,
     renamed,
 )
+from helpers._validate import Labels
 from helpers._validate import seed as valid_seed
 from helpers.experiments import frame_sample
 
@@ -352,15 +353,8 @@ def score_designs(
     return wide.reset_index()
 
 
-def draw_evaluation_set(
-    groups: Sequence[Any] | np.ndarray | pd.Series,
-    n: int,
-    *,
-    allocation: str | Mapping[Any, int] = "random",
-    frame: Sequence[Any] | np.ndarray | pd.Series | None = None,
-    majority_weight: float = 4.0,
-    seed: int = 0,
-) -> np.ndarray:
+def draw_evaluation_set(groups: Labels, n: int, *, allocation: str | Mapping[Any, int] = "random",
+                        frame: Labels | None = None, majority_weight: float = 4.0, seed: int = 0) -> np.ndarray:
     """Positions of an evaluation set drawn from a pool under an allocation.
 
     Parameters
