@@ -416,23 +416,12 @@ class ChinchillaFit:
         return conf_int_frame(estimates, self.boot, alpha, refit="fit_chinchilla")
 
     def to_frame(self) -> pd.DataFrame:
-        """One row, laid out as :meth:`PowerLawFit.to_frame` and the by-group tables: the estimates, their
-        interval bounds (``alpha_low``, ``alpha_high``, ...; NaN without bootstrap) and the fit's size and
-        objective. :meth:`conf_int` gives the long table, one row per parameter.
-
-        Examples
-        --------
-        >>> from helpers.scaling import ChinchillaFit
-        >>> fit = ChinchillaFit(1.69, 406.4, 410.7, 0.34, 0.28, n=0, huber_delta=1e-3, objective=0.0, ci={})
-        >>> list(fit.to_frame().columns[:7])
-        ['E', 'A', 'B', 'alpha', 'beta', 'E_low', 'E_high']
-        """
-        params = ("E", "A", "B", "alpha", "beta")
-        row: dict[str, Any] = {p: getattr(self, p) for p in params}
-        for p in params:
-            row[f"{p}_low"], row[f"{p}_high"] = self.ci.get(p, (np.nan, np.nan))
-        row.update(n=self.n, huber_delta=self.huber_delta, objective=self.objective)
-        return pd.DataFrame([row])
+        """One row per parameter: ``parameter``, ``estimate``, ``ci_low``, ``ci_high`` (NaN without bootstrap)."""
+        rows = []
+        for p in ("E", "A", "B", "alpha", "beta"):
+            low, high = self.ci.get(p, (np.nan, np.nan))
+            rows.append({"parameter": p, "estimate": getattr(self, p), "ci_low": low, "ci_high": high})
+        return pd.DataFrame(rows)
 
 
 def _optimal_split(C: np.ndarray, A: Any, B: Any, alpha: Any, beta: Any) -> tuple[np.ndarray, ...]:  # noqa: N803
