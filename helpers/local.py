@@ -499,17 +499,17 @@ def evaluation_study(
         if not isinstance(kwargs, Mapping) or not set(kwargs) <= known:
             raise ValueError(f"designs[{name!r}] must be a mapping with keys among {sorted(known)}; got {kwargs!r}.")
     n_trials, used = renamed(n_trials, n_rep, new="n_trials", old="n_rep", default=100)
-    n_rep = positive_int(n_trials, used, maximum=MAX_COUNT)
+    n_trials = positive_int(n_trials, used, maximum=MAX_COUNT)
     seed = valid_seed(seed)
     codes, names = pd.factorize(labels, sort=True)
     k = len(names)
     truth = np.bincount(codes, weights=v, minlength=k) / np.bincount(codes, minlength=k)
     rows = []
     for design, kwargs in designs.items():
-        counts = np.zeros((n_rep, k))
-        sums = np.zeros((n_rep, k))
-        overall = np.zeros(n_rep)
-        for r in range(n_rep):
+        counts = np.zeros((n_trials, k))
+        sums = np.zeros((n_trials, k))
+        overall = np.zeros(n_trials)
+        for r in range(n_trials):
             idx = draw_evaluation_set(labels, n, seed=seed + r, **kwargs)
             counts[r] = np.bincount(codes[idx], minlength=k)
             sums[r] = np.bincount(codes[idx], weights=v[idx], minlength=k)
