@@ -851,13 +851,145 @@ def score_gap(
 # --------------------------------------------------------------------------- rater agreement
 
 
-def krippendorff_alpha(ratings: pd.DataFrame | ArrayLike, *, level: str) -> float:
+@dataclass(frozen=True)
+class KrippendorffResult:
+    """Krippendorff's alpha with the ratings it was computed on.
+
+    Attributes
+    ----------
+    alpha : float
+        Krippendorff's alpha, ``1 - D_o / D_e`` (observed over expected disagreement).
+    level : str
+        Level of measurement the disagreements were weighed at.
+    n_raters : int
+        Raters (rows) of the ratings.
+    n_units : int
+        Units (columns) rated by at least two raters: the only ones that enter alpha.
+    n_pairable : int
+        Ratings in those units (the ``n`` of Krippendorff's formulas).
+    ci : dict
+        ``{"alpha": (low, high)}``, the percentile bootstrap interval over units; ``{}`` when ``n_boot=0`` (the
+        library's one convention: see :meth:`helpers.scaling.PowerLawFit.conf_int`).
+    confidence : float
+        Nominal coverage of ``ci``.
+    n_boot : int
+        Number of bootstrap resamples (0 = none).
+    boot : DataFrame or None
+        The bootstrap draws of ``alpha`` (one column; degenerate resamples left out), kept for :meth:`conf_int`.
+
+    Notes
+    -----
+    ``float(result)`` is ``result.alpha``: until this release the function returned the bare float, and code that
+    rounds or compares it keeps working through ``float()``.
+    """
+
+    alpha: float
+    level: str
+    n_raters: int
+    n_units: int
+    n_pairable: int
+    ci: dict[str, tuple[float, float]]
+    confidence: float
+    n_boot: int
+    boot: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def __float__(self) -> float:
+        return float(self.alpha)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The interval of Krippendorff's alpha at coverage ``1 - alpha`` (the argument), from the stored draws.
+
+        Laid out as :meth:`ReliabilityResult.conf_int`; ``conf_int(1 - confidence)`` gives ``ci``. A result
+        computed with ``n_boot=0`` raises a ``ValueError``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from helpers.measurement import krippendorff_alpha
+        >>> r = np.array([[1, 2, 3, 3, 2, 1, 4, 1, 2, 5], [1, 2, 3, 3, 2, 2, 4, 1, 2, 5], [1, 3, 3, 3, 2, 3, 4, 2, 2, 5]])
+        >>> res = krippendorff_alpha(r, level="interval", n_boot=300, seed=2)
+        >>> res.conf_int(0.05)[["ci_low", "ci_high"]].iloc[0].tolist() == list(res.ci["alpha"])
+        True
+        """
+        return conf_int_frame({"alpha": self.alpha}, self.boot, alpha, refit="krippendorff_alpha", omit_nan=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row DataFrame with ``ci_low`` / ``ci_high`` columns (NaN without bootstrap)."""
+        return _one_row(self)
+
+
+def _pairable_counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes, and how often each unit (column) holds each code, for the units with two or more
+    ratings (the pairable ones): shapes ``(V,)`` and ``(units, V)``."""
+    values = np.unique(x[~np.isnan(x)])
+    counts = (x.T[:, :, None] == values[None, None, :]).sum(axis=1).astype(float)
+    return values, counts[counts.sum(axis=1) >= 2]
+
+
+def _distances(values: np.ndarray, level: str) -> np.ndarray:
+    """Krippendorff's squared distance between every two codes, for the levels whose distance does not depend
+    on the codes' frequencies (all but ordinal)."""
+    c, k = values[:, None], values[None, :]
+    if level == "nominal":
+        return (c != k).astype(float)
+    if level == "interval":
+        return (c - k) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = ((c - k) / (c + k)) ** 2
+    return np.where(c + k == 0, 0.0, ratio)
+
+
+def _alpha_draws(counts: np.ndarray, values: np.ndarray, level: str, weights: np.ndarray) -> np.ndarray:
+    """Krippendorff's alpha of every resample of units at once; ``weights[b, u]`` is how often resample ``b``
+    holds unit ``u``.
+
+    Written here rather than calling :func:`krippendorff.alpha` per resample, which would be one Python call (and
+    one coincidence matrix) per draw. The coincidences are sums over units, so a resample's are its weights times
+    the units' (Krippendorff 2011, section E): ``o_ck = sum_u (n_uc n_uk - [c = k] n_uc) / (m_u - 1)``, the
+    marginals ``n_c = sum_k o_ck`` and ``alpha = 1 - (n - 1) sum o_ck d_ck / sum n_c n_k d_ck``. With every weight
+    1 it is the package's alpha (tested).
+    """
+    m = counts.sum(axis=1)
+    n_c = weights @ counts  # (B, V): each code's pairable count in each resample
+    n = n_c.sum(axis=1)
+    if level == "ordinal":
+        # The ordinal distance depends on the marginals, so each resample has its own: (sum_{g=c..k} n_g -
+        # (n_c + n_k) / 2)^2, from running sums (symmetric in c and k).
+        cum = np.cumsum(n_c, axis=1)
+        scaled = counts / (m - 1)[:, None]
+        observed = np.empty(len(weights))
+        expected = np.empty(len(weights))
+        for start in range(0, len(weights), 256):  # (256, V, V) at a time keeps memory flat
+            w, nb, cb = weights[start:start + 256], n_c[start:start + 256], cum[start:start + 256]
+            d = (cb[:, None, :] - cb[:, :, None] + (nb[:, :, None] - nb[:, None, :]) / 2) ** 2
+            o = np.einsum("bu,uc,uk->bck", w, scaled, counts, optimize=True)
+            o -= np.einsum("bu,uc,ck->bck", w, scaled, np.eye(len(values)), optimize=True)
+            observed[start:start + 256] = (o * d).sum(axis=(1, 2))
+            expected[start:start + 256] = np.einsum("bc,bk,bck->b", nb, nb, d)
+    else:
+        d = _distances(values, level)
+        # The diagonal distance is 0, so the [c = k] term of o drops out and each unit adds one number.
+        per_unit = np.einsum("uc,ck,uk->u", counts, d, counts) / (m - 1)
+        observed = weights @ per_unit
+        expected = np.einsum("bc,ck,bk->b", n_c, d, n_c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(expected > 0, 1 - (n - 1) * observed / expected, np.nan)
+
+
+@_doc
+def krippendorff_alpha(
+    ratings: pd.DataFrame | ArrayLike,
+    *,
+    level: str,
+    n_boot: int = 0,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> KrippendorffResult:
     """Krippendorff's alpha for agreement between raters, with missing ratings allowed.
 
-    A thin, validated wrapper around :func:`krippendorff.alpha`. ``alpha = 1 -
-    D_o / D_e`` (observed over expected disagreement); 1 is perfect agreement, 0 is
-    agreement at chance level. The level of measurement decides which
-    disagreements count as large, so it is a required choice.
+    The estimate is :func:`krippendorff.alpha`'s, with the inputs validated. ``alpha = 1 - D_o / D_e``
+    (observed over expected disagreement); 1 is perfect agreement, 0 is agreement at chance level. The level of
+    measurement decides which disagreements count as large, so it is a required choice.
 
     Parameters
     ----------
@@ -866,11 +998,16 @@ def krippendorff_alpha(ratings: pd.DataFrame | ArrayLike, *, level: str) -> floa
         Values are numeric codes.
     level : {"nominal", "ordinal", "interval", "ratio"}
         Level of measurement of the codes.
+    n_boot : int, default 0
+        Bootstrap resamples of units (columns) for a percentile interval; 0 skips it. The units are what is
+        sampled from a population of things to code, so they are what the bootstrap resamples. This is the plain
+        percentile bootstrap used across the library, not Hayes and Krippendorff's own resampling of pairs.
+    {{confidence_seed}}
 
     Returns
     -------
-    float
-        Krippendorff's alpha.
+    KrippendorffResult
+        ``alpha``, the counts behind it and ``ci`` (``{}`` when ``n_boot=0``); ``float(result)`` is ``alpha``.
 
     Raises
     ------
@@ -883,10 +1020,13 @@ def krippendorff_alpha(ratings: pd.DataFrame | ArrayLike, *, level: str) -> floa
     --------
     >>> import numpy as np
     >>> r = np.array([[1, 2, 3, 3, np.nan], [1, 2, 3, 2, 1], [1, 2, 2, 3, 1]])
-    >>> round(krippendorff_alpha(r, level="nominal"), 3)
-    0.6
+    >>> res = krippendorff_alpha(r, level="nominal")
+    >>> round(res.alpha, 3), res.n_units, res.n_pairable
+    (0.6, 5, 14)
     """
     one_of(level, KRIPPENDORFF_LEVELS, "level")
+    n_boot = positive_int(n_boot, "n_boot", minimum=0, maximum=MAX_COUNT)
+    confidence, seed = confidence_level(confidence), _seed(seed)
     x = _matrix_with_nan(ratings, "ratings", "rows = raters, columns = units")
     if np.isinf(x).any():
         raise ValueError("ratings contain inf; use NaN for a missing rating and finite numeric codes otherwise.")
@@ -895,7 +1035,15 @@ def krippendorff_alpha(ratings: pd.DataFrame | ArrayLike, *, level: str) -> floa
         raise ValueError("No unit (column) is rated by at least 2 raters, so there is nothing to compare.")
     if np.unique(x[~np.isnan(x)]).size < 2:
         raise ValueError("All ratings take a single value, so expected disagreement is 0 and alpha is undefined.")
-    return float(krippendorff.alpha(reliability_data=x, level_of_measurement=level))
+    alpha = float(krippendorff.alpha(reliability_data=x, level_of_measurement=level))
+    values, counts = _pairable_counts(x)
+    ci, boot = {}, None
+    if n_boot:
+        w = _resample_counts(np.random.default_rng(seed), len(counts), n_boot)
+        draws = _alpha_draws(counts, values, level, w)
+        ci, boot = {"alpha": interval(draws, confidence, omit_nan=True)}, _defined("alpha", draws)
+    return KrippendorffResult(alpha, level, x.shape[0], len(counts), int(counts.sum()), ci, confidence, n_boot,
+                              boot)
 
 
 # --------------------------------------------------------------------------- Schaeffer et al. transforms

@@ -416,12 +416,25 @@ class ChinchillaFit:
         return conf_int_frame(estimates, self.boot, alpha, refit="fit_chinchilla")
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per parameter: ``parameter``, ``estimate``, ``ci_low``, ``ci_high`` (NaN without bootstrap)."""
-        rows = []
-        for p in ("E", "A", "B", "alpha", "beta"):
-            low, high = self.ci.get(p, (np.nan, np.nan))
-            rows.append({"parameter": p, "estimate": getattr(self, p), "ci_low": low, "ci_high": high})
-        return pd.DataFrame(rows)
+        """One row, as :meth:`PowerLawFit.to_frame`: the estimates, their interval bounds (``alpha_low``,
+        ``alpha_high``, ...; NaN without bootstrap), the fit's size and objective. :meth:`conf_int` is the long
+        table, one row per parameter.
+
+        Examples
+        --------
+        >>> from helpers.design import chinchilla_design
+        >>> from helpers.scaling import fit_chinchilla
+        >>> runs = chinchilla_design(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.37, noise_sd=0.01, seed=1)
+        >>> row = fit_chinchilla(runs["N"], runs["D"], runs["loss"], n_boot=20).to_frame()
+        >>> len(row), list(row.columns[:7])
+        (1, ['E', 'A', 'B', 'alpha', 'beta', 'E_low', 'E_high'])
+        """
+        params = ("E", "A", "B", "alpha", "beta")
+        row: dict[str, Any] = {p: getattr(self, p) for p in params}
+        for p in params:
+            row[f"{p}_low"], row[f"{p}_high"] = self.ci.get(p, (np.nan, np.nan))
+        row.update(n=self.n, huber_delta=self.huber_delta, objective=self.objective)
+        return pd.DataFrame([row])
 
 
 def _optimal_split(C: np.ndarray, A: Any, B: Any, alpha: Any, beta: Any) -> tuple[np.ndarray, ...]:  # noqa: N803

@@ -161,7 +161,7 @@ def _result_classes() -> list[type]:
 def test_the_scan_finds_the_fits():
     names = {c.__name__ for c in _result_classes()}
     assert {"PowerLawFit", "ChinchillaFit", "ReliabilityResult", "ScoreGap", "RankAgreement",
-            "OveroptimizationFit"} <= names
+            "OveroptimizationFit", "KrippendorffResult"} <= names
 
 
 def _items() -> pd.DataFrame:
@@ -189,6 +189,8 @@ INSTANCES = {
                                                         n_boot=300, confidence=0.9),
     "OveroptimizationFit": lambda: goodhart.fit_overoptimization(*_distances(), form="rl", n_boot=300,
                                                                  confidence=0.9),
+    "KrippendorffResult": lambda: measurement.krippendorff_alpha(_items()[["i0", "i1", "i2", "i3"]].T, level="nominal",
+                                                                 n_boot=300, confidence=0.9),
 }
 
 
@@ -241,7 +243,9 @@ def test_measurement_and_goodhart_results_without_draws_raise_naming_n_boot(name
     no_draws = {"ReliabilityResult": lambda: measurement.cronbach_alpha(_items()[["i0", "i1", "i2"]]),
                 "ScoreGap": lambda: measurement.score_gap(_items(), items=["i0"], group="sex", focal="F", n_boot=0),
                 "RankAgreement": lambda: measurement.rank_agreement([1, 2, 3, 4], [1, 3, 2, 4]),
-                "OveroptimizationFit": lambda: goodhart.fit_overoptimization(d, reward)}[name]()
+                "OveroptimizationFit": lambda: goodhart.fit_overoptimization(d, reward),
+                "KrippendorffResult": lambda: measurement.krippendorff_alpha([[1, 2, 2], [1, 2, 3]], level="ordinal"),
+                }[name]()
     assert no_draws.ci == {}
     with pytest.raises(ValueError, match="n_boot"):
         no_draws.conf_int()

@@ -11,6 +11,7 @@ import math
 import time
 from fractions import Fraction
 
+import krippendorff
 import numpy as np
 import pandas as pd
 import pytest
@@ -389,14 +390,73 @@ KRIPPENDORFF_2011 = np.array(
 
 @pytest.mark.parametrize("level,published", [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849)])
 def test_krippendorff_reproduces_the_published_example(level, published):
-    assert round(m.krippendorff_alpha(KRIPPENDORFF_2011, level=level), 3) == published
+    res = m.krippendorff_alpha(KRIPPENDORFF_2011, level=level)
+    assert round(res.alpha, 3) == published
+    # the worked example's counts: units 1-11 have two or more ratings (unit 12 has one), 40 pairable values
+    assert (res.n_raters, res.n_units, res.n_pairable) == (4, 11, 40)
     as_frame = pd.DataFrame(KRIPPENDORFF_2011, index=list("ABCD"))
-    assert round(m.krippendorff_alpha(as_frame, level=level), 3) == published
+    assert round(m.krippendorff_alpha(as_frame, level=level).alpha, 3) == published
+    # the release that returned a bare float: float() still gives it, and there is no bootstrap by default
+    assert float(res) == res.alpha and res.ci == {} and res.boot is None
 
 
 def test_krippendorff_perfect_agreement_is_one():
     ratings = np.array([[1, 2, 3, 4, np.nan], [1, 2, 3, 4, 2]])
-    assert m.krippendorff_alpha(ratings, level="nominal") == pytest.approx(1.0)
+    assert m.krippendorff_alpha(ratings, level="nominal").alpha == pytest.approx(1.0)
+
+
+def _random_ratings(seed: int, raters: int = 4, units: int = 25, codes: int = 5) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, codes + 1, size=(raters, units)).astype(float)
+    x[rng.random(x.shape) < 0.25] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("level", m.KRIPPENDORFF_LEVELS)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_krippendorff_resample_formula_is_the_packages_alpha(level, seed):
+    # The bootstrap's vectorised alpha against the krippendorff package, an independent implementation: every unit
+    # once is the data; every unit twice is the data placed beside itself (the units are what a resample counts).
+    x = _random_ratings(seed)
+    values, counts = m._pairable_counts(x)
+    once, twice = m._alpha_draws(counts, values, level, np.array([np.ones(len(counts)), 2 * np.ones(len(counts))]))
+    assert once == pytest.approx(krippendorff.alpha(reliability_data=x, level_of_measurement=level), abs=1e-12)
+    assert twice == pytest.approx(krippendorff.alpha(reliability_data=np.hstack([x, x]), level_of_measurement=level),
+                                  abs=1e-12)
+    # and a resample that leaves units out is the package's alpha on the units it kept
+    keep = np.zeros(len(counts))
+    keep[: len(counts) // 2] = 1
+    kept = x[:, (~np.isnan(x)).sum(axis=0) >= 2][:, : len(counts) // 2]
+    assert m._alpha_draws(counts, values, level, keep[None, :])[0] == pytest.approx(
+        krippendorff.alpha(reliability_data=kept, level_of_measurement=level), abs=1e-12)
+
+
+def test_krippendorff_bootstrap_interval_is_seeded_and_recomputable():
+    res = m.krippendorff_alpha(KRIPPENDORFF_2011, level="interval", n_boot=500, seed=4, confidence=0.9)
+    low, high = res.ci["alpha"]
+    assert low < res.alpha < high <= 1
+    assert res.conf_int(0.1)[["ci_low", "ci_high"]].iloc[0].tolist() == [low, high]
+    narrow = res.conf_int(0.5).iloc[0]
+    assert low <= narrow["ci_low"] <= narrow["ci_high"] <= high
+    assert m.krippendorff_alpha(KRIPPENDORFF_2011, level="interval", n_boot=500, seed=4, confidence=0.9).ci == res.ci
+    assert m.krippendorff_alpha(KRIPPENDORFF_2011, level="interval", n_boot=500, seed=5, confidence=0.9).ci != res.ci
+    row = res.to_frame()
+    assert len(row) == 1 and (row.loc[0, "ci_low"], row.loc[0, "ci_high"]) == (low, high)
+
+
+def test_krippendorff_bootstrap_covers_the_truth_of_a_simulation():
+    # Simulated coders: each unit has a true score of variance 4 (Binomial(16, 1/2)), each rating adds independent
+    # noise of variance 1 (Binomial(4, 1/2) - 2), all whole numbers (few distinct codes, as coders use), so the
+    # interval-level alpha of the population is var(true) / (var(true) + var(noise)) = 4 / 5.
+    rng = np.random.default_rng(11)
+    covered = 0
+    for _ in range(40):
+        truth = rng.binomial(16, 0.5, 150)
+        ratings = truth[None, :] + rng.binomial(4, 0.5, (3, 150)) - 2
+        low, high = m.krippendorff_alpha(ratings, level="interval", n_boot=400,
+                                         seed=int(rng.integers(1 << 30))).ci["alpha"]
+        covered += low <= 0.8 <= high
+    assert covered >= 33  # nominal 95% of 40 is 38; 32 or fewer has probability 0.07% under Binomial(40, 0.95)
 
 
 @pytest.mark.parametrize(

@@ -216,8 +216,16 @@ def test_to_frame_shapes():
     row = fit_power_law(x, power_law(x, a=1.0, b=0.5, c=0.1), n_boot=20).to_frame()
     assert len(row) == 1 and {"a", "b", "c", "b_low", "b_high", "n", "objective"} <= set(row.columns)
     runs = chinchilla_design(**HOFFMANN)
-    table = fit_chinchilla(runs["N"], runs["D"], runs["loss"]).to_frame()
-    assert list(table["parameter"]) == ["E", "A", "B", "alpha", "beta"] and table["ci_low"].isna().all()
+    fit = fit_chinchilla(runs["N"], runs["D"], runs["loss"], n_boot=20, seed=2)
+    wide = fit.to_frame()
+    assert len(wide) == 1 and wide.loc[0, "n"] == len(runs)
+    # the one-row table and the long conf_int(0.05) hold the same bounds, parameter by parameter
+    long = fit.conf_int(0.05).set_index("parameter")
+    for p in ("E", "A", "B", "alpha", "beta"):
+        assert wide.loc[0, p] == long.loc[p, "estimate"]
+        assert (wide.loc[0, f"{p}_low"], wide.loc[0, f"{p}_high"]) == tuple(long.loc[p, ["ci_low", "ci_high"]])
+    bare = fit_chinchilla(runs["N"], runs["D"], runs["loss"]).to_frame()
+    assert bare[[f"{p}_{s}" for p in ("E", "beta") for s in ("low", "high")]].isna().all(axis=None)
 
 
 # --------------------------------------------------------------------------- the bad-input contract
