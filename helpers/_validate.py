@@ -344,6 +344,15 @@ def renamed(new_value: Any, old_value: Any, *, new: str, old: str, default: Any)
     return old_value, old
 
 
+def renamed_required(new_value: Any, old_value: Any, *, new: str, old: str, example: str) -> tuple[Any, str]:
+    """:func:`renamed` for a parameter without a default: the new keyword defaults to ``None`` only so that the
+    old one can still be passed, and leaving both out raises the library's ``ValueError`` naming the new one."""
+    value, used = renamed(new_value, old_value, new=new, old=old, default=None)
+    if value is None:
+        raise ValueError(f"{new} is required, e.g. {new}={example}.")
+    return value, used
+
+
 def file_path(value: Any, name: str = "path", *, example: str = "results.csv") -> Path:
     """A file-system path given as text or a :class:`pathlib.Path` (``os.PathLike``), not empty.
 

@@ -148,7 +148,8 @@ from tqdm import tqdm
 from helpers import _stats, data
 from helpers._docs import fill_doc
 from helpers._validate import (WEIGHT_RANGE, as_float_array, binary_array, file_path, finite_scalar, flag, has_columns,
-                               label_list, min_points, one_of, positive_int, probability, same_length, sequence)
+                               label_list, min_points, one_of, positive_int, probability, renamed_required,
+                               same_length, sequence)
 from helpers._validate import Labels
 from helpers._validate import seed as _seed
 
@@ -378,16 +379,16 @@ EXPERIMENTS: dict[str, ExperimentSpec] = {
 # ---------------------------------------------------------------------------
 
 
-def frame_sample(groups: Labels, size: int, *, frame: str = "random", majority_weight: float = 4.0,
-                 seed: int = 0) -> np.ndarray:
+def frame_sample(groups: Labels, n: int | None = None, *, frame: str = "random", majority_weight: float = 4.0,
+                 seed: int = 0, size: int | None = None) -> np.ndarray:
     """Draw a training sample from a pool under a sampling frame.
 
     Parameters
     ----------
     groups : array-like
         Group label of each pool member; the most frequent label is the majority.
-    size : int
-        Sample size, 1 <= size <= len(groups).
+    n : int
+        Sample size, 1 <= n <= len(groups) (required).
     frame : {"random", "convenience"}, default "random"
         ``"random"``: simple random sample. ``"convenience"``: draws without replacement
         with probability proportional to weight, ``majority_weight`` for the majority
@@ -397,18 +398,21 @@ def frame_sample(groups: Labels, size: int, *, frame: str = "random", majority_w
         probabilities round to 0 or overflow).
     seed : int, default 0
         Seed of :func:`numpy.random.default_rng`.
+    size : int, optional
+        Deprecated old name of ``n`` (``size`` names a column of sizes elsewhere in the library), accepted with a
+        ``FutureWarning`` until the next release.
 
     Returns
     -------
     numpy.ndarray
-        ``size`` distinct positions into ``groups`` in draw order. The whole pool is
-        ordered first and the first ``size`` taken, so for one seed and frame a smaller
+        ``n`` distinct positions into ``groups`` in draw order. The whole pool is
+        ordered first and the first ``n`` taken, so for one seed and frame a smaller
         sample is always a prefix of a larger one (nested samples).
 
     Raises
     ------
     ValueError
-        Unknown frame, size outside [1, len(groups)], missing labels or a
+        Unknown frame, n outside [1, len(groups)], missing labels or a
         non-positive weight.
 
     Examples
@@ -429,16 +433,17 @@ def frame_sample(groups: Labels, size: int, *, frame: str = "random", majority_w
     codes, _ = pd.factorize(labels)
     if (codes < 0).any():
         raise ValueError(f"groups has {int((codes < 0).sum())} missing label(s); label every pool member.")
-    size = positive_int(size, "size")
-    if size > len(codes):
-        raise ValueError(f"size {size} exceeds the pool of {len(codes)} rows in groups; draw at most the whole pool.")
+    n, used = renamed_required(n, size, new="n", old="size", example="100")
+    n = positive_int(n, used)
+    if n > len(codes):
+        raise ValueError(f"{used}={n} exceeds the pool of {len(codes)} rows in groups; draw at most the whole pool.")
     weight = _majority_weight(majority_weight)
     rng = np.random.default_rng(_seed(seed))
     if frame == "random":
-        return rng.permutation(len(codes))[:size]
+        return rng.permutation(len(codes))[:n]
     majority = np.bincount(codes).argmax()
     w = np.where(codes == majority, weight, 1.0)
-    return rng.choice(len(codes), size=len(codes), replace=False, p=w / w.sum())[:size]
+    return rng.choice(len(codes), size=len(codes), replace=False, p=w / w.sum())[:n]
 
 
 def _majority_weight(value: Any) -> float:

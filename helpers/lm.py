@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from helpers._validate import (MAX_COUNT, as_positive_array, file_path, finite_scalar, flag, has_columns, label,
-                               label_list, one_of, positive_int, probability)
+                               label_list, one_of, positive_int, probability, renamed, renamed_required)
 from helpers._validate import seed as _seed
 
 #: The Debian package the corpus is built from, and the checksum of the ``.deb`` the cache was computed from.
@@ -568,10 +568,20 @@ class RunConfig:
         return f"{self.kind}-{self.size}-T{self.temperature:g}-s{self.seed}"
 
 
-def memory_estimate(size: str, *, batch: int, context: int) -> int:
+def memory_estimate(model_size: str | None = None, *, batch: int, context: int, size: str | None = None) -> int:
     """Rough bytes one training run needs: float32 weights, gradients and two AdamW moments, plus the
     activations kept for the backward pass (about 24 floats per position, width and layer, the attention
     matrices and the logits).
+
+    Parameters
+    ----------
+    model_size : str
+        A model size of :data:`SIZES` (``"xs"`` to ``"xl"``; required).
+    batch, context : int
+        Sequences per batch and bytes per sequence.
+    size : str, optional
+        Deprecated old name of ``model_size`` (``size`` names a column of sizes elsewhere in the library),
+        accepted with a ``FutureWarning`` until the next release.
 
     Examples
     --------
@@ -579,10 +589,11 @@ def memory_estimate(size: str, *, batch: int, context: int) -> int:
     >>> memory_estimate("xs", batch=16, context=128) < 64 * 1024**2
     True
     """
-    one_of(size, SIZES, "size")
+    model_size, used = renamed_required(model_size, size, new="model_size", old="size", example='"xl"')
+    one_of(model_size, SIZES, used)
     batch = positive_int(batch, "batch", maximum=MAX_COUNT)
     context = positive_int(context, "context", maximum=MAX_COUNT)
-    d, n_layer, n_head = SIZES[size]
+    d, n_layer, n_head = SIZES[model_size]
     params = non_embedding_parameters(d, n_layer) + (256 + context) * d
     activations = batch * context * (24 * d * n_layer + 2 * n_head * context * n_layer + 3 * 256) * 4
     return int(16 * params + activations)
@@ -1007,30 +1018,48 @@ def _multilingual(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def language_points(runs: pd.DataFrame, stats: pd.DataFrame, *, temperature: float = 1.0,
-                    size: str | None = None, min_tokens: int = 0, weighting: str = "natural") -> pd.DataFrame:
+                    model_size: str | None = None, min_tokens: int = 0, weighting: str = "natural",
+                    size: str | None = None) -> pd.DataFrame:
     """Per-language points of one temperature (and optionally one model size), with the aggregate as ``overall``.
 
     Returns the rows of :func:`losses` with ``weight`` (:func:`with_weights`) plus one ``overall`` row per point
     (:func:`aggregate_curve`), ready for :func:`helpers.disaggregate.fit_by_group` with ``overall="overall"``.
     Checkpoints below ``min_tokens`` are dropped.
 
+    Parameters
+    ----------
+    runs, stats : DataFrame
+        The rows of :func:`losses` and :func:`load_corpus_stats`.
+    temperature : float, default 1.0
+        The sampling temperature of the runs kept.
+    model_size : str, optional
+        Keep only this model size (a value of the ``size`` column, ``"xs"`` to ``"xl"``); all sizes by default.
+    min_tokens : int, default 0
+        Drop checkpoints that saw fewer training tokens.
+    weighting : str, default "natural"
+        How :func:`aggregate_curve` weighs the languages into ``overall``.
+    size : str, optional
+        Deprecated old name of ``model_size`` (``size`` names a column of sizes elsewhere in the library),
+        accepted with a ``FutureWarning`` until the next release.
+
     Examples
     --------
     >>> from helpers.lm import language_points, load_corpus_stats, load_runs, losses
-    >>> pts = language_points(losses(load_runs()), load_corpus_stats(), size="xl")
+    >>> pts = language_points(losses(load_runs()), load_corpus_stats(), model_size="xl")
     >>> "overall" in set(pts["language"]) and bool(pts["size"].eq("xl").all())
     True
     """
     r = _multilingual(runs)
+    model_size, used = renamed(model_size, size, new="model_size", old="size", default=None)
     temperature = finite_scalar(temperature, "temperature", example=1.0)
     min_tokens = positive_int(min_tokens, "min_tokens", minimum=0)
-    if size is not None:
-        one_of(size, sorted(r["size"].unique()), "size")
-        r = r[r["size"] == size]
+    if model_size is not None:
+        one_of(model_size, sorted(r["size"].unique()), used)
+        r = r[r["size"] == model_size]
     r = r[np.isclose(r["temperature"], temperature) & (r["tokens"] >= min_tokens)]
     if r.empty:
         raise ValueError(f"No multilingual rows at temperature={temperature:g} with tokens >= min_tokens="
-                         f"{min_tokens} (size {size}); temperatures: {sorted(runs['temperature'].unique())}.")
+                         f"{min_tokens} (model size {model_size}); temperatures: {sorted(runs['temperature'].unique())}.")
     r = with_weights(r, stats)
     agg = aggregate_curve(r, weighting=weighting)
     agg["weight"] = 1.0
@@ -1049,7 +1078,7 @@ def fit_languages(points: pd.DataFrame, *, size: str | Sequence[str] = "tokens",
     Examples
     --------
     >>> from helpers.lm import fit_languages, language_points, load_corpus_stats, load_runs, losses
-    >>> pts = language_points(losses(load_runs()), load_corpus_stats(), size="xl")
+    >>> pts = language_points(losses(load_runs()), load_corpus_stats(), model_size="xl")
     >>> res = fit_languages(pts, n_boot=0)
     >>> res.form, "de" in res.fits
     ('power_law', True)
@@ -1097,13 +1126,23 @@ def seed_noise(runs: pd.DataFrame) -> pd.DataFrame:
                          "df": pooled["df"].to_numpy().astype(int)})
 
 
-def seed_variance_ratio(runs: pd.DataFrame, size: str) -> float:
+def seed_variance_ratio(runs: pd.DataFrame, model_size: str | None = None, *, size: str | None = None) -> float:
     """How much more one model size varies between seeds than the average size: a check of :func:`seed_noise`.
 
-    The mean, over languages and temperatures, of the seed variance of log loss at ``size``, divided by the same
-    mean over every size (final checkpoint, multilingual runs). 1 is what the pooling assumes; a ratio above 1
+    The mean, over languages and temperatures, of the seed variance of log loss at ``model_size``, divided by the
+    same mean over every size (final checkpoint, multilingual runs). 1 is what the pooling assumes; a ratio above 1
     says the intervals at that size are too narrow, and inflating the pooled variances by it is a sensitivity
     check.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        The rows of :func:`losses`.
+    model_size : str
+        A value of the ``size`` column (``"xs"`` to ``"xl"``; required).
+    size : str, optional
+        Deprecated old name of ``model_size`` (``size`` names a column of sizes elsewhere in the library),
+        accepted with a ``FutureWarning`` until the next release.
 
     Examples
     --------
@@ -1113,11 +1152,12 @@ def seed_variance_ratio(runs: pd.DataFrame, size: str) -> float:
     """
     r = _multilingual(runs)
     r = r[r["tokens"] == r["tokens"].max()]
-    if label(size, "size") not in set(r["size"]):
-        raise ValueError(f"size {size!r} has no multilingual runs; sizes: {sorted(r['size'].unique())}.")
+    model_size, used = renamed_required(model_size, size, new="model_size", old="size", example='"xl"')
+    if label(model_size, used) not in set(r["size"]):
+        raise ValueError(f"{used} {model_size!r} has no multilingual runs; sizes: {sorted(r['size'].unique())}.")
     var = r.assign(_log=np.log(r["loss"].to_numpy(dtype=float))).groupby(
         ["size", "language", "temperature"])["_log"].var()
-    return float(var.xs(size, level="size").mean() / var.mean())
+    return float(var.xs(model_size, level="size").mean() / var.mean())
 
 
 def _noise_table(runs: pd.DataFrame, noise: pd.DataFrame | None) -> pd.DataFrame:
@@ -1189,7 +1229,8 @@ def temperature_effects(runs: pd.DataFrame, *, tokens: int | None = None, level:
     return out.sort_values(["params", "gain"]).reset_index(drop=True)
 
 
-def temperature_votes(effects: pd.DataFrame, stats: pd.DataFrame, *, size: str) -> pd.DataFrame:
+def temperature_votes(effects: pd.DataFrame, stats: pd.DataFrame, *, model_size: str | None = None,
+                      size: str | None = None) -> pd.DataFrame:
     """Which temperature each aggregation rule of :func:`helpers.pluralism.aggregate_rankings` chooses.
 
     Languages are the voters and the temperatures the candidates; a language prefers the lower loss. Rules:
@@ -1197,10 +1238,20 @@ def temperature_votes(effects: pd.DataFrame, stats: pd.DataFrame, *, size: str) 
     and ``maximin`` (the worst-off language's loss), each with every language weighing the same and with
     languages weighted by their share of the text.
 
+    Parameters
+    ----------
+    effects, stats : DataFrame
+        The rows of :func:`temperature_effects` and :func:`load_corpus_stats`.
+    model_size : str
+        The model size whose languages vote (a value of the ``size`` column; required).
+    size : str, optional
+        Deprecated old name of ``model_size`` (``size`` names a column of sizes elsewhere in the library),
+        accepted with a ``FutureWarning`` until the next release.
+
     Examples
     --------
     >>> from helpers.lm import load_corpus_stats, load_runs, losses, temperature_effects, temperature_votes
-    >>> votes = temperature_votes(temperature_effects(losses(load_runs())), load_corpus_stats(), size="xl")
+    >>> votes = temperature_votes(temperature_effects(losses(load_runs())), load_corpus_stats(), model_size="xl")
     >>> sorted(votes["rule"].unique())
     ['maximin', 'mean', 'plurality']
     """
@@ -1208,10 +1259,11 @@ def temperature_votes(effects: pd.DataFrame, stats: pd.DataFrame, *, size: str) 
 
     has_columns(effects, ["size", "language"], what="the temperature effects")
     has_columns(stats, ["language", "p_T1"], what="the corpus statistics")
-    label(size, "size")
-    e = effects[effects["size"] == size]
+    model_size, used = renamed_required(model_size, size, new="model_size", old="size", example='"xl"')
+    label(model_size, used)
+    e = effects[effects["size"] == model_size]
     if e.empty:
-        raise ValueError(f"size {size!r} is not in the effects; sizes: {sorted(effects['size'].unique())}.")
+        raise ValueError(f"{used} {model_size!r} is not in the effects; sizes: {sorted(effects['size'].unique())}.")
     cols = [c for c in e.columns if c.startswith("loss_T")]
     table = e.set_index("language")[cols].rename(columns=lambda c: c.replace("loss_", ""))
     share = stats.set_index("language")["p_T1"].reindex(table.index)
@@ -1235,7 +1287,7 @@ def population_curves(points: pd.DataFrame, *, tolerance: float = 0.05, n_perm: 
     Examples
     --------
     >>> from helpers.lm import language_points, load_corpus_stats, load_runs, losses, population_curves
-    >>> pts = language_points(losses(load_runs()), load_corpus_stats(), size="xl")
+    >>> pts = language_points(losses(load_runs()), load_corpus_stats(), model_size="xl")
     >>> curves = population_curves(pts, n_perm=2, n_boot=0)
     >>> sorted(curves["order"].unique())
     ['at random', 'by text']
@@ -1385,26 +1437,41 @@ def local_summary(runs: pd.DataFrame, *, multilingual_size: str = "xl", level: f
     return out
 
 
-def unit_table(runs: pd.DataFrame, *, size: str, temperature: float = 1.0) -> pd.DataFrame:
+def unit_table(runs: pd.DataFrame, *, model_size: str | None = None, temperature: float = 1.0,
+               size: str | None = None) -> pd.DataFrame:
     """Per language, the final loss of one model in the three units, and its rank (1 = lowest loss) in each.
 
     Also ``common_total_bits`` (with ``rank_common``): the total bits the model spends on the held-out paragraphs
     that every language translated, the same content in each language, and their ``common_bytes``.
 
+    Parameters
+    ----------
+    runs : DataFrame
+        The runs table of :func:`load_runs`.
+    model_size : str
+        The model (a value of the ``size`` column, ``"xs"`` to ``"xl"``; required).
+    temperature : float, default 1.0
+        Its sampling temperature.
+    size : str, optional
+        Deprecated old name of ``model_size`` (``size`` names a column of sizes elsewhere in the library),
+        accepted with a ``FutureWarning`` until the next release.
+
     Examples
     --------
     >>> from helpers.lm import load_runs, unit_table
-    >>> t = unit_table(load_runs(), size="xl")
+    >>> t = unit_table(load_runs(), model_size="xl")
     >>> {"rank_byte", "rank_char", "rank_content"} <= set(t.columns)
     True
     """
     has_columns(runs, ["kind", "size", "temperature", "tokens", "language", "bits", "bytes", "chars", "english_bytes",
                        "common_bits", "common_bytes"], what="the runs table")
     temperature = finite_scalar(temperature, "temperature", example=1.0)
-    label(size, "size")
-    r = runs[(runs["kind"] == "multilingual") & (runs["size"] == size) & np.isclose(runs["temperature"], temperature)]
+    model_size, used = renamed_required(model_size, size, new="model_size", old="size", example='"xl"')
+    label(model_size, used)
+    r = runs[(runs["kind"] == "multilingual") & (runs["size"] == model_size)
+             & np.isclose(runs["temperature"], temperature)]
     if r.empty:
-        raise ValueError(f"No multilingual rows of size {size!r} at temperature {temperature}.")
+        raise ValueError(f"No multilingual rows of {used} {model_size!r} at temperature {temperature}.")
     r = r[r["tokens"] == r["tokens"].max()]
     out = r.groupby("language")[["bits", "bytes", "chars", "english_bytes", "common_bits", "common_bytes"]].mean()
     table = pd.DataFrame({f"loss_{u}": out[num] / out[den] for u, (num, den, _) in UNITS.items()})

@@ -54,6 +54,7 @@ from helpers._validate import (
     nonnegative_weights,
     one_of,
     positive_int,
+    renamed_required,
     same_length,
     sequence,
     renamed,
@@ -1152,18 +1153,19 @@ def compare_on_mixes(
     groups: Any,
     *,
     mixes: Sequence[Mapping[Any, float]],
-    size: int,
+    n: int | None = None,
     n_boot: int = 2000,
     seed: int = 0,
     n_draws: int | None = None,
+    size: int | None = None,
 ) -> pd.DataFrame:
     """Accuracy of two models on evaluation sets of a given size and group mix.
 
     A pool of labelled rows has been scored by two models (``correct_a`` and
     ``correct_b`` say whether each got the row right). For each mix
-    ``{group: share}`` an evaluation set of ``size`` rows holds ``round(share *
-    size)`` rows of each group (largest remainders, so the counts add up to
-    ``size``), drawn with replacement from that group's rows of the pool: a
+    ``{group: share}`` an evaluation set of ``n`` rows holds ``round(share *
+    n)`` rows of each group (largest remainders, so the counts add up to
+    ``n``), drawn with replacement from that group's rows of the pool: a
     stratified bootstrap, in which the pool stands for each group's population.
     Both models are scored on the same rows, so their difference is paired.
     Draws are vectorised: within a group, the counts of the four outcomes (both
@@ -1182,19 +1184,22 @@ def compare_on_mixes(
         Group label of each row.
     mixes : sequence of mappings
         Each ``{group: share}`` with shares summing to 1; groups left out get share 0.
-    size : int
-        Rows per evaluation set.
+    n : int
+        Rows per evaluation set (required).
     n_boot : int, default 2000
         Evaluation sets drawn per mix (bootstrap resamples of the pool, hence the library's name for them).
     seed : int, default 0
         Seed for ``numpy.random.default_rng``.
     n_draws : int, optional
         Deprecated old name of ``n_boot``, accepted with a ``FutureWarning`` until the next release.
+    size : int, optional
+        Deprecated old name of ``n`` (``size`` names a column of sizes elsewhere in the library), accepted with a
+        ``FutureWarning`` until the next release.
 
     Returns
     -------
     pandas.DataFrame
-        One row per mix: ``mix`` (its position in ``mixes``), ``size``, the
+        One row per mix: ``mix`` (its position in ``mixes``), ``size`` (``n``), the
         expected accuracies ``acc_a`` and ``acc_b`` with 2.5th/97.5th percentiles over
         draws (``acc_a_low`` ...), ``diff = acc_a - acc_b`` with ``diff_low`` and
         ``diff_high``, ``p_a_better`` and ``p_b_better`` (share of draws in which
@@ -1214,7 +1219,7 @@ def compare_on_mixes(
     >>> a = [1, 1, 1, 1, 0, 0, 0, 0]  # A is right on every "x" row, wrong on every "y" row
     >>> b = [0, 0, 1, 1, 1, 1, 1, 1]  # B is right on half the "x" rows and every "y" row
     >>> g = ["x"] * 4 + ["y"] * 4
-    >>> res = compare_on_mixes(a, b, g, mixes=[{"x": 1.0}, {"x": 0.5, "y": 0.5}], size=10, n_boot=200)
+    >>> res = compare_on_mixes(a, b, g, mixes=[{"x": 1.0}, {"x": 0.5, "y": 0.5}], n=10, n_boot=200)
     >>> res[["acc_a", "acc_b", "diff"]].to_numpy().tolist()
     [[1.0, 0.5, 0.5], [0.5, 0.75, -0.25]]
     >>> float(res["p_a_better"].iloc[0])
@@ -1226,7 +1231,8 @@ def compare_on_mixes(
         raise ValueError("groups must be one label per row (a Series or 1-d array), not a DataFrame.")
     codes, _ = _codes(groups, "groups")
     same_length(correct_a=a, correct_b=b, groups=codes)
-    size = positive_int(size, "size", maximum=MAX_COUNT)
+    n, used_n = renamed_required(n, size, new="n", old="size", example="1000")
+    n = positive_int(n, used_n, maximum=MAX_COUNT)
     n_boot, used = renamed(n_boot, n_draws, new="n_boot", old="n_draws", default=2000)
     n_boot = positive_int(n_boot, used, maximum=1_000_000)
     if isinstance(mixes, Mapping) or not isinstance(mixes, Sequence) or not mixes:
@@ -1247,17 +1253,17 @@ def compare_on_mixes(
                 "cannot contain people the pool does not hold. Add such rows to the pool or drop the group."
             )
         full = shares.reindex(levels, fill_value=0.0).to_numpy()
-        counts = _allocate(full, size)
+        counts = _allocate(full, n)
         drawn = sum(rng.multinomial(k, probs[g], size=n_boot) for g, k in enumerate(counts) if k)
-        acc_a, acc_b = (drawn[:, 2] + drawn[:, 3]) / size, (drawn[:, 1] + drawn[:, 3]) / size
-        exp_a = float(counts @ (probs[:, 2] + probs[:, 3])) / size
-        exp_b = float(counts @ (probs[:, 1] + probs[:, 3])) / size
-        row = {"mix": i, "size": size, "acc_a": exp_a, "acc_b": exp_b, "diff": exp_a - exp_b}
+        acc_a, acc_b = (drawn[:, 2] + drawn[:, 3]) / n, (drawn[:, 1] + drawn[:, 3]) / n
+        exp_a = float(counts @ (probs[:, 2] + probs[:, 3])) / n
+        exp_b = float(counts @ (probs[:, 1] + probs[:, 3])) / n
+        row = {"mix": i, "size": n, "acc_a": exp_a, "acc_b": exp_b, "diff": exp_a - exp_b}
         for name, values in (("acc_a", acc_a), ("acc_b", acc_b), ("diff", acc_a - acc_b)):
             row[f"{name}_low"], row[f"{name}_high"] = interval(values)
         row["p_a_better"] = float(np.mean(acc_a > acc_b))
         row["p_b_better"] = float(np.mean(acc_b > acc_a))
-        row.update({f"share_{g}": float(k / size) for g, k in zip(levels, counts)})
+        row.update({f"share_{g}": float(k / n) for g, k in zip(levels, counts)})
         rows.append(row)
     columns = ["mix", "size", "acc_a", "acc_a_low", "acc_a_high", "acc_b", "acc_b_low", "acc_b_high", "diff",
                "diff_low", "diff_high", "p_a_better", "p_b_better"]

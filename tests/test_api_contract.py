@@ -171,6 +171,7 @@ def _fits() -> dict[str, Any]:
                                                              n_boot=20),
         "PitmanYorFit": sampling.fit_pitman_yor(n, sampling.expected_distinct_groups(n, theta=3.0, discount=0.4)),
         "ReliabilityResult": measurement.cronbach_alpha(df[["i0", "i1", "i2"]], n_boot=20),
+        "KrippendorffResult": measurement.krippendorff_alpha(df[["i0", "i1", "i2"]].T, level="nominal", n_boot=20),
         "DIFResult": measurement.mantel_haenszel_dif(df, item="i0", group="sex", focal="F",
                                                      items=["i0", "i1", "i2"]),
         "ScoreGap": measurement.score_gap(df, items=["i0", "i1"], group="sex", focal="F", n_boot=20),
@@ -256,7 +257,8 @@ CALLS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any], dict[str, str]
                                      "reference": None, "n_boot": 20, "confidence": 0.95, "seed": 0,
                                      "missing": "drop"}, {"focal": "any", "reference": "any", "items": "any"}),
     "measurement.krippendorff_alpha": (None, {"ratings": np.array([[1, 2, 3, 3, 1], [1, 2, 3, 2, 1],
-                                                                   [1, 2, 2, 3, 1]]), "level": "nominal"}, {}),
+                                                                   [1, 2, 2, 3, 1]]), "level": "nominal",
+                                              "n_boot": 20, "confidence": 0.9, "seed": 0}, {}),
     "measurement.token_accuracy_from_loss": (None, {"loss": [0.0, 1.0]}, {}),
     "measurement.exact_match_from_token_accuracy": (None, {"p": [0.5, 0.9], "length": 2}, {}),
     "measurement.edit_distance_from_token_accuracy": (None, {"p": [0.5, 0.9], "length": 10}, {}),
@@ -273,6 +275,8 @@ CALLS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any], dict[str, str]
     "measurement.ScoreGap.to_frame": (_method("ScoreGap", "to_frame"), {}, {}),
     "measurement.RankAgreement.to_frame": (_method("RankAgreement", "to_frame"), {}, {}),
     "measurement.ReliabilityResult.conf_int": (_method("ReliabilityResult", "conf_int"), {"alpha": 0.1}, {}),
+    "measurement.KrippendorffResult.conf_int": (_method("KrippendorffResult", "conf_int"), {"alpha": 0.1}, {}),
+    "measurement.KrippendorffResult.to_frame": (_method("KrippendorffResult", "to_frame"), {}, {}),
     "measurement.ScoreGap.conf_int": (_method("ScoreGap", "conf_int"), {"alpha": 0.1}, {}),
     "measurement.RankAgreement.conf_int": (_method("RankAgreement", "conf_int"), {"alpha": 0.1}, {}),
     # goodhart
@@ -349,7 +353,7 @@ CALLS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any], dict[str, str]
                                             "group": "g", "order_col": "wave", "sizes": None}, {"sizes": "array"}),
     "sampling.compare_on_mixes": (None, {"correct_a": [1, 1, 1, 1, 0, 0, 0, 0], "correct_b": [0, 0, 1, 1, 1, 1, 1, 1],
                                          "groups": ["x"] * 4 + ["y"] * 4, "mixes": [{"x": 1.0}, {"x": 0.5, "y": 0.5}],
-                                         "size": 10, "n_boot": 50, "seed": 0, "n_draws": None},
+                                         "n": 10, "n_boot": 50, "seed": 0, "n_draws": None, "size": None},
                                  {"groups": "any", "mixes": "mapping"}),
     "sampling.PitmanYorFit.predict": (_method("PitmanYorFit", "predict"), {"n": [10, 1000]}, {}),
     "sampling.PitmanYorFit.to_frame": (_method("PitmanYorFit", "to_frame"), {}, {}),
@@ -479,7 +483,7 @@ def _lm_losses() -> pd.DataFrame:
 @functools.cache
 def _lm_points() -> pd.DataFrame:
     from helpers import lm
-    return lm.language_points(_lm_losses(), _lm_stats(), size="xl")
+    return lm.language_points(_lm_losses(), _lm_stats(), model_size="xl")
 
 
 @functools.cache
@@ -659,7 +663,7 @@ CALLS.update({
                         {"identify": "any"}),
     "lm.non_embedding_parameters": (None, {"d_model": 30, "n_layer": 2}, {}),
     "lm.mixture_weights": (None, {"sizes": {"de": 900, "hi": 100}, "temperature": 0.5}, {}),
-    "lm.memory_estimate": (None, {"size": "xs", "batch": 16, "context": 128}, {}),
+    "lm.memory_estimate": (None, {"model_size": "xs", "batch": 16, "context": 128, "size": None}, {}),
     "lm.check_config": (None, {"cfg": _run_config(), "train_bytes": {"de": 10_000, "vi": 10_000},
                                "memory_limit": 2**31}, {"cfg": "df"}),
     "lm.sha256_file": (None, {"path": _audit_csv()}, _PATHS),
@@ -676,16 +680,17 @@ CALLS.update({
                                                                                             _lm_stats()),
                                   "by": ["size", "temperature", "seed", "tokens"], "weighting": "equal"},
                            {"by": "any"}),
-    "lm.language_points": (None, {"runs": _lm_losses(), "stats": _lm_stats(), "temperature": 1.0, "size": None,
-                                  "min_tokens": 0, "weighting": "natural"}, {"size": "choice"}),
+    "lm.language_points": (None, {"runs": _lm_losses(), "stats": _lm_stats(), "temperature": 1.0, "model_size": None,
+                                  "min_tokens": 0, "weighting": "natural", "size": None}, {"model_size": "choice"}),
     "lm.fit_languages": (None, {"points": _lm_points(), "size": "tokens", "n_boot": 0, "seed": 0},
                          {"size": "column"}),
     "lm.seed_noise": (None, {"runs": _lm_losses()}, {}),
-    "lm.seed_variance_ratio": (None, {"runs": _lm_losses(), "size": "xl"}, {"size": "choice"}),
+    "lm.seed_variance_ratio": (None, {"runs": _lm_losses(), "model_size": "xl", "size": None}, {"model_size": "choice"}),
     "lm.temperature_effects": (None, {"runs": _lm_losses(), "tokens": 64000, "level": 0.95, "noise": None},
                                {"noise": "df"}),
     "lm.temperature_votes": (None, {"effects": importlib.import_module("helpers.lm").temperature_effects(
-                                        _lm_losses()), "stats": _lm_stats(), "size": "xl"}, {"size": "choice"}),
+                                        _lm_losses()), "stats": _lm_stats(), "model_size": "xl", "size": None},
+                             {"model_size": "choice"}),
     "lm.population_curves": (None, {"points": _lm_points(), "tolerance": 0.05, "n_perm": 2, "n_boot": 0,
                                     "seed": 0}, {}),
     "lm.compute_optimal_by_language": (None, {"fits": _lm_chinchilla_fits(), "budgets": [1e12], "ci": False},
@@ -694,10 +699,11 @@ CALLS.update({
                                  {"multilingual_size": "choice"}),
     "lm.local_summary": (None, {"runs": _lm_losses(), "multilingual_size": "xl", "level": 0.95, "noise": None},
                          {"multilingual_size": "choice", "noise": "df"}),
-    "lm.unit_table": (None, {"runs": _lm_runs(), "size": "xl", "temperature": 1.0}, {"size": "choice"}),
+    "lm.unit_table": (None, {"runs": _lm_runs(), "model_size": "xl", "temperature": 1.0, "size": None},
+                      {"model_size": "choice"}),
     # experiments (a 200-row frame and one small model: a learning curve costs about 0.02 s)
-    "experiments.frame_sample": (None, {"groups": _POOL, "size": 6, "frame": "convenience", "majority_weight": 4.0,
-                                        "seed": 0}, {}),
+    "experiments.frame_sample": (None, {"groups": _POOL, "n": 6, "frame": "convenience", "majority_weight": 4.0,
+                                        "seed": 0, "size": None}, {}),
     "experiments.group_metrics": (None, {"y_true": [1, 0, 1, 1], "proba": [0.9, 0.2, 0.4, 0.8],
                                          "groups": ["a", "a", "b", "b"]}, {"groups": "any"}),
     "experiments.learning_curve": (_threads(importlib.import_module("helpers.experiments").learning_curve),

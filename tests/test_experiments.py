@@ -419,3 +419,15 @@ def test_the_cli_replaces_existing_results_only_with_force(tmp_path, capsys) -> 
     assert "pass --force" in capsys.readouterr().err and sidecar.read_text() == "keep me"
     assert main(["cps1988", "--quick", "--out", str(tmp_path), "--force"]) == 0
     assert json.loads(sidecar.read_text())["experiment"] == "cps1988"
+
+
+def test_frame_sample_old_size_keyword_still_works_for_one_release_with_a_warning() -> None:
+    labels = np.repeat(["a", "b"], 50)
+    with pytest.warns(FutureWarning, match="size was renamed n"):
+        old = frame_sample(labels, size=20, frame="convenience", seed=2)
+    np.testing.assert_array_equal(old, frame_sample(labels, 20, frame="convenience", seed=2))
+    with pytest.raises(ValueError, match="size=200 exceeds the pool"):
+        with pytest.warns(FutureWarning):
+            frame_sample(labels, size=200)
+    with pytest.raises(ValueError, match="n is required"):
+        frame_sample(labels)

@@ -187,7 +187,7 @@ def test_the_cache_loads_without_torch():
     code = ("import sys; sys.modules['torch'] = None\n"  # any torch import now fails
             "from helpers import lm\n"
             "runs = lm.load_runs(); stats = lm.load_corpus_stats(); meta = lm.load_provenance()\n"
-            "pts = lm.language_points(lm.losses(runs), stats, size='xl')\n"
+            "pts = lm.language_points(lm.losses(runs), stats, model_size='xl')\n"
             "print(len(runs), runs['language'].nunique())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     rows, n_lang = map(int, out.stdout.split())
@@ -240,7 +240,7 @@ def test_temperature_votes_majority_and_maximin_can_disagree():
     eff = pd.DataFrame({"size": "xl", "language": ["a", "b", "c", "d"],
                         "loss_T1": [1.0, 1.0, 1.0, 5.0], "loss_T0.3": [1.1, 1.1, 1.1, 3.0]})
     stats = pd.DataFrame({"language": ["a", "b", "c", "d"], "p_T1": [0.4, 0.3, 0.29, 0.01]})
-    votes = lm.temperature_votes(eff, stats, size="xl").set_index(["rule", "weighting"])["winner"]
+    votes = lm.temperature_votes(eff, stats, model_size="xl").set_index(["rule", "weighting"])["winner"]
     assert votes[("plurality", "equal")] == "T1"
     assert votes[("maximin", "equal")] == "T0.3"
     assert votes[("mean", "equal")] == "T0.3"  # (3.3 + 3.0) / 4 < (3 + 5) / 4
@@ -354,7 +354,7 @@ def test_local_summary_interval_combines_both_sides_seed_noise():
 
 
 def test_unit_table_ranks_languages_in_each_unit():
-    t = lm.unit_table(lm.load_runs(), size="xl").set_index("language")
+    t = lm.unit_table(lm.load_runs(), model_size="xl").set_index("language")
     assert (t["bytes_per_char"] >= 1).all()
     np.testing.assert_allclose(t["loss_char"], t["loss_byte"] * t["bytes_per_char"], rtol=1e-6)
 
@@ -453,4 +453,17 @@ def test_analysis_options_are_checked_before_they_filter_the_runs():
     with pytest.raises(ValueError, match="tokens must be an integer"):
         lm.temperature_effects(runs, tokens="abc")
     with pytest.raises(ValueError, match="Expected a pandas DataFrame for the corpus statistics"):
-        lm.temperature_votes(pd.DataFrame({"size": ["xl"], "language": ["de"]}), None, size="xl")
+        lm.temperature_votes(pd.DataFrame({"size": ["xl"], "language": ["de"]}), None, model_size="xl")
+
+
+def test_old_size_keyword_of_a_model_size_still_works_for_one_release_with_a_warning():
+    runs = lm.load_runs()
+    with pytest.warns(FutureWarning, match="size was renamed model_size"):
+        old = lm.unit_table(runs, size="xl")
+    pd.testing.assert_frame_equal(old, lm.unit_table(runs, model_size="xl"))
+    with pytest.warns(FutureWarning, match="size was renamed model_size"):
+        assert lm.memory_estimate(size="s", batch=8, context=64) == lm.memory_estimate("s", batch=8, context=64)
+    with pytest.raises(ValueError, match="model_size is required"):
+        lm.unit_table(runs)
+    with pytest.raises(ValueError, match="pass only model_size"):
+        lm.seed_variance_ratio(lm.losses(runs), "xl", size="xl")

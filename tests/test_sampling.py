@@ -635,7 +635,7 @@ def pool(n_x: int = 400, n_y: int = 400) -> tuple[np.ndarray, np.ndarray, np.nda
 def test_compare_on_mixes_expected_accuracy_is_the_mixture():
     a, b, g = pool()
     mixes = [{"x": 1.0}, {"x": 0.75, "y": 0.25}, {"y": 1.0}, {"x": 1 / 3, "y": 2 / 3}]
-    res = compare_on_mixes(a, b, g, mixes=mixes, size=300, n_boot=50)
+    res = compare_on_mixes(a, b, g, mixes=mixes, n=300, n_boot=50)
     # A: 0.9 share_x + 0.6 share_y; B: 0.7 throughout; 1/3 of 300 is exactly 100 rows.
     np.testing.assert_allclose(res["acc_a"], [0.9, 0.825, 0.6, 0.7], atol=1e-12)
     np.testing.assert_allclose(res["acc_b"], 0.7, atol=1e-12)
@@ -648,7 +648,7 @@ def test_compare_on_mixes_expected_accuracy_is_the_mixture():
 def test_compare_on_mixes_draws_match_binomial_theory():
     a, b, g = pool()
     size, draws = 400, 4000
-    res = compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.5}], size=size, n_boot=draws, seed=3).iloc[0]
+    res = compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.5}], n=size, n_boot=draws, seed=3).iloc[0]
     # Paired difference per row d = a - b; within a group the rows are iid draws from the pool, so
     # Var(diff) = sum_g k_g Var_g(d) / size^2, computed here from the pool directly.
     var = sum(200 * np.var(a[g == k] - b[g == k]) for k in ("x", "y")) / size**2
@@ -666,31 +666,31 @@ def test_compare_on_mixes_draws_match_binomial_theory():
 def test_compare_on_mixes_dominance_and_seeding():
     a, b = np.ones(50), np.zeros(50)
     g = np.array(["only"] * 50)
-    res = compare_on_mixes(a, b, g, mixes=[{"only": 1.0}], size=20, n_boot=100)
+    res = compare_on_mixes(a, b, g, mixes=[{"only": 1.0}], n=20, n_boot=100)
     assert res["p_a_better"].iloc[0] == 1.0 and res["p_b_better"].iloc[0] == 0.0
     assert res["diff_low"].iloc[0] == res["diff_high"].iloc[0] == 1.0
     a, b, g = pool()
-    one = compare_on_mixes(a, b, g, mixes=[{"x": 0.2, "y": 0.8}], size=50, seed=5)
-    pd.testing.assert_frame_equal(one, compare_on_mixes(a, b, g, mixes=[{"x": 0.2, "y": 0.8}], size=50, seed=5))
-    assert not one.equals(compare_on_mixes(a, b, g, mixes=[{"x": 0.2, "y": 0.8}], size=50, seed=6))
+    one = compare_on_mixes(a, b, g, mixes=[{"x": 0.2, "y": 0.8}], n=50, seed=5)
+    pd.testing.assert_frame_equal(one, compare_on_mixes(a, b, g, mixes=[{"x": 0.2, "y": 0.8}], n=50, seed=5))
+    assert not one.equals(compare_on_mixes(a, b, g, mixes=[{"x": 0.2, "y": 0.8}], n=50, seed=6))
 
 
 def test_compare_on_mixes_errors():
     a, b, g = pool(10, 10)
     with pytest.raises(ValueError, match="no rows in the pool"):
-        compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "z": 0.5}], size=10)
+        compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "z": 0.5}], n=10)
     with pytest.raises(ValueError, match="sums to"):
-        compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.4}], size=10)
+        compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.4}], n=10)
     with pytest.raises(ValueError, match="0/1"):
-        compare_on_mixes(a * 0.5, b, g, mixes=[{"x": 1.0}], size=10)
+        compare_on_mixes(a * 0.5, b, g, mixes=[{"x": 1.0}], n=10)
     with pytest.raises(ValueError, match="Mismatched lengths"):
-        compare_on_mixes(a[:-1], b, g, mixes=[{"x": 1.0}], size=10)
+        compare_on_mixes(a[:-1], b, g, mixes=[{"x": 1.0}], n=10)
     with pytest.raises(ValueError, match="list of mappings"):
-        compare_on_mixes(a, b, g, mixes={"x": 1.0}, size=10)
+        compare_on_mixes(a, b, g, mixes={"x": 1.0}, n=10)
     with pytest.raises(ValueError, match="not a DataFrame"):
-        compare_on_mixes(a, b, pd.DataFrame({"g": g}), mixes=[{"x": 1.0}], size=10)
-    with pytest.raises(ValueError, match="size must be"):
-        compare_on_mixes(a, b, g, mixes=[{"x": 1.0}], size=0)
+        compare_on_mixes(a, b, pd.DataFrame({"g": g}), mixes=[{"x": 1.0}], n=10)
+    with pytest.raises(ValueError, match="n must be"):
+        compare_on_mixes(a, b, g, mixes=[{"x": 1.0}], n=0)
 
 
 @FAST
@@ -703,11 +703,24 @@ def test_allocate_counts_add_up_and_round(raw, size):
     assert np.all(np.abs(counts - shares * size) < 1.0 + 1e-9)
 
 
+def test_compare_on_mixes_old_size_name_still_works_for_one_release_with_a_warning():
+    a, b, g = [1, 1, 0, 0], [0, 1, 1, 1], ["x", "x", "y", "y"]
+    new = compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.5}], n=40, n_boot=30, seed=1)
+    with pytest.warns(FutureWarning, match="size was renamed n"):
+        old = compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.5}], size=40, n_boot=30, seed=1)
+    pd.testing.assert_frame_equal(old, new)
+    assert new["size"].tolist() == [40]  # the output column keeps its name: a column of sizes is "size"
+    with pytest.raises(ValueError, match="pass only n=40"):
+        compare_on_mixes(a, b, g, mixes=[{"x": 1.0}], n=40, size=40)
+    with pytest.raises(ValueError, match="n is required"):
+        compare_on_mixes(a, b, g, mixes=[{"x": 1.0}])
+
+
 def test_compare_on_mixes_old_n_draws_name_still_works_for_one_release_with_a_warning():
     a, b, g = pool()
-    new = compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.5}], size=100, n_boot=60, seed=2)
+    new = compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.5}], n=100, n_boot=60, seed=2)
     with pytest.warns(FutureWarning, match="n_draws was renamed n_boot"):
-        old = compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.5}], size=100, n_draws=60, seed=2)
+        old = compare_on_mixes(a, b, g, mixes=[{"x": 0.5, "y": 0.5}], n=100, n_draws=60, seed=2)
     pd.testing.assert_frame_equal(old, new)  # the same draws under either name
     with pytest.raises(ValueError, match="pass only n_boot"):
-        compare_on_mixes(a, b, g, mixes=[{"x": 1.0}], size=10, n_boot=50, n_draws=60)
+        compare_on_mixes(a, b, g, mixes=[{"x": 1.0}], n=10, n_boot=50, n_draws=60)
