@@ -1,7 +1,8 @@
-"""Binder, reproduced here: repo2docker's install steps in a fresh virtual environment, every reader notebook
-executed there, and JupyterLab driven in headless Chromium with the network off (``tests/binder/run.py``).
+"""Binder, reproduced here: repo2docker's install steps in a fresh virtual environment, a probe there of every
+module the reader notebooks import and every data file the library ships, and JupyterLab driven in headless
+Chromium with the network off, running chapter 01 (``tests/binder/run.py``).
 
-Selected with ``pytest -m binder`` (about three minutes; pip needs the package registry).
+Selected with ``pytest -m binder`` (about two minutes; pip needs the package registry).
 
 Its virtual environment is its own, not shared with the autograder's (``tests/test_assignments.py``), on purpose:
 this one must hold exactly what Binder installs (``requirements.txt`` then ``pip install .``), that one exactly what
@@ -48,11 +49,14 @@ def checkout(tmp_path_factory) -> Path:
     return out
 
 
-def test_binder_installs_runs_every_notebook_and_draws_charts_offline_in_jupyterlab(checkout, tmp_path):
+def test_binder_installs_imports_and_loads_everything_and_draws_charts_offline_in_jupyterlab(checkout, tmp_path):
     result = binder.run(checkout, notebook="chapters/01-scaling-laws.ipynb", screenshot=tmp_path / "jupyterlab.png")
     lab = result["lab"]
     assert lab["raw_myst"] == [] and lab["saved_error_outputs"] == [] and lab["dom_errors"] == []
     assert any(c["svg_marks"] for c in lab["charts"])
+    probe = result["probe"]
+    assert {"helpers", "numpy", "pandas", "altair"} <= set(probe["files"]), sorted(probe["files"])
+    assert "data.load('tv16')" in probe["loaded"] and "lm.load_runs()" in probe["loaded"], sorted(probe["loaded"])
     if result["total"] > BUDGET_S:
         pytest.fail(f"the Binder reproduction took {result['total']:.0f} s, over its {BUDGET_S} s budget "
                     f"({result['cpu']:.0f} s CPU in its processes): {result['timings']}")

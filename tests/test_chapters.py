@@ -137,6 +137,35 @@ def test_every_code_cell_parses(page: Path):
             pytest.fail(f"{page.name}: code cell {i + 1} does not parse: {err}")
 
 
+#: A string in a chapter's code that points into the repository: a parent folder, or a top-level folder of the
+#: source tree. Readers on Colab have no repository around their notebook, and on Binder ``helpers`` comes from
+#: site-packages, so chapters reach data only through the library (``helpers.data.load`` and its loaders).
+REPO_PATH = re.compile(r"(^|[\\/])\.\.([\\/]|$)|^\.?/?(data|helpers|book|chapters|tests|_build)([\\/]|$)")
+
+
+def _repository_paths(code: str) -> list[str]:
+    import ast
+
+    return [node.value for node in ast.walk(ast.parse(code))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and REPO_PATH.search(node.value)]
+
+
+def test_the_repository_path_pattern_finds_those_and_only_those():
+    assert _repository_paths('pd.read_csv("../data/x.csv"); open("data/y.json"); Path("helpers") / "data.py"') == [
+        "../data/x.csv", "data/y.json", "helpers"]
+    assert _repository_paths('Path("audit-example"); f"{x}/{y}"; "datasets"; "book value"; "x/../"') == ["x/../"]
+
+
+@pytest.mark.parametrize("page", chapter_pages(), ids=_id)
+def test_chapters_reach_data_only_through_the_library(page: Path):
+    # The Binder check imports what the notebooks import and loads what the library ships, but executes only
+    # chapter 01 (tests/binder/run.py): a path into the repository written in a chapter would pass it and break
+    # on Colab, so it is refused here.
+    transform = TransformerManager().transform_cell
+    found = [p for source in _code_sources(jupytext.read(page)) for p in _repository_paths(transform(source))]
+    assert not found, f"{page.name}: paths into the repository in code cells: {found}; load data through helpers"
+
+
 # --------------------------------------------------------------------------- the build's execution (-m build)
 
 

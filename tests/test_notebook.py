@@ -363,21 +363,8 @@ def test_hidden_book_cells_are_kept_but_collapsed(converted):
     assert all("tags" not in c.metadata for c in guards)
 
 
-# Selected with the Binder check (`-m binder`), which executes every reader notebook in a real install: this is the
-# quick version of it for one chapter in the development environment, kept out of the README's test command because
-# it executes a chapter (about 8 s alone, several times that beside other work).
-@pytest.mark.binder
-def test_converted_chapter_runs_top_to_bottom(tmp_path):
-    from nbclient import NotebookClient
-
-    chapter = ROOT / "chapters" / "01-scaling-laws.md"
-    nb = reader_notebook(chapter, executed=synthetic_executed(chapter, tmp_path), student=False)
-    # cwd is chapters/, as for the book build.
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "chapters")}}
-                   ).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert errors == []
-    assert sum(o.output_type == "execute_result" for c in nb.cells if c.cell_type == "code" for o in c.outputs) > 5
+# A reader notebook running top to bottom is checked where readers run it: the Binder check (`-m binder`) executes
+# chapter 01's reader notebook of the build in JupyterLab, in a fresh Binder-like install.
 
 
 # --- against the built book -----------------------------------------------------------------------------------------

@@ -19,9 +19,11 @@ the executable ``postBuild``, as the notebook user, from the repository folder):
    passes ``--no-cache-dir``; here pip keeps the caller's configuration and cache, and passes ``--no-compile``,
    which skips writing bytecode for every installed file: both change how long the install takes, not what gets
    installed.)
-2. every ``chapters/*.ipynb`` executed with nbclient in that environment, ``chapters/`` as working directory (as
-   a Binder kernel started from the notebook has it), failing on any error output, and failing if ``helpers`` is
-   imported from the checkout instead of the environment's site-packages;
+2. a probe in that environment, from ``chapters/`` (a Binder kernel's working directory): it imports every module
+   that any reader notebook imports and every module of ``helpers``, and loads every data file and result cache
+   the library ships, through its public loaders; it fails on any error, and if ``helpers`` is imported from the
+   checkout instead of the environment's site-packages. (The chapters are executed once, in the book build; see
+   ``_PROBE`` for why a probe is enough here.)
 3. that environment's ``jupyter lab`` on 127.0.0.1 with a token, the fresh ``HOME``, no browser; headless
    Chromium, with every request that is not to 127.0.0.1 aborted, opens the notebook, checks that it opens as a
    notebook (not in the text editor), runs all cells from the Run menu, waits for the kernel to be idle, saves,
@@ -162,75 +164,105 @@ def install(checkout: Path, work: Path, timer: Timer) -> tuple[Path, dict[str, s
     return venv, env
 
 
-# --------------------------------------------------------------------------- 2. execute every chapter
+# --------------------------------------------------------------------------- 2. probe the environment
 
 
-# Runs inside the reader's environment: executes notebooks with nbclient, two at a time (one kernel each, so both
-# cores work).
-#
-# Why every reader notebook, to the end, although the book build has executed every chapter: the build ran the
-# chapters' MyST in the source tree, with the editable install and every repository file at hand. Only here do the
-# notebooks readers get (the glue shim instead of myst_nb, answer cells) run with what `pip install -r
-# requirements.txt` and `pip install .` put in site-packages and the notebooks branch beside them. A data file
-# missing from the package data, a path into the repository, or a module only requirements.txt lacks fails
-# wherever a chapter first touches it, often far past its import and loading cells; executing only those cells
-# (or chapter 01 alone, as JupyterLab does below) would not see it.
-_EXECUTE = textwrap.dedent('''
-    import json, sys
-    from concurrent.futures import ThreadPoolExecutor
-    from pathlib import Path
-    import nbformat
-    from nbclient import NotebookClient
+# Why a probe and not an execution of every reader notebook: the book build has executed every chapter once (CI runs
+# each chapter once), with the editable install and the repository at hand. What only this environment can get
+# wrong is what `pip install -r requirements.txt` and `pip install .` put in site-packages: a module a notebook
+# imports that the requirements lack, a data file missing from the package data, a module of the library that
+# does not import from the wheel. The probe asks exactly that, of everything the notebooks can reach: every module
+# any reader notebook imports (read from the notebooks' code), every module of `helpers`, and every data file and
+# result cache the library ships, loaded through its public loaders with their checksums. What it cannot see, a
+# path into the repository written in a chapter, is refused in the chapters' text by the default tests
+# (tests/test_chapters.py), and the wheel's declared dependencies cover the library's lazy imports
+# (tests/test_install.py). Chapter 01 is then executed in full, in JupyterLab, as a reader runs it.
+_PROBE = textwrap.dedent('''
+    import importlib, json, pkgutil, sys
 
-    chapters = Path(sys.argv[1])
-    # Last cell: where helpers came from, which python ran, and the kernel's own CPU seconds for the whole
-    # notebook (all its threads), which the other kernel or the autograder beside it cannot inflate.
-    PROBE = ("import helpers, resource, sys; print(helpers.__file__); print(sys.executable); "
-             "u = resource.getrusage(resource.RUSAGE_SELF); print(u.ru_utime + u.ru_stime)")
+    out = {"python": sys.executable, "files": {}, "failed": {}, "loaded": {}}
 
-    def execute(path):
-        nb = nbformat.read(path, as_version=4)
-        nb.cells.append(nbformat.v4.new_code_cell(PROBE))
-        client = NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": str(chapters)}})
-        client.execute()
-        errors = [f"{o.get('ename')}: {o.get('evalue')}" for c in nb.cells if c.cell_type == "code"
-                  for o in c.get("outputs", []) if o.get("output_type") == "error"]
-        probe = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []) if o.get("name") == "stdout")
-        return {"notebook": path.name, "errors": errors, "probe": probe.split()[:2],
-                "kernel_cpu_s": float((probe.split() + ["nan"] * 3)[2])}
+    def attempt(what, call):
+        try:
+            return call()
+        except Exception as e:  # every failure is reported, not only the first
+            out["failed"][what] = f"{type(e).__name__}: {e}"
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(execute, sorted(chapters.glob("*.ipynb"))))
-    print(json.dumps(results))
+    for name in json.loads(sys.argv[1]):
+        mod = attempt(f"import {name}", lambda: importlib.import_module(name))
+        if mod is not None:
+            out["files"][name] = getattr(mod, "__file__", None)
+    import helpers
+    for info in pkgutil.iter_modules(helpers.__path__):
+        if info.name != "lm_train":  # needs torch, which only the language-model precompute installs
+            mod = attempt(f"import helpers.{info.name}", lambda: importlib.import_module(f"helpers.{info.name}"))
+            if mod is not None:
+                out["files"][f"helpers.{info.name}"] = mod.__file__
+    from helpers import data, experiments, lm
+    loaders = {f"data.load({n!r})": (lambda n=n: data.load(n)) for n in data.list_datasets()["name"]}
+    loaders.update({f"experiments.load_results({n!r})": (lambda n=n: experiments.load_results(n))
+                    for n in experiments.EXPERIMENTS})
+    loaders.update({"lm.load_runs()": lm.load_runs, "lm.load_corpus_stats()": lm.load_corpus_stats,
+                    "lm.load_provenance()": lm.load_provenance})
+    for what, call in loaders.items():
+        got = attempt(what, call)
+        if got is not None:
+            out["loaded"][what] = len(got)
+    print(json.dumps(out))
 ''')
 
 
-def execute_chapters(checkout: Path, venv: Path, env: dict[str, str], timer: Timer) -> list[dict]:
-    chapters = checkout / "chapters"
-    if not sorted(chapters.glob("*.ipynb")):
-        raise BinderCheckFailed(f"no notebooks in {chapters}")
+def notebook_imports(checkout: Path) -> list[str]:
+    """The top-level modules that the reader notebooks (with and without solutions) import, read from their code
+    cells (IPython magics and shell lines left out)."""
+    import ast
+
+    import nbformat
+
+    paths = sorted(checkout.glob("chapters/*.ipynb")) + sorted(checkout.glob("student/chapters/*.ipynb"))
+    if not paths:
+        raise BinderCheckFailed(f"no notebooks in {checkout / 'chapters'}")
+    found: set[str] = set()
+    for path in paths:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(code)
+            except SyntaxError as e:
+                raise BinderCheckFailed(f"{path.name}: a code cell does not parse ({e})") from e
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    found.update(a.name.split(".")[0] for a in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    found.add(node.module.split(".")[0])
+    found.discard("__future__")
+    return sorted(found)
+
+
+def probe_environment(checkout: Path, venv: Path, env: dict[str, str], timer: Timer) -> dict:
+    """Import and load everything the notebooks can reach, in the reader's environment, from ``chapters/``."""
     t0 = time.monotonic()
-    out = _run([str(venv / "bin" / "python"), "-c", _EXECUTE, str(chapters)], cwd=chapters, env=env,
-               what="executing the chapters", timeout=900)
-    timer.step("execute chapters (nbclient)", t0)
-    results = json.loads(out.strip().splitlines()[-1])
+    modules = notebook_imports(checkout)
+    out = _run([str(venv / "bin" / "python"), "-c", _PROBE, json.dumps(modules)], cwd=checkout / "chapters",
+               env=env, what="probing the environment", timeout=300)
+    timer.step("probe: imports and data", t0)
+    result = json.loads(out.strip().splitlines()[-1])
     site = _site_packages(venv)
-    problems = []
-    for r in results:
-        if r["errors"]:
-            problems.append(f"{r['notebook']}: error output {r['errors']}")
-        helpers_file, kernel_python = (r["probe"] + ["?", "?"])[:2]
-        if not Path(helpers_file).resolve().is_relative_to(site):
-            problems.append(f"{r['notebook']}: helpers imported from {helpers_file}, not from {site}")
-        if Path(kernel_python).parent.resolve() != (venv / "bin").resolve():
-            problems.append(f"{r['notebook']}: kernel ran {kernel_python}, not the Binder environment's python")
+    problems = [f"{what}: {why}" for what, why in result["failed"].items()]
+    if "helpers" not in modules:
+        problems.append(f"the notebooks never import helpers (found: {modules})")
+    for name, file in result["files"].items():
+        if name.split(".")[0] == "helpers" and not Path(file).resolve().is_relative_to(site):
+            problems.append(f"{name} imported from {file}, not from {site}")
+    if Path(result["python"]).parent.resolve() != (venv / "bin").resolve():
+        problems.append(f"the probe ran {result['python']}, not the Binder environment's python")
     if problems:
-        raise BinderCheckFailed("\n".join(problems))
-    print(f"[binder] executed {len(results)} notebooks without errors; helpers from {site}", flush=True)
-    print("[binder] kernel CPU per notebook: " + ", ".join(f"{r['notebook']} {r['kernel_cpu_s']:.1f} s"
-                                                         for r in results), flush=True)
-    return results
+        raise BinderCheckFailed("in the Binder environment:\n" + "\n".join(problems))
+    print(f"[binder] imported {len(result['files'])} modules ({', '.join(modules)}) and loaded "
+          f"{len(result['loaded'])} data files and caches, helpers from {site}", flush=True)
+    return result
 
 
 def _site_packages(venv: Path) -> Path:
@@ -458,7 +490,7 @@ def run(checkout: Path, *, notebook: str, allow_raw_myst: bool = False, screensh
     proc = None
     try:
         venv, env = install(checkout, work, timer)
-        executed = execute_chapters(checkout, venv, env, timer)
+        probe = probe_environment(checkout, venv, env, timer)
         t0 = time.monotonic()
         proc, base, token = start_lab(checkout, venv, env, work / "jupyterlab.log")
         timer.step("JupyterLab: server up", t0)
@@ -473,7 +505,7 @@ def run(checkout: Path, *, notebook: str, allow_raw_myst: bool = False, screensh
     print(f"[binder] screenshot: {screenshot}", flush=True)
     print(f"[binder] total: {timer.total():.1f} s wall, {timer.cpu():.1f} s CPU in its processes", flush=True)
     return {"timings": timer.steps, "total": timer.total(), "cpu": timer.cpu(), "screenshot": str(screenshot),
-            "lab": found, "notebooks": executed}
+            "lab": found, "probe": probe}
 
 
 def main(argv: list[str] | None = None) -> int:
