@@ -214,10 +214,13 @@ _PROBE = textwrap.dedent('''
 
 def notebook_imports(checkout: Path) -> list[str]:
     """The top-level modules that the reader notebooks (with and without solutions) import, read from their code
-    cells (IPython magics and shell lines left out)."""
+    cells (IPython magics and shell lines turned into Python as the kernel turns them)."""
     import ast
 
     import nbformat
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    transform = TransformerManager().transform_cell
 
     paths = sorted(checkout.glob("chapters/*.ipynb")) + sorted(checkout.glob("student/chapters/*.ipynb"))
     if not paths:
@@ -227,9 +230,8 @@ def notebook_imports(checkout: Path) -> list[str]:
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type != "code":
                 continue
-            code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
             try:
-                tree = ast.parse(code)
+                tree = ast.parse(transform(cell.source))
             except SyntaxError as e:
                 raise BinderCheckFailed(f"{path.name}: a code cell does not parse ({e})") from e
             for node in ast.walk(tree):
