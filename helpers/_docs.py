@@ -28,6 +28,19 @@ T = TypeVar("T")
 
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
+#: Fragments for parameters that mean the same in several modules: the deprecated aliases of this release's renames
+#: (see the conventions on the API page). Modules merge them into their own: ``fill_doc({**SHARED, ...})``.
+SHARED = {
+    "size_deprecated_n": """\
+        size : int, optional
+            Deprecated old name of ``n`` (``size`` names a column of sizes elsewhere in the library), accepted
+            with a ``FutureWarning`` until the next release.""",
+    "size_deprecated_model": """\
+        size : str, optional
+            Deprecated old name of ``model_size`` (``size`` names a column of sizes elsewhere in the library),
+            accepted with a ``FutureWarning`` until the next release.""",
+}
+
 
 def substitute(text: str, fragments: Mapping[str, str], *, where: str = "a docstring") -> str:
     """``text`` with every ``{{name}}`` replaced by ``fragments[name]``, indented like the placeholder's line."""

@@ -146,7 +146,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from helpers import _stats, data
-from helpers._docs import fill_doc
+from helpers._docs import SHARED, fill_doc
 from helpers._validate import (WEIGHT_RANGE, as_float_array, binary_array, file_path, finite_scalar, flag, has_columns,
                                label_list, min_points, one_of, positive_int, probability, renamed_required,
                                same_length, sequence)
@@ -154,7 +154,7 @@ from helpers._validate import Labels
 from helpers._validate import seed as _seed
 
 #: Docstring fragments (helpers._docs) of the two grid runners.
-_doc = fill_doc({"n_jobs_progress": """
+_doc = fill_doc({**SHARED, "n_jobs_progress": """
 n_jobs : int, default 1
     Parallel cells (joblib); -1 for all cores.
 progress : bool, default True
@@ -379,6 +379,7 @@ EXPERIMENTS: dict[str, ExperimentSpec] = {
 # ---------------------------------------------------------------------------
 
 
+@_doc
 def frame_sample(groups: Labels, n: int | None = None, *, frame: str = "random", majority_weight: float = 4.0,
                  seed: int = 0, size: int | None = None) -> np.ndarray:
     """Draw a training sample from a pool under a sampling frame.
@@ -398,9 +399,7 @@ def frame_sample(groups: Labels, n: int | None = None, *, frame: str = "random",
         probabilities round to 0 or overflow).
     seed : int, default 0
         Seed of :func:`numpy.random.default_rng`.
-    size : int, optional
-        Deprecated old name of ``n`` (``size`` names a column of sizes elsewhere in the library), accepted with a
-        ``FutureWarning`` until the next release.
+    {{size_deprecated_n}}
 
     Returns
     -------

@@ -32,9 +32,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers._docs import SHARED, fill_doc
 from helpers._validate import (MAX_COUNT, as_positive_array, file_path, finite_scalar, flag, has_columns, label,
                                label_list, one_of, positive_int, probability, renamed, renamed_required)
 from helpers._validate import seed as _seed
+
+_doc = fill_doc(SHARED)
 
 #: The Debian package the corpus is built from, and the checksum of the ``.deb`` the cache was computed from.
 CORPUS_PACKAGE = "gnome-user-docs"
@@ -568,6 +571,7 @@ class RunConfig:
         return f"{self.kind}-{self.size}-T{self.temperature:g}-s{self.seed}"
 
 
+@_doc
 def memory_estimate(model_size: str | None = None, *, batch: int, context: int, size: str | None = None) -> int:
     """Rough bytes one training run needs: float32 weights, gradients and two AdamW moments, plus the
     activations kept for the backward pass (about 24 floats per position, width and layer, the attention
@@ -579,9 +583,7 @@ def memory_estimate(model_size: str | None = None, *, batch: int, context: int, 
         A model size of :data:`SIZES` (``"xs"`` to ``"xl"``; required).
     batch, context : int
         Sequences per batch and bytes per sequence.
-    size : str, optional
-        Deprecated old name of ``model_size`` (``size`` names a column of sizes elsewhere in the library),
-        accepted with a ``FutureWarning`` until the next release.
+    {{size_deprecated_model}}
 
     Examples
     --------
@@ -1017,6 +1019,7 @@ def _multilingual(runs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@_doc
 def language_points(runs: pd.DataFrame, stats: pd.DataFrame, *, temperature: float = 1.0,
                     model_size: str | None = None, min_tokens: int = 0, weighting: str = "natural",
                     size: str | None = None) -> pd.DataFrame:
@@ -1038,9 +1041,7 @@ def language_points(runs: pd.DataFrame, stats: pd.DataFrame, *, temperature: flo
         Drop checkpoints that saw fewer training tokens.
     weighting : str, default "natural"
         How :func:`aggregate_curve` weighs the languages into ``overall``.
-    size : str, optional
-        Deprecated old name of ``model_size`` (``size`` names a column of sizes elsewhere in the library),
-        accepted with a ``FutureWarning`` until the next release.
+    {{size_deprecated_model}}
 
     Examples
     --------
@@ -1059,7 +1060,8 @@ def language_points(runs: pd.DataFrame, stats: pd.DataFrame, *, temperature: flo
     r = r[np.isclose(r["temperature"], temperature) & (r["tokens"] >= min_tokens)]
     if r.empty:
         raise ValueError(f"No multilingual rows at temperature={temperature:g} with tokens >= min_tokens="
-                         f"{min_tokens} (model size {model_size}); temperatures: {sorted(runs['temperature'].unique())}.")
+                         f"{min_tokens} (model size {model_size}); "
+                         f"temperatures: {sorted(runs['temperature'].unique())}.")
     r = with_weights(r, stats)
     agg = aggregate_curve(r, weighting=weighting)
     agg["weight"] = 1.0
@@ -1126,6 +1128,7 @@ def seed_noise(runs: pd.DataFrame) -> pd.DataFrame:
                          "df": pooled["df"].to_numpy().astype(int)})
 
 
+@_doc
 def seed_variance_ratio(runs: pd.DataFrame, model_size: str | None = None, *, size: str | None = None) -> float:
     """How much more one model size varies between seeds than the average size: a check of :func:`seed_noise`.
 
@@ -1140,9 +1143,7 @@ def seed_variance_ratio(runs: pd.DataFrame, model_size: str | None = None, *, si
         The rows of :func:`losses`.
     model_size : str
         A value of the ``size`` column (``"xs"`` to ``"xl"``; required).
-    size : str, optional
-        Deprecated old name of ``model_size`` (``size`` names a column of sizes elsewhere in the library),
-        accepted with a ``FutureWarning`` until the next release.
+    {{size_deprecated_model}}
 
     Examples
     --------
@@ -1229,6 +1230,7 @@ def temperature_effects(runs: pd.DataFrame, *, tokens: int | None = None, level:
     return out.sort_values(["params", "gain"]).reset_index(drop=True)
 
 
+@_doc
 def temperature_votes(effects: pd.DataFrame, stats: pd.DataFrame, *, model_size: str | None = None,
                       size: str | None = None) -> pd.DataFrame:
     """Which temperature each aggregation rule of :func:`helpers.pluralism.aggregate_rankings` chooses.
@@ -1244,9 +1246,7 @@ def temperature_votes(effects: pd.DataFrame, stats: pd.DataFrame, *, model_size:
         The rows of :func:`temperature_effects` and :func:`load_corpus_stats`.
     model_size : str
         The model size whose languages vote (a value of the ``size`` column; required).
-    size : str, optional
-        Deprecated old name of ``model_size`` (``size`` names a column of sizes elsewhere in the library),
-        accepted with a ``FutureWarning`` until the next release.
+    {{size_deprecated_model}}
 
     Examples
     --------
@@ -1437,6 +1437,7 @@ def local_summary(runs: pd.DataFrame, *, multilingual_size: str = "xl", level: f
     return out
 
 
+@_doc
 def unit_table(runs: pd.DataFrame, *, model_size: str | None = None, temperature: float = 1.0,
                size: str | None = None) -> pd.DataFrame:
     """Per language, the final loss of one model in the three units, and its rank (1 = lowest loss) in each.
@@ -1452,9 +1453,7 @@ def unit_table(runs: pd.DataFrame, *, model_size: str | None = None, temperature
         The model (a value of the ``size`` column, ``"xs"`` to ``"xl"``; required).
     temperature : float, default 1.0
         Its sampling temperature.
-    size : str, optional
-        Deprecated old name of ``model_size`` (``size`` names a column of sizes elsewhere in the library),
-        accepted with a ``FutureWarning`` until the next release.
+    {{size_deprecated_model}}
 
     Examples
     --------

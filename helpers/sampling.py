@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from helpers._docs import fill_doc
+from helpers._docs import SHARED, fill_doc
 from helpers._stats import interval, percentile_interval
 from helpers._validate import (
     MAX_COUNT,
@@ -108,7 +108,7 @@ _DOCS = {
         pandas.Series
             One weight per row of ``df`` (same index), named ``"weight"``.""",
 }
-_doc = fill_doc(_DOCS)
+_doc = fill_doc({**SHARED, **_DOCS})
 
 
 # ---------------------------------------------------------------------------
@@ -1147,6 +1147,7 @@ def _allocate(shares: np.ndarray, size: int) -> np.ndarray:
     return counts
 
 
+@_doc
 def compare_on_mixes(
     correct_a: Any,
     correct_b: Any,
@@ -1192,9 +1193,7 @@ def compare_on_mixes(
         Seed for ``numpy.random.default_rng``.
     n_draws : int, optional
         Deprecated old name of ``n_boot``, accepted with a ``FutureWarning`` until the next release.
-    size : int, optional
-        Deprecated old name of ``n`` (``size`` names a column of sizes elsewhere in the library), accepted with a
-        ``FutureWarning`` until the next release.
+    {{size_deprecated_n}}
 
     Returns
     -------
