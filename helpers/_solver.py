@@ -250,7 +250,7 @@ def polish(
     th = np.ascontiguousarray(theta.T)  # (p, b) for the running rows
     wr, yr = w_all, y_all
     pred, soft = _log_prediction_t(prob, th, L)
-    obj_all = np.sum(wr * prob.rho(pred - yr), axis=0)
+    obj_all = _column_dot(wr, prob.rho(pred - yr))
     obj = obj_all.copy()
     wsum = wr.sum(axis=0)
     lam = np.full(B, 1e-3)
@@ -263,14 +263,14 @@ def polish(
             r = pred - yr
             omega = wr * prob.irls_weights(r)
             Jw = [j * omega for j in J]  # noqa: N806
-            H = {(a, c): np.sum(Jw[a] * J[c], axis=0) for a in range(p) for c in range(a, p)}  # noqa: N806
-            g = [np.sum(Jw[a] * r, axis=0) for a in range(p)]
+            H = {(a, c): _column_dot(Jw[a], J[c]) for a in range(p) for c in range(a, p)}  # noqa: N806
+            g = [_column_dot(Jw[a], r) for a in range(p)]
             for a in range(p):
                 H[a, a] = H[a, a] + lam * (H[a, a] + 1e-12)
             step = _solve_spd(H, g, p)
             cand = clip_t(prob, th - step)
             cand_pred, cand_soft = _log_prediction_t(prob, cand, L)
-            new = np.sum(wr * prob.rho(cand_pred - yr), axis=0)
+            new = _column_dot(wr, prob.rho(cand_pred - yr))
             better = new < obj
             gain = np.where(better, (obj - new) / np.maximum(obj, 1e-300), 0.0)
             # In place: these are the loop's largest arrays, and fresh copies of them cost more than the test.
@@ -291,6 +291,12 @@ def polish(
     theta[idx] = th.T
     obj_all[idx] = obj
     return theta, obj_all
+
+
+def _column_dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``sum(x * y, axis=0)`` of two (n, b) arrays without the (n, b) product: einsum multiplies and adds in one
+    pass, 2-3 times faster at the sizes of a bootstrap (240 points by 1,000 rows: 165 against 400 us)."""
+    return np.einsum("nb,nb->b", x, y)
 
 
 def _log_prediction_t(prob: Problem, th: np.ndarray, L: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:  # noqa: N803
