@@ -195,6 +195,12 @@ MAX_COUNT = 10**7
 WEIGHT_RANGE = (1e-100, 1e100)
 
 
+def check_majority_weight(value: Any) -> float:
+    """A convenience frame's inclusion weight of the majority, within :data:`WEIGHT_RANGE`, so that every pool
+    member keeps a probability numpy can draw (``sampling.frame_sample``, ``experiments``, ``local``)."""
+    return finite_scalar(value, "majority_weight", low=WEIGHT_RANGE[0], high=WEIGHT_RANGE[1], example=4.0)
+
+
 def positive_int(value: Any, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
     """Return ``value`` as an int in ``[minimum, maximum]`` or raise (``maximum=None``, the default: no upper bound).
 

@@ -80,6 +80,7 @@ positives), which shows how much of a gap in error is a gap in base rates.
 
 Sampling frames
 ---------------
+The training samples are drawn by :func:`helpers.sampling.frame_sample` (importable from here too).
 ``frame="random"`` draws a simple random sample of the pool. ``frame="convenience"``
 models a frame that over-reaches the majority group (the most frequent level of the
 first grouping variable): each pool member has inclusion weight ``w`` (default 4) if
@@ -146,15 +147,15 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from helpers import _stats, data
-from helpers._docs import SHARED, fill_doc
-from helpers._validate import (WEIGHT_RANGE, as_float_array, binary_array, file_path, finite_scalar, flag, has_columns,
-                               label_list, min_points, one_of, positive_int, probability, renamed_required,
-                               same_length, sequence)
-from helpers._validate import Labels
+from helpers._docs import fill_doc
+from helpers._validate import (as_float_array, binary_array, check_majority_weight, file_path, flag, has_columns,
+                               label_list, min_points, one_of, positive_int, probability, same_length, sequence)
 from helpers._validate import seed as _seed
+# The sampling frame of the training data lives with the other frames; importable from here as before.
+from helpers.sampling import FRAMES, frame_sample
 
 #: Docstring fragments (helpers._docs) of the two grid runners.
-_doc = fill_doc({**SHARED, "n_jobs_progress": """
+_doc = fill_doc({"n_jobs_progress": """
 n_jobs : int, default 1
     Parallel cells (joblib); -1 for all cores.
 progress : bool, default True
@@ -162,7 +163,6 @@ progress : bool, default True
 
 __all__ = [
     "EXPERIMENTS",
-    "FRAMES",
     "KEYS",
     "METRICS",
     "MODELS",
@@ -171,7 +171,6 @@ __all__ = [
     "RESULTS_DIR",
     "ExperimentSpec",
     "ModelSpec",
-    "frame_sample",
     "group_metrics",
     "learning_curve",
     "load_results",
@@ -187,8 +186,6 @@ RESULTS_DIR = data.DATA_DIR / "results"
 PROB_CLIP = 1e-6
 #: Metrics reported for every group, in this order.
 METRICS = ("error", "balanced_error", "log_loss", "base_rate")
-#: Sampling frames for the training data.
-FRAMES = ("random", "convenience")
 #: Label of the whole-evaluation-set rows (both ``group_var`` and ``group``): ``"overall"``, the library's one label
 #: for the aggregate.
 OVERALL = _stats.OVERALL
@@ -372,82 +369,6 @@ EXPERIMENTS: dict[str, ExperimentSpec] = {
         ),
     ]
 }
-
-
-# ---------------------------------------------------------------------------
-# sampling
-# ---------------------------------------------------------------------------
-
-
-@_doc
-def frame_sample(groups: Labels, n: int | None = None, *, frame: str = "random", majority_weight: float = 4.0,
-                 seed: int = 0, size: int | None = None) -> np.ndarray:
-    """Draw a training sample from a pool under a sampling frame.
-
-    Parameters
-    ----------
-    groups : array-like
-        Group label of each pool member; the most frequent label is the majority.
-    n : int
-        Sample size, 1 <= n <= len(groups) (required).
-    frame : {"random", "convenience"}, default "random"
-        ``"random"``: simple random sample. ``"convenience"``: draws without replacement
-        with probability proportional to weight, ``majority_weight`` for the majority
-        and 1 for everyone else (:meth:`numpy.random.Generator.choice` with ``p``).
-    majority_weight : float, default 4.0
-        Inclusion weight of the majority, between 1e-100 and 1e100 (1 gives a random frame; beyond these the draw
-        probabilities round to 0 or overflow).
-    seed : int, default 0
-        Seed of :func:`numpy.random.default_rng`.
-    {{size_deprecated_n}}
-
-    Returns
-    -------
-    numpy.ndarray
-        ``n`` distinct positions into ``groups`` in draw order. The whole pool is
-        ordered first and the first ``n`` taken, so for one seed and frame a smaller
-        sample is always a prefix of a larger one (nested samples).
-
-    Raises
-    ------
-    ValueError
-        Unknown frame, n outside [1, len(groups)], missing labels or a
-        non-positive weight.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from helpers.experiments import frame_sample
-    >>> labels = np.array(["a"] * 500 + ["b"] * 500)
-    >>> idx = frame_sample(labels, 100, frame="convenience", majority_weight=4.0, seed=1)
-    >>> len(np.unique(idx)), bool((labels[idx] == "a").mean() > 0.6)
-    (100, True)
-    """
-    one_of(frame, FRAMES, "frame")
-    raw = groups.to_numpy() if isinstance(groups, pd.Series) else groups
-    labels = raw if isinstance(raw, np.ndarray) else np.asarray(sequence(raw, "groups", example='["a", "a", "b"]'),
-                                                                dtype=object)
-    if labels.ndim != 1:
-        raise ValueError(f"groups must be one label per pool member (1-dimensional); got shape {labels.shape}.")
-    codes, _ = pd.factorize(labels)
-    if (codes < 0).any():
-        raise ValueError(f"groups has {int((codes < 0).sum())} missing label(s); label every pool member.")
-    n, used = renamed_required(n, size, new="n", old="size", example="100")
-    n = positive_int(n, used)
-    if n > len(codes):
-        raise ValueError(f"{used}={n} exceeds the pool of {len(codes)} rows in groups; draw at most the whole pool.")
-    weight = _majority_weight(majority_weight)
-    rng = np.random.default_rng(_seed(seed))
-    if frame == "random":
-        return rng.permutation(len(codes))[:n]
-    majority = np.bincount(codes).argmax()
-    w = np.where(codes == majority, weight, 1.0)
-    return rng.choice(len(codes), size=len(codes), replace=False, p=w / w.sum())[:n]
-
-
-def _majority_weight(value: Any) -> float:
-    """The convenience frame's weight, bounded so that every pool member keeps a probability numpy can draw."""
-    return finite_scalar(value, "majority_weight", low=WEIGHT_RANGE[0], high=WEIGHT_RANGE[1], example=4.0)
 
 
 def _eval_mask(strata: np.ndarray, fraction: float, seed: int) -> np.ndarray:
@@ -743,7 +664,7 @@ def learning_curve(
         Names in :data:`MODELS` (e.g. ``"logistic_d1"``, ``"hgb_8x100"``) or your own
         :class:`ModelSpec`.
     frame : {"random", "convenience"}, default "random"
-        How training samples are drawn from the pool (see :func:`frame_sample`).
+        How training samples are drawn from the pool (see :func:`helpers.sampling.frame_sample`).
     eval_fraction : float, default 0.2
         Share of every group-combination stratum held out, once, for evaluation.
     seed : int, default 0
@@ -780,7 +701,7 @@ def learning_curve(
     True
     """
     one_of(frame, FRAMES, "frame")
-    majority_weight = _majority_weight(majority_weight)
+    majority_weight = check_majority_weight(majority_weight)
     _run_options(n_jobs, progress)
     setup = _setup(df, target, _as_names(features, "features"), _as_names(group, "group"), eval_fraction, seed)
     sizes, seeds, specs = _check_grid(setup, sizes, seeds, models)

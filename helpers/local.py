@@ -31,10 +31,9 @@ from threadpoolctl import threadpool_limits
 from helpers._stats import interval
 from helpers._validate import (
     MAX_COUNT,
-    WEIGHT_RANGE,
     as_float_array,
     binary_array,
-    finite_scalar,
+    check_majority_weight,
     has_columns,
     one_of,
     positive_int,
@@ -44,7 +43,7 @@ from helpers._validate import (
 )
 from helpers._validate import Labels
 from helpers._validate import seed as valid_seed
-from helpers.experiments import frame_sample
+from helpers.sampling import frame_sample
 
 __all__ = ["METRICS", "LocalResult", "draw_evaluation_set", "evaluation_study", "local_vs_pooled", "score_designs"]
 
@@ -366,7 +365,7 @@ def draw_evaluation_set(groups: Labels, n: int, *, allocation: str | Mapping[Any
     allocation : {"random", "equal", "convenience"} or mapping
         ``"random"``: a simple random sample of ``n``. ``"equal"``: ``n // k`` from each of the ``k``
         communities (the remainder to the first communities in sorted order). ``"convenience"``: the
-        easy-to-reach are over-represented, as in :func:`helpers.experiments.frame_sample`: members of the
+        easy-to-reach are over-represented, as in :func:`helpers.sampling.frame_sample`: members of the
         most frequent label of ``frame`` (default ``groups``) are drawn with weight ``majority_weight``,
         everyone else with weight 1. A mapping: the number to draw from each community, e.g. as agreed
         with the communities.
@@ -403,7 +402,7 @@ def draw_evaluation_set(groups: Labels, n: int, *, allocation: str | Mapping[Any
         raise ValueError(f"n = {n} exceeds the pool of {len(labels)}; draw at most the whole pool.")
     if frame is not None:
         frame = _pool_labels(frame, "frame")
-    finite_scalar(majority_weight, "majority_weight", low=WEIGHT_RANGE[0], high=WEIGHT_RANGE[1], example=4.0)
+    check_majority_weight(majority_weight)
     seed = valid_seed(seed)
     if not isinstance(allocation, (str, Mapping)):
         raise ValueError(f"allocation must be 'random', 'equal', 'convenience' or a mapping of community to count; "

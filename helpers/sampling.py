@@ -25,7 +25,9 @@ book asks three questions of them, and this module has tools for each.
 
 :func:`platform_growth_sample` and :func:`composition_by_size` simulate a frame
 that grows unevenly over time, so a group's share (and its effective n) lags the
-total n. Finally, the evaluation set is a sample too: :func:`compare_on_mixes`
+total n, and :func:`frame_sample` draws a sample from a pool under a random or a
+convenience frame (the training samples of :mod:`helpers.experiments` and the
+designs of :mod:`helpers.local`). Finally, the evaluation set is a sample too: :func:`compare_on_mixes`
 scores two models on evaluation sets of chosen size and group mix, where their
 order can flip.
 """
@@ -59,10 +61,13 @@ from helpers._validate import (
     sequence,
     renamed,
     whole_numbers,
+    check_majority_weight,
 )
+from helpers._validate import Labels
 from helpers._validate import seed as _seed
 
 __all__ = [
+    "FRAMES",
     "Chao1Result",
     "PitmanYorFit",
     "accumulation_curve",
@@ -71,6 +76,7 @@ __all__ = [
     "composition_by_size",
     "expected_distinct_groups",
     "fit_pitman_yor",
+    "frame_sample",
     "good_turing_unseen",
     "ipw",
     "kish_ess",
@@ -82,6 +88,9 @@ __all__ = [
 
 #: Shares given as targets must add up to 1 within this tolerance.
 SHARE_TOL = 1e-6
+#: Sampling frames of :func:`frame_sample`: a simple random sample, or a convenience frame that reaches the
+#: majority more easily.
+FRAMES = ("random", "convenience")
 
 # Asymptotic-series terms (power m, coefficient) for log Gamma (Stirling) and digamma,
 # used from argument 10 upward, where the first omitted term is below 1e-15.
@@ -1267,3 +1276,72 @@ def compare_on_mixes(
     columns = ["mix", "size", "acc_a", "acc_a_low", "acc_a_high", "acc_b", "acc_b_low", "acc_b_high", "diff",
                "diff_low", "diff_high", "p_a_better", "p_b_better"]
     return pd.DataFrame(rows)[columns + [f"share_{g}" for g in levels]]
+
+
+# --------------------------------------------------------------------------- sampling frames
+
+
+@_doc
+def frame_sample(groups: Labels, n: int | None = None, *, frame: str = "random", majority_weight: float = 4.0,
+                 seed: int = 0, size: int | None = None) -> np.ndarray:
+    """Draw a training sample from a pool under a sampling frame.
+
+    Parameters
+    ----------
+    groups : array-like
+        Group label of each pool member; the most frequent label is the majority.
+    n : int
+        Sample size, 1 <= n <= len(groups) (required).
+    frame : {"random", "convenience"}, default "random"
+        ``"random"``: simple random sample. ``"convenience"``: draws without replacement
+        with probability proportional to weight, ``majority_weight`` for the majority
+        and 1 for everyone else (:meth:`numpy.random.Generator.choice` with ``p``).
+    majority_weight : float, default 4.0
+        Inclusion weight of the majority, between 1e-100 and 1e100 (1 gives a random frame; beyond these the draw
+        probabilities round to 0 or overflow).
+    seed : int, default 0
+        Seed of :func:`numpy.random.default_rng`.
+    {{size_deprecated_n}}
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` distinct positions into ``groups`` in draw order. The whole pool is
+        ordered first and the first ``n`` taken, so for one seed and frame a smaller
+        sample is always a prefix of a larger one (nested samples).
+
+    Raises
+    ------
+    ValueError
+        Unknown frame, n outside [1, len(groups)], missing labels or a
+        non-positive weight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from helpers.sampling import frame_sample
+    >>> labels = np.array(["a"] * 500 + ["b"] * 500)
+    >>> idx = frame_sample(labels, 100, frame="convenience", majority_weight=4.0, seed=1)
+    >>> len(np.unique(idx)), bool((labels[idx] == "a").mean() > 0.6)
+    (100, True)
+    """
+    one_of(frame, FRAMES, "frame")
+    raw = groups.to_numpy() if isinstance(groups, pd.Series) else groups
+    labels = raw if isinstance(raw, np.ndarray) else np.asarray(sequence(raw, "groups", example='["a", "a", "b"]'),
+                                                                dtype=object)
+    if labels.ndim != 1:
+        raise ValueError(f"groups must be one label per pool member (1-dimensional); got shape {labels.shape}.")
+    codes, _ = pd.factorize(labels)
+    if (codes < 0).any():
+        raise ValueError(f"groups has {int((codes < 0).sum())} missing label(s); label every pool member.")
+    n, used = renamed_required(n, size, new="n", old="size", example="100")
+    n = positive_int(n, used)
+    if n > len(codes):
+        raise ValueError(f"{used}={n} exceeds the pool of {len(codes)} rows in groups; draw at most the whole pool.")
+    weight = check_majority_weight(majority_weight)
+    rng = np.random.default_rng(_seed(seed))
+    if frame == "random":
+        return rng.permutation(len(codes))[:n]
+    majority = np.bincount(codes).argmax()
+    w = np.where(codes == majority, weight, 1.0)
+    return rng.choice(len(codes), size=len(codes), replace=False, p=w / w.sum())[:n]

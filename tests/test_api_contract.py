@@ -702,7 +702,7 @@ CALLS.update({
     "lm.unit_table": (None, {"runs": _lm_runs(), "model_size": "xl", "temperature": 1.0, "size": None},
                       {"model_size": "choice"}),
     # experiments (a 200-row frame and one small model: a learning curve costs about 0.02 s)
-    "experiments.frame_sample": (None, {"groups": _POOL, "n": 6, "frame": "convenience", "majority_weight": 4.0,
+    "sampling.frame_sample": (None, {"groups": _POOL, "n": 6, "frame": "convenience", "majority_weight": 4.0,
                                         "seed": 0, "size": None}, {}),
     "experiments.group_metrics": (None, {"y_true": [1, 0, 1, 1], "proba": [0.9, 0.2, 0.4, 0.8],
                                          "groups": ["a", "a", "b", "b"]}, {"groups": "any"}),

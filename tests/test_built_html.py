@@ -236,23 +236,6 @@ def test_every_chapter_offers_reader_and_student_notebooks(built_html):
         assert len(notebooks["student"].cells) < len(notebooks["full"].cells)
 
 
-def test_every_chart_fits_the_page_and_draws(server, browser, built_html):
-    """On a laptop-sized window, each chart draws an SVG no wider than the text column (so no legend or panel is
-    hidden behind the page's sidebar), on every page that has charts."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server) else route.abort())
-    page = context.new_page()
-    checked = 0
-    for html in _pages(built_html):
-        if "altair-viz-" not in html.read_text(encoding="utf-8"):
-            continue
-        page.goto(f"{server}/{html.relative_to(built_html).as_posix()}", wait_until="networkidle")
-        page.locator("[id^='altair-viz-'] svg").first.wait_for(state="visible", timeout=15000)
-        sizes = page.evaluate("""() => [...document.querySelectorAll("[id^='altair-viz-']")].map(e => {
-            const svg = e.querySelector('svg'); const column = e.closest('article') || document.body;
-            return [svg ? svg.getBoundingClientRect().width : -1, column.getBoundingClientRect().width]; })""")
-        for i, (chart, column) in enumerate(sizes):
-            assert 0 < chart <= column, f"{html.name}: chart {i} is {chart:.0f}px wide in a {column:.0f}px column"
-            checked += 1
-    context.close()
-    assert checked >= 10
+# Every chart drawing inside the text column is checked by the reader survey (tests/test_reader.py,
+# test_every_chart_draws_inside_its_column) at phone, tablet and laptop widths in one visit per page; the separate
+# pass over every chart page at 1,400 px that stood here checked a subset of it and took 40 s of the CI run.

@@ -85,7 +85,7 @@ SIZE_PARAMS = [(n, f) for n, f in CALLABLES if "size" in inspect.signature(f).pa
 def test_the_scan_sees_size_columns_and_the_deprecated_sizes():
     names = {n for n, _ in SIZE_PARAMS}
     assert {"disaggregate.fit_by_group", "audit.audit", "lm.fit_languages", "lm.unit_table",
-            "sampling.compare_on_mixes", "experiments.frame_sample"} <= names
+            "sampling.compare_on_mixes", "sampling.frame_sample"} <= names
 
 
 @pytest.mark.parametrize("name, func", SIZE_PARAMS, ids=[n for n, _ in SIZE_PARAMS])

@@ -150,9 +150,14 @@ def test_bootstrap_interval_covers_the_true_alpha_at_about_the_nominal_rate():
 
 def test_bootstrap_of_2800_by_5_with_1000_resamples_is_fast():
     x = np.random.default_rng(0).integers(1, 7, size=(2800, 5)).astype(float)
-    start = time.perf_counter()
-    m.cronbach_alpha(x, n_boot=1000)
-    assert time.perf_counter() - start < 1.0
+    # Best of three: one call in a full run of the suite once took over 1 s where the computation takes about
+    # 0.05 s alone (a busy or memory-starved moment of the machine), which says nothing about the code.
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        m.cronbach_alpha(x, n_boot=1000)
+        times.append(time.perf_counter() - start)
+    assert min(times) < 1.0, times
 
 
 def test_reliability_result_to_frame():
