@@ -921,9 +921,12 @@ class KrippendorffResult:
 def _pairable_counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct codes, and how often each unit (column) holds each code, for the units with two or more
     ratings (the pairable ones): shapes ``(V,)`` and ``(units, V)``."""
-    values = np.unique(x[~np.isnan(x)])
-    counts = (x.T[:, :, None] == values[None, None, :]).sum(axis=1).astype(float)
-    return values, counts[counts.sum(axis=1) >= 2]
+    rated = ~np.isnan(x)
+    x = x[:, rated.sum(axis=0) >= 2]
+    values, codes = np.unique(x[~np.isnan(x)], return_inverse=True)
+    units = np.nonzero(~np.isnan(x))[1]  # the unit of each rating, in the order of x[~isnan(x)] (row-major)
+    counts = np.bincount(units * len(values) + codes, minlength=x.shape[1] * len(values))
+    return values, counts.reshape(x.shape[1], len(values)).astype(float)
 
 
 def _distances(values: np.ndarray, level: str) -> np.ndarray:
@@ -1036,13 +1039,16 @@ def krippendorff_alpha(
     if np.unique(x[~np.isnan(x)]).size < 2:
         raise ValueError("All ratings take a single value, so expected disagreement is 0 and alpha is undefined.")
     alpha = float(krippendorff.alpha(reliability_data=x, level_of_measurement=level))
-    values, counts = _pairable_counts(x)
+    per_unit = (~np.isnan(x)).sum(axis=0)
+    pairable = per_unit[per_unit >= 2]
     ci, boot = {}, None
     if n_boot:
+        # the units-by-codes counts are built only here: with many distinct codes they are the large array
+        values, counts = _pairable_counts(x)
         w = _resample_counts(np.random.default_rng(seed), len(counts), n_boot)
         draws = _alpha_draws(counts, values, level, w)
         ci, boot = {"alpha": interval(draws, confidence, omit_nan=True)}, _defined("alpha", draws)
-    return KrippendorffResult(alpha, level, x.shape[0], len(counts), int(counts.sum()), ci, confidence, n_boot,
+    return KrippendorffResult(alpha, level, x.shape[0], len(pairable), int(pairable.sum()), ci, confidence, n_boot,
                               boot)
 
 
