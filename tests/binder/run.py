@@ -62,8 +62,11 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 #: Variables of the calling environment that would let the checkout or another Jupyter setup leak in.
+#: PYTHONDONTWRITEBYTECODE too: a Binder image's Python writes and reuses bytecode (pip compiles what it installs
+#: there), and with the variable set, as on this project's CI machines, with ``--no-compile`` below every process
+#: compiled every module it imported from source again: the probe, JupyterLab and the kernel each paid for it.
 LEAKY_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_PATH",
-             "JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_PATH", "IPYTHONDIR", "SCALING_BOOK_BUILD")
+             "JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_PATH", "IPYTHONDIR", "SCALING_BOOK_BUILD", "PYTHONDONTWRITEBYTECODE")
 
 
 class BinderCheckFailed(AssertionError):
